@@ -1,0 +1,161 @@
+"""The `villkor` command: check, run, explain. Exit codes: 0 ok, 1 findings or bad input, 2 usage.
+
+Every user error ends as a rendered Swedish diagnostic; a traceback here is a bug.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .diagnostics import Diagnostic, render
+from .eval.values import swedish_money
+from .explain import explain_rows
+from .io.output import write_result
+from .pipeline import evaluate, load_agreement, parse_params
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _print_diags(diags: list[Diagnostic], source: str | None) -> None:
+    for d in diags:
+        err_console.print(render(d, source), markup=False)
+        err_console.print()
+
+
+def _summary(diags: list[Diagnostic]) -> str:
+    errors = sum(d.is_error for d in diags)
+    warnings = len(diags) - errors
+    return f"{errors} fel, {warnings} varningar"
+
+
+class _Date(click.ParamType):
+    name = "datum"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"`{value}` är inget datum (skriv ÅÅÅÅ-MM-DD)", param, ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="villkor", message="%(prog)s %(version)s")
+def main() -> None:
+    """villkor: villkor och ersättningar i överenskommelser, prövade och beräknade exakt."""
+
+
+@main.command("check")
+@click.argument("files", nargs=-1, required=True)
+def check_cmd(files: tuple[str, ...]) -> None:
+    """Kontrollera överenskommelsefiler (namn, typer, enheter, källor, kontroller)."""
+    failed = False
+    for f in files:
+        loaded = load_agreement(f)
+        _print_diags(loaded.diagnostics, loaded.text)
+        status = "ok" if loaded.ok else "FEL"
+        failed |= not loaded.ok
+        console.print(f"{f}: {status} ({_summary(loaded.diagnostics)})", markup=False)
+    sys.exit(1 if failed else 0)
+
+
+def _prepare(agreement: str, data: str, params: tuple[str, ...], per: date | None):
+    loaded = load_agreement(agreement)
+    if not loaded.ok:
+        _print_diags(loaded.diagnostics, loaded.text)
+        err_console.print(f"{agreement}: {_summary(loaded.diagnostics)}; inget beräknat",
+                          markup=False)
+        sys.exit(1)
+    model = loaded.model
+    values, pdiags = parse_params(model, list(params))
+    if pdiags:
+        _print_diags(pdiags, None)
+        sys.exit(2)
+    result, _, diags = evaluate(model, data, values, per)
+    if result is None:
+        _print_diags(diags, None)
+        err_console.print(f"{_summary(diags)} i indata; inget resultat skrivet", markup=False)
+        sys.exit(1)
+    return model, result
+
+
+_common = [
+    click.option("--data", "data", required=True, type=click.Path(),
+                 help="Mapp med indatafilerna."),
+    click.option("--param", "params", multiple=True, metavar="NAMN=VÄRDE",
+                 help="Värde för en parameter som källan inte anger."),
+    click.option("--per", "per", type=_Date(), default=None,
+                 help="Version i kraft detta datum (standard: senaste)."),
+]
+
+
+def _with_common(f):
+    for option in reversed(_common):
+        f = option(f)
+    return f
+
+
+@main.command("run")
+@click.argument("agreement", type=click.Path())
+@_with_common
+@click.option("--out", "out", required=True, type=click.Path(), help="Resultatfil (CSV).")
+def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
+            out: str) -> None:
+    """Pröva villkoren och beräkna utbetalningarna för alla mottagare."""
+    _, result = _prepare(agreement, data, params, per)
+    pots = write_result(result, Path(out))
+    _print_table(result)
+    console.print(f"\nResultat: {out}  (potter och avrundningsdifferenser: {pots})", markup=False)
+
+
+def _print_table(result) -> None:
+    table = Table(title=f"Utfall ({result.version.label})", show_lines=False)
+    for col, justify in (("mottagare", "left"), ("namn", "left"), ("villkor", "left"),
+                         ("utfall", "left"), ("belopp", "right")):
+        table.add_column(col, justify=justify)
+    for r in result.rows:
+        amount = swedish_money(r.amount) if r.amount is not None else "–"
+        table.add_row(r.recipient.code, r.recipient.name, r.villkor, r.verdict.value, amount,
+                      end_section=r.villkor == "summa")
+    console.print(table)
+    pots = Table(title="Potter och avrundning")
+    for col in ("utbetalning", "villkor", "pott", "utbetalt", "avrundningsdifferens"):
+        pots.add_column(col, justify="left" if col in ("utbetalning", "villkor") else "right")
+    for p in result.pots:
+        pots.add_row(p.payment.name, p.villkor or "",
+                     swedish_money(p.pot) if p.pot is not None else "–",
+                     swedish_money(p.paid_total), swedish_money(p.rounding_difference))
+    console.print(pots)
+
+
+@main.command("explain")
+@click.argument("agreement", type=click.Path())
+@_with_common
+@click.option("--mottagare", "recipient", required=True, help="Mottagarens kod, t.ex. 09.")
+@click.option("--villkor", "vid", default=None, help="Bara detta villkor (eller `summa`).")
+def explain_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
+                recipient: str, vid: str | None) -> None:
+    """Förklara utfall och belopp för en mottagare, med källor och lästa värden."""
+    model, result = _prepare(agreement, data, params, per)
+    rows = [r for r in result.rows if r.recipient.code == recipient
+            and (vid is None or r.villkor == vid)]
+    if not rows:
+        known = sorted({r.recipient.code for r in result.rows})
+        err_console.print(f"fel[V303]: ingen rad för mottagare `{recipient}`"
+                          + (f" och villkor {vid}" if vid else "")
+                          + f"\n  = tips: mottagarna är {', '.join(known)}", markup=False)
+        sys.exit(1)
+    console.print(explain_rows(model, result, rows), markup=False, end="")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

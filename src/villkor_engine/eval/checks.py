@@ -1,0 +1,55 @@
+"""`kontroll` assertions: checked by `villkor check` and again at run time with the parameters.
+
+A check that reads a run-time parameter nobody gave cannot be decided; it is skipped, not passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ..io.data import Dataset
+from ..model.model import Model, Version
+from ..syntax import ast
+from .interpreter import Env, as_verdict, evaluate
+from .values import Missing, V, exact_text
+
+
+@dataclass
+class CheckResult:
+    check: ast.Check
+    passed: bool | None   # None: could not be decided (a value is missing)
+    detail: str
+
+
+def evaluate_checks(model: Model, version: Version, params: dict[str, Any]) -> list[CheckResult]:
+    env = Env(model, version, Dataset({}, {}), params)
+    out = []
+    for c in version.checks:
+        out.append(_one(c, env))
+    return out
+
+
+def _one(c: ast.Check, env: Env) -> CheckResult:
+    e = c.expr
+    if isinstance(e, ast.Compare) and e.op == "=":
+        a, b = evaluate(e.left, env), evaluate(e.right, env)
+        for x in (a, b):
+            if isinstance(x, Missing):
+                return CheckResult(c, None, x.reason)
+        tol = evaluate(c.tolerance, env) if c.tolerance is not None else Fraction(0)
+        if isinstance(tol, Missing):
+            return CheckResult(c, None, tol.reason)
+        if isinstance(a, Fraction) and isinstance(b, Fraction):
+            ok = abs(a - b) <= tol
+            return CheckResult(c, ok, f"vänster sida {exact_text(a)}, höger sida {exact_text(b)}"
+                               + (f", tolerans {exact_text(tol)}" if tol else ""))
+        return CheckResult(c, a == b, f"vänster sida {a}, höger sida {b}")
+    value = evaluate(e, env)
+    if isinstance(value, Missing):
+        return CheckResult(c, None, value.reason)
+    verdict = as_verdict(value)
+    if verdict in (V.UNDERLAG_SAKNAS, V.BEDOMNING_KRAVS):
+        return CheckResult(c, None, str(verdict))
+    return CheckResult(c, verdict == V.UPPFYLLT, str(verdict))

@@ -1,0 +1,342 @@
+"""The reference evaluator: every recipient's verdict and exact payment, with the reasons.
+
+Plain Python over `Fraction`s, independent of any batch back-end, so it can serve as the oracle.
+Order of decision for a villkor: a reviewers' decision (if the agreement names a decision table and
+it has a row) goes before everything; otherwise the requirement — all delvillkor — combined with
+the report deadline. Payments then follow the verdicts: pots are shared among those who fulfil.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+from ..io.data import Dataset, Recipient
+from ..model.model import Model, Version
+from ..syntax import ast
+from .interpreter import Env, as_verdict, evaluate
+from .shares import allocate
+from .trace import Step
+from .values import Missing, V, Verdict, exact_text, round_half_up, swedish_money, v_and
+
+REVIEW = {"godkänd": V.UPPFYLLT, "underkänd": V.EJ_UPPFYLLT,
+          "komplettering": V.UNDERLAG_SAKNAS}
+
+
+@dataclass
+class Line:
+    """One recipient's result under one payment."""
+
+    payment: ast.Payment
+    recipient: Recipient
+    verdict: Verdict
+    exact: Fraction | None        # after caps, before rounding
+    amount: Fraction | None       # rounded as declared
+    step: Step
+
+
+@dataclass
+class PotSummary:
+    payment: ast.Payment
+    villkor: str | None
+    pot: Fraction | None          # the pot or the total cap; None for plain sums
+    exact_total: Fraction
+    paid_total: Fraction
+    counts: dict[str, int]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rounding_difference(self) -> Fraction:
+        return self.paid_total - self.exact_total
+
+
+@dataclass
+class Row:
+    """One output row: a recipient under a villkor, or its `summa`."""
+
+    recipient: Recipient
+    villkor: str                  # "1" … or "summa"
+    verdict: Verdict
+    amount: Fraction | None
+    exact: Fraction | None
+    due: date | None
+    sources: str
+    version: str
+    note: str
+    steps: list[Step]
+
+
+@dataclass
+class Result:
+    version: Version
+    per: date | None
+    rows: list[Row]
+    pots: list[PotSummary]
+
+
+class Engine:
+    def __init__(self, model: Model, data: Dataset, params: dict[str, Any],
+                 per: date | None = None):
+        self.model, self.data, self.per = model, data, per
+        self.version = model.version_at(per)
+        self.env = Env(model, self.version, data, params)
+        self.env.villkor_verdict = self._verdict_only
+        self.cache: dict[tuple[str, str], tuple[Verdict, Step]] = {}
+        self.subs = {s.vid: (v, s) for v in self.version.villkor.values() for s in v.subs}
+
+    # ---- villkor
+    def _verdict_only(self, vid: str, recipient: str) -> Verdict:
+        return self.villkor(vid, recipient)[0]
+
+    def villkor(self, vid: str, recipient: str) -> tuple[Verdict, Step]:
+        key = (vid, recipient)
+        if key not in self.cache:
+            self.cache[key] = (V.BEDOMNING_KRAVS, Step(f"villkor {vid}", "cirkulärt"))
+            self.cache[key] = self._villkor(vid, recipient)
+        return self.cache[key]
+
+    def _villkor(self, vid: str, recipient: str) -> tuple[Verdict, Step]:
+        if vid in self.subs:
+            parent, sub = self.subs[vid]
+            return self._requirement(sub.requirement, recipient, parent.vid,
+                                     f"delvillkor {sub.vid} {sub.title}", sub.span, sub.sources)
+        v = self.version.villkor[vid]
+        origin = self.version.origin.get(("villkor", vid), "")
+        step = Step(f"villkor {v.vid} {v.title}", "", v.span, v.sources,
+                    notes=[f"lydelse enligt {origin}"])
+        decided = self._review(v, recipient, step)
+        if v.requirement is not None:
+            verdict, s = self._requirement(v.requirement, recipient, v.vid, "krav", v.span, ())
+            step.children.append(s)
+        else:
+            parts = [self.villkor(s.vid, recipient) for s in v.subs]
+            step.children.extend(p[1] for p in parts)
+            verdict = v_and(*(p[0] for p in parts))
+        if v.report_due is not None:
+            verdict = v_and(verdict, self._deadline(v, recipient, step))
+        if decided is not None:
+            step.notes.append(f"svaren ensamma ger: {verdict}")
+            verdict = decided
+        step.result = str(verdict)
+        return verdict, step
+
+    def _requirement(self, expr: ast.Expr | None, recipient: str, vid: str, label: str, span,
+                     sources) -> tuple[Verdict, Step]:
+        env = self.env.at(recipient, vid)
+        value = evaluate(expr, env) if expr is not None else V.BEDOMNING_KRAVS
+        verdict = as_verdict(value)
+        step = Step(label, str(verdict), span, sources, env.reads)
+        if isinstance(value, Missing):
+            step.notes.append(value.reason)
+        return verdict, step
+
+    def _deadline(self, v: ast.Villkor, recipient: str, step: Step) -> Verdict:
+        due = v.report_due
+        env = self.env.at(recipient, v.vid)
+        received = evaluate(ast.ColumnRef(due.table, due.column, due.span), env)
+        s = Step(f"redovisning senast {due.due.isoformat()}", "", due.span, (), env.reads)
+        step.children.append(s)
+        if isinstance(received, Missing):
+            s.result = "inte prövad"
+            s.notes.append(f"inkomstdatum okänt ({received.reason}); fristen har inte prövats")
+            return V.UPPFYLLT
+        if received > due.due:
+            late = Verdict(v.late_verdict or "bedömning krävs")
+            s.result = str(late)
+            s.notes.append(f"redovisningen kom in {received.isoformat()}, "
+                           f"{(received - due.due).days} dagar efter fristen")
+            return late
+        s.result = "i tid"
+        s.notes.append(f"redovisningen kom in {received.isoformat()}")
+        return V.UPPFYLLT
+
+    def _review(self, v: ast.Villkor, recipient: str, step: Step) -> Verdict | None:
+        if v.review is None:
+            return None
+        table = self.data.tables.get(v.review.table)
+        row = table.row(recipient, v.vid) if table is not None and table.present else None
+        if row is None:
+            return None
+        beslut = row.values.get("beslut")
+        verdict = REVIEW[beslut]
+        s = Step(f"granskningens beslut: {beslut}", str(verdict), v.review.span, (),
+                 notes=["beslutet går före det som svaren ensamma ger"])
+        begard = row.values.get("begard")
+        if beslut == "komplettering" and begard is not None and v.review.reply_days:
+            last = begard + timedelta(days=v.review.reply_days)
+            s.notes.append(f"komplettering begärd {begard.isoformat()}; svar senast "
+                           f"{last.isoformat()} ({v.review.reply_days} kalenderdagar)")
+            if self.per is not None and self.per > last:
+                s.notes.append(f"svarsfristen gick ut {last.isoformat()}")
+        step.children.append(s)
+        return verdict
+
+    # ---- payments
+    def eligibility(self, p: ast.Payment, r: Recipient) -> tuple[Verdict, list[Step]]:
+        parts: list[tuple[Verdict, Step]] = []
+        if p.villkor is not None and p.villkor in self.version.villkor:
+            v = self.version.villkor[p.villkor]
+            if v.applies == r.group:
+                parts.append(self.villkor(p.villkor, r.code))
+        if p.requirement is not None:
+            parts.append(self._requirement(p.requirement, r.code, p.villkor,
+                                           f"krav för utbetalningen {p.name}", p.span,
+                                           p.sources))
+        if not parts:
+            return V.UPPFYLLT, [Step("utan villkor", "uppfyllt", p.span, p.sources,
+                                     notes=["källan ställer inget krav för detta belopp"])]
+        return v_and(*(x[0] for x in parts)), [x[1] for x in parts]
+
+    def payment(self, p: ast.Payment) -> tuple[list[Line], PotSummary]:
+        rule = p.rule
+        if isinstance(rule, ast.Fixed):
+            who = self.data.recipient(rule.recipient)
+            members = [who] if who else []
+        else:
+            members = self.data.members(rule.group)
+        judged = [(r, *self.eligibility(p, r)) for r in members]
+        amounts: dict[str, Any] = {}
+        reads: dict[str, list] = {}
+        pot_value: Any = None
+        if isinstance(rule, ast.Pot):
+            env = self.env.at(None)
+            pot_value = evaluate(rule.amount, env)
+            for r, verdict, _ in judged:
+                if verdict == V.UPPFYLLT:
+                    kenv = self.env.at(r.code, p.villkor)
+                    amounts[r.code] = evaluate(rule.key, kenv)
+                    reads[r.code] = kenv.reads
+        else:
+            for r, verdict, _ in judged:
+                if verdict == V.UPPFYLLT:
+                    aenv = self.env.at(r.code, p.villkor)
+                    amounts[r.code] = evaluate(rule.amount, aenv)
+                    reads[r.code] = aenv.reads
+        cap_each = self._global(p.cap_each)
+        cap_total = self._global(p.cap_total)
+        alloc = allocate(rule, pot_value, amounts, cap_each, cap_total, p.rounding)
+        lines: list[Line] = []
+        counts = {v.value: 0 for v in V}
+        for r, verdict, steps in judged:
+            share = alloc.shares.get(r.code)
+            if verdict == V.UPPFYLLT and isinstance(share, Missing):
+                verdict = share.verdict
+            counts[verdict.value] += 1
+            step = Step(f"utbetalning {p.name}: {p.title}", "", p.span, p.sources,
+                        reads.get(r.code, []), children=list(steps))
+            if verdict == V.EJ_UPPFYLLT:
+                exact = amount = Fraction(0)
+                step.notes.append("villkoret är inte uppfyllt: 0 kr")
+            elif verdict != V.UPPFYLLT:
+                exact = amount = None
+                step.notes.append(f"{verdict}: beloppet kan inte bestämmas")
+                if isinstance(share, Missing):
+                    step.notes.append(share.reason)
+            else:
+                exact, amount = share.exact, share.rounded
+                step.notes.extend(share.notes)
+            step.result = swedish_money(amount) if amount is not None else str(verdict)
+            lines.append(Line(p, r, verdict, exact, amount, step))
+        known = [x for x in lines if x.amount is not None]
+        summary = PotSummary(p, p.villkor,
+                             pot_value if isinstance(pot_value, Fraction) else
+                             (cap_total if isinstance(cap_total, Fraction) else None),
+                             sum((x.exact for x in known), Fraction(0)),
+                             sum((x.amount for x in known), Fraction(0)), counts, alloc.notes)
+        pending = counts["underlag saknas"] + counts["bedömning krävs"]
+        if pending and isinstance(rule, ast.Pot):
+            summary.notes.append(f"{pending} mottagare väntar på underlag eller bedömning och ingår "
+                                 "inte; andelarna är preliminära")
+        return lines, summary
+
+    def _global(self, expr: ast.Expr | None) -> Any:
+        return evaluate(expr, self.env.at(None)) if expr is not None else None
+
+    # ---- everything
+    def run(self) -> Result:
+        by_key: dict[tuple[str, str], list[Line]] = {}
+        pots: list[PotSummary] = []
+        for p in self.version.payments.values():
+            if p.rule is None:
+                continue
+            lines, summary = self.payment(p)
+            pots.append(summary)
+            for line in lines:
+                by_key.setdefault((line.recipient.code, p.villkor or p.name), []).append(line)
+        # recipients a villkor applies to but no payment reaches still get their verdict row
+        for v in self.version.villkor.values():
+            for r in self.data.members(v.applies or ""):
+                by_key.setdefault((r.code, v.vid), [])
+        rows: list[Row] = []
+        order = [r for members in self.data.recipients.values() for r in members]
+        vorder = {vid: i for i, vid in enumerate(sorted(self.version.villkor, key=_vid_key))}
+        for r in order:
+            keys = sorted((k for k in by_key if k[0] == r.code),
+                          key=lambda k: (vorder.get(k[1], 999), k[1]))
+            mine = []
+            for _, vid in keys:
+                rows.append(self._row(r, vid, by_key[(r.code, vid)]))
+                mine.append(rows[-1])
+            if mine:
+                rows.append(self._total(r, mine))
+        return Result(self.version, self.per, rows, pots)
+
+    def _row(self, r: Recipient, vid: str, lines: list[Line]) -> Row:
+        v = self.version.villkor.get(vid)
+        if not lines:
+            verdict, step = self.villkor(vid, r.code)
+            return Row(r, vid, verdict, None, None, None, _sources(v.sources) if v else "",
+                       self.version.origin.get(("villkor", vid), ""),
+                       "ingen utbetalning är knuten till villkoret", [step])
+        verdict = v_and(*(x.verdict for x in lines))
+        known = all(x.amount is not None for x in lines)
+        amount = sum((x.amount for x in lines), Fraction(0)) if known else None
+        exact = sum((x.exact for x in lines), Fraction(0)) if known else None
+        notes = sorted({n for x in lines if x.amount is None for n in x.step.notes})
+        dues = [x.payment.due for x in lines if x.payment.due]
+        srcs = [s for x in lines for s in x.payment.sources]
+        return Row(r, vid, verdict, amount, exact, max(dues) if dues else None, _sources(srcs),
+                   self.version.origin.get(("villkor", vid), "") if v else "",
+                   "; ".join(notes), [x.step for x in lines])
+
+    def _total(self, r: Recipient, rows: list[Row]) -> Row:
+        known = [x for x in rows if x.amount is not None]
+        open_ = [x for x in rows if x.amount is None and x.verdict != V.EJ_UPPFYLLT]
+        exact = sum((x.exact for x in known), Fraction(0))
+        total = self.model.total
+        if total is not None:
+            amount = round_half_up(exact, total.rounding.unit)
+            how = (f"exakt summa {exact_text(exact)} kr avrundad en gång till "
+                   f"{'hela kronor' if total.rounding.unit == 'krona' else 'öre'}, halvt uppåt")
+        else:
+            amount = sum((x.amount for x in known), Fraction(0))
+            how = "summan av de avrundade beloppen"
+        verdict = v_and(*(x.verdict for x in open_)) if open_ else \
+            (V.UPPFYLLT if any(x.verdict == V.UPPFYLLT for x in rows) else V.EJ_UPPFYLLT)
+        note = how
+        if open_:
+            note += "; ofullständig: villkor " + ", ".join(x.villkor for x in open_) + \
+                " saknar belopp och ingår inte"
+        step = Step(f"summa för {r.name}", swedish_money(amount),
+                    total.span if total else None, total.sources if total else (), notes=[note])
+        return Row(r, "summa", verdict, amount, exact, None,
+                   _sources(total.sources) if total else "", self.version.label, note, [step])
+
+
+def _sources(sources) -> str:
+    seen: list[str] = []
+    for s in sources:
+        text = f"{s.document}: {s.locator}" if s.locator else s.document
+        if text not in seen:
+            seen.append(text)
+    return "; ".join(seen)
+
+
+def _vid_key(vid: str):
+    return tuple(int(x) if x.isdigit() else x for x in vid.split("."))
+
+
+def run(model: Model, data: Dataset, params: dict[str, Any], per: date | None = None) -> Result:
+    return Engine(model, data, params, per).run()

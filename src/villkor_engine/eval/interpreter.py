@@ -1,0 +1,157 @@
+"""Evaluating one expression for one recipient, recording every input value it reads.
+
+No eval/exec: the syntax tree is walked node by node. Missing values propagate as `Missing` with
+their reason, and logic is four-valued, so a blank answer never turns into `nej`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any, Callable
+
+from ..io.data import Dataset
+from ..model.model import Model, Version
+from ..syntax import ast
+from .values import Missing, V, Verdict, v_and, v_not, v_or
+
+
+@dataclass(frozen=True)
+class Read:
+    """One input value an evaluation used: where it came from and what it was."""
+
+    what: str      # "redovisning.2.2a", "parametern x"
+    where: str     # "redovisning.csv rad 9" or "--param"
+    value: Any
+
+
+@dataclass
+class Env:
+    model: Model
+    version: Version
+    data: Dataset
+    params: dict[str, Any]
+    recipient: str | None = None
+    villkor: str | None = None
+    reads: list[Read] = field(default_factory=list)
+    # Resolves `villkor 1.1` for the current recipient; set by the engine.
+    villkor_verdict: Callable[[str, str], Verdict] | None = None
+    value_cache: dict[str, Any] = field(default_factory=dict)
+
+    def at(self, recipient: str | None, villkor: str | None = None) -> "Env":
+        return Env(self.model, self.version, self.data, self.params, recipient, villkor, [],
+                   self.villkor_verdict, self.value_cache)
+
+
+def as_verdict(x: Any) -> Verdict:
+    if isinstance(x, Verdict):
+        return x
+    if isinstance(x, Missing):
+        return x.verdict
+    if isinstance(x, bool):
+        return V.UPPFYLLT if x else V.EJ_UPPFYLLT
+    raise TypeError(f"inget utfall: {x!r}")
+
+
+def evaluate(e: ast.Expr, env: Env) -> Any:
+    if isinstance(e, ast.Num):
+        return e.value
+    if isinstance(e, (ast.DateLit, ast.Str, ast.Bool)):
+        return e.value
+    if isinstance(e, ast.VerdictLit):
+        return Verdict(e.value)
+    if isinstance(e, ast.Name):
+        return _name(e.name, env)
+    if isinstance(e, ast.ColumnRef):
+        return _column(e, env)
+    if isinstance(e, ast.VillkorRef):
+        assert env.villkor_verdict is not None and env.recipient is not None
+        return env.villkor_verdict(e.vid, env.recipient)
+    if isinstance(e, ast.Binary):
+        a, b = evaluate(e.left, env), evaluate(e.right, env)
+        for x in (a, b):
+            if isinstance(x, Missing):
+                return x
+        return _arith(e.op, a, b)
+    if isinstance(e, ast.Compare):
+        a, b = evaluate(e.left, env), evaluate(e.right, env)
+        for x in (a, b):
+            if isinstance(x, Missing):
+                return x
+        return V.UPPFYLLT if _compare(e.op, a, b) else V.EJ_UPPFYLLT
+    if isinstance(e, ast.Logic):
+        left, right = as_verdict(evaluate(e.left, env)), as_verdict(evaluate(e.right, env))
+        return v_and(left, right) if e.op == "och" else v_or(left, right)
+    if isinstance(e, ast.Not):
+        return v_not(as_verdict(evaluate(e.operand, env)))
+    if isinstance(e, ast.Negate):
+        x = evaluate(e.operand, env)
+        return x if isinstance(x, Missing) else -x
+    if isinstance(e, ast.Is):
+        x = evaluate(e.operand, env)
+        if isinstance(x, Missing):
+            return x
+        if e.what == "angiven":
+            return V.UPPFYLLT
+        return V.UPPFYLLT if x == (e.what == "ja") else V.EJ_UPPFYLLT
+    raise AssertionError(type(e))
+
+
+def _name(name: str, env: Env) -> Any:
+    if name in env.params:
+        value = env.params[name]
+        env.reads.append(Read(f"parametern {name}", "--param", value))
+        return value
+    if name in env.model.parameters:
+        p = env.model.parameters[name]
+        if p.default is not None:
+            return evaluate(p.default, env)
+        return Missing(f"parametern `{name}` saknas; källan anger inget värde "
+                       f"(ange --param {name}=…)")
+    if name in env.value_cache:
+        return env.value_cache[name]
+    value = env.version.values[name]
+    result = evaluate(value.expr, env)
+    env.value_cache[name] = result
+    return result
+
+
+def _column(e: ast.ColumnRef, env: Env) -> Any:
+    table = env.data.tables.get(e.table)
+    spec = env.model.tables[e.table]
+    if table is None or not table.present:
+        return Missing(f"filen {spec.file} finns inte (tabellen {e.table})")
+    if e.column not in table.columns:
+        return Missing(f"kolumnen {e.column} finns inte i {spec.file}")
+    row = table.row(env.recipient or "", env.villkor)
+    if row is None:
+        which = f" för villkor {env.villkor}" if spec.per_villkor else ""
+        return Missing(f"{spec.file} har ingen rad för {env.recipient}{which}")
+    value = row.values.get(e.column)
+    env.reads.append(Read(f"{e.table}.{e.column}", f"{table.path.name} rad {row.line}", value))
+    if value is None:
+        return Missing(f"{table.path.name} rad {row.line}: {e.column} är tom")
+    return value
+
+
+def _arith(op: str, a: Any, b: Any) -> Any:
+    if isinstance(a, date) and isinstance(b, date):
+        return Fraction((a - b).days)
+    if isinstance(a, date):
+        days = timedelta(days=int(b))
+        return a + days if op == "+" else a - days
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if b == 0:
+        return Missing("division med noll", V.BEDOMNING_KRAVS)
+    return Fraction(a) / Fraction(b)
+
+
+def _compare(op: str, a: Any, b: Any) -> bool:
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "=": a == b,
+            "!=": a != b}[op]

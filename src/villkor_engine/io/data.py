@@ -1,0 +1,250 @@
+"""Reading the input tables a model declares, with Swedish errors naming file, row and column.
+
+Each cell is parsed by its declared type; a blank cell becomes "no value" (missing, not `nej`).
+Every bad cell is reported — the loader keeps going so one run lists every problem in the file.
+Row numbers are the file's own line numbers (the header is row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean
+from ..model import types as T
+from ..model.model import ColumnSpec, Model, TableSpec
+
+MAX_ROWS = 5_000_000
+
+
+@dataclass
+class Row:
+    values: dict[str, Any]
+    line: int
+
+
+@dataclass
+class TableData:
+    spec: TableSpec
+    path: Path
+    present: bool
+    rows: dict[tuple[str, ...], Row] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+
+    def row(self, recipient: str, vid: str | None = None) -> Row | None:
+        key = (recipient, vid) if self.spec.per_villkor else (recipient,)
+        return self.rows.get(key)
+
+
+@dataclass
+class Recipient:
+    code: str
+    name: str
+    group: str
+
+
+@dataclass
+class Dataset:
+    tables: dict[str, TableData]
+    recipients: dict[str, list[Recipient]]  # group → members, in file order
+
+    def members(self, group: str) -> list[Recipient]:
+        return self.recipients.get(group, [])
+
+    def recipient(self, code: str) -> Recipient | None:
+        for members in self.recipients.values():
+            for r in members:
+                if r.code == code:
+                    return r
+        return None
+
+
+def load(model: Model, data_dir: str | Path) -> tuple[Dataset, list[Diagnostic]]:
+    diags = Diagnostics(limit=200)
+    base = Path(data_dir)
+    if not base.is_dir():
+        diags.add("V200", f"datamappen `{base}` finns inte", None, hint="ange --data MAPP")
+        return Dataset({}, {}), diags.items
+    tables: dict[str, TableData] = {}
+    recipients: dict[str, list[Recipient]] = {}
+    villkor_ids = _villkor_ids(model)
+    # Tables that define recipients come first: the others are checked against them.
+    order = sorted(model.tables.values(),
+                   key=lambda t: 0 if any(g.table == t.name for g in model.groups.values()) else 1)
+    for spec in order:
+        group = model.groups.get(spec.group)
+        defines = group is not None and group.table == spec.name
+        if group is not None and group.table is None:
+            known = {m.code for m in group.members}
+        elif defines:
+            known = None
+        else:
+            known = {r.code for r in recipients.get(spec.group, [])}
+        data = _load_table(spec, base, known, villkor_ids, diags)
+        tables[spec.name] = data
+        if defines:
+            recipients[spec.group] = [
+                Recipient(key[0], str(row.values.get(group.name_column) or key[0]), spec.group)
+                for key, row in data.rows.items()]
+    for g in model.groups.values():
+        if g.table is None:
+            recipients[g.name] = [Recipient(m.code, m.title, g.name) for m in g.members]
+    return Dataset(tables, recipients), diags.items
+
+
+def _villkor_ids(model: Model) -> set[str]:
+    from ..syntax import ast
+    ids = set()
+    for item in list(model.base) + [x for a in model.amendments for x in a.items]:
+        if isinstance(item, ast.Villkor):
+            ids.add(item.vid)
+    return ids
+
+
+def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids: set[str],
+                diags: Diagnostics) -> TableData:
+    path = base / spec.file
+    name = str(path)
+    if not path.is_file():
+        if not spec.optional:
+            diags.add("V201", f"filen `{spec.file}` saknas i datamappen (tabellen `{spec.name}`)",
+                      Span.point(name), hint=f"lägg filen {spec.file} i {base}")
+        return TableData(spec, path, present=False)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        diags.add("V207", f"filen är inte giltig UTF-8 (byte {exc.start})", Span.point(name),
+                  hint="spara filen som CSV UTF-8")
+        return TableData(spec, path, present=False)
+    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") \
+        else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    data = TableData(spec, path, present=True)
+    if not header:
+        diags.add("V202", f"filen `{spec.file}` är tom; den ska börja med en rubrikrad",
+                  Span.point(name), hint="rubriker: " + ",".join(spec.columns))
+        return data
+    header = [h.strip() for h in header]
+    data.columns = tuple(header)
+    index = {h: i for i, h in enumerate(header)}
+    ok = True
+    for col in spec.columns.values():
+        if col.name not in index and not col.may_be_absent:
+            diags.add("V202", f"kolumnen `{col.name}` saknas", Span.point(name, 1, 1),
+                      hint=did_you_mean(col.name, header) or
+                      "rubrikraden ska innehålla: " + ",".join(spec.columns))
+            ok = False
+    for i, h in enumerate(header):
+        if header.count(h) > 1 and header.index(h) == i:
+            diags.add("V202", f"kolumnen `{h}` finns två gånger", Span.point(name, 1, i + 1))
+            ok = False
+    if not ok:
+        return data
+    first_line: dict[tuple[str, ...], int] = {}
+    for n, cells in enumerate(reader):
+        line = reader.line_num
+        if n >= MAX_ROWS:
+            diags.add("V208", f"filen har fler än {MAX_ROWS} rader", Span.point(name, line))
+            break
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            diags.add("V209", f"rad {line} har {len(cells)} fält men rubrikraden har {len(header)}",
+                      Span.point(name, line, 1), hint="kontrollera avgränsare och citattecken")
+            continue
+        values: dict[str, Any] = {}
+        row_ok = True
+        for col in spec.columns.values():
+            if col.name not in index:
+                continue
+            i = index[col.name]
+            raw = cells[i].strip()
+            try:
+                values[col.name] = parse_cell(raw, col)
+            except ValueError as exc:
+                row_ok = False
+                diags.add("V204", f"rad {line}, kolumn `{col.name}`: {exc}",
+                          Span.point(name, line, i + 1), hint=_hint(col))
+        if not row_ok:
+            continue
+        key = tuple(str(values.get(k) or "") for k in spec.keys)
+        if known is not None and key[0] not in known:
+            kcol = spec.keys[0]
+            diags.add("V205", f"rad {line}, kolumn `{kcol}`: okänd mottagare `{key[0]}`",
+                      Span.point(name, line, index[kcol] + 1),
+                      hint=did_you_mean(key[0], known) or
+                      f"mottagarna i `{spec.group}` är: {', '.join(sorted(known)[:25])}")
+            continue
+        if spec.per_villkor and key[1] not in villkor_ids:
+            vcol = spec.keys[1]
+            diags.add("V205", f"rad {line}, kolumn `{vcol}`: okänt villkor `{key[1]}`",
+                      Span.point(name, line, index[vcol] + 1),
+                      hint="villkoren är: " + ", ".join(sorted(villkor_ids)))
+            continue
+        if key in first_line:
+            diags.add("V206", f"rad {line}: `{', '.join(key)}` finns redan på rad "
+                      f"{first_line[key]}", Span.point(name, line, index[spec.keys[0]] + 1),
+                      hint="varje mottagare ska ha en rad" + (" per villkor" if spec.per_villkor
+                                                             else ""))
+            continue
+        first_line[key] = line
+        data.rows[key] = Row(values, line)
+    return data
+
+
+def _hint(col: ColumnSpec) -> str:
+    return {
+        T.JANEJ: "skriv ja eller nej, eller lämna tomt om frågan inte är besvarad",
+        T.HELTAL: "skriv ett heltal utan decimaler, t.ex. 59636",
+        T.DATUM: "skriv datum som ÅÅÅÅ-MM-DD",
+        T.BELOPP: "skriv beloppet i kronor, t.ex. 1500 eller 1500,50",
+    }.get(col.type, "tillåtna värden: " + ", ".join(col.values) if col.values else "")
+
+
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def parse_cell(raw: str, col: ColumnSpec) -> Any:
+    """One cell by its declared type. Blank is None (missing); `obligatorisk` makes it an error."""
+    if raw == "":
+        if col.required:
+            raise ValueError("värdet saknas men kolumnen är obligatorisk")
+        return None
+    t = col.type
+    if t == T.JANEJ:
+        low = raw.lower()
+        if low not in ("ja", "nej"):
+            raise ValueError(f"`{raw}` är inte ja eller nej")
+        return low == "ja"
+    if t in (T.HELTAL, T.DECIMALTAL, T.ANDEL, T.BELOPP):
+        compact = raw.replace(" ", "").replace("\u00a0", "")
+        if t == T.HELTAL:
+            if not re.fullmatch(r"-?\d+", compact):
+                raise ValueError(f"`{raw}` är inget heltal")
+            value: Any = Fraction(int(compact))
+        else:
+            percent = compact.endswith("%")
+            compact = compact.rstrip("%").removesuffix("kr")
+            if not _NUMBER.fullmatch(compact):
+                raise ValueError(f"`{raw}` är inget tal")
+            value = Fraction(compact.replace(",", "."))
+            if percent:
+                value /= 100
+        if col.positive and value <= 0:
+            raise ValueError(f"`{raw}` ska vara större än 0")
+        return value
+    if t == T.DATUM:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"`{raw}` är inget datum") from None
+    if t == T.KOD and col.values and raw not in col.values:
+        raise ValueError(f"`{raw}` är inte ett av {', '.join(col.values)}")
+    return raw

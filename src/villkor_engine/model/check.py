@@ -1,0 +1,562 @@
+"""Syntax tree → checked model: resolve names, infer types and units, collect every mistake.
+
+The checker never stops at the first problem: it walks every declaration and reports all it finds,
+each with a code, a span and, where it can, a "menade du …?" hint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean
+from ..syntax import ast
+from . import types as T
+from .model import ColumnSpec, GroupSpec, Model, ParameterSpec, TableSpec
+
+REVIEW_CODES = {"godkänd", "underkänd", "komplettering"}
+
+
+@dataclass
+class Scope:
+    """What an expression may see: the recipient group it runs for (None: no recipient)."""
+
+    group: str | None
+    villkor_ids: frozenset[str]
+    where: str  # for messages: "i villkor 1", "i värdet ram" …
+
+
+def check(module: ast.Module) -> tuple[Model | None, list[Diagnostic]]:
+    c = _Checker(module)
+    c.run()
+    model = c.model if not c.diags.has_errors else None
+    return model, c.diags.items
+
+
+class _Checker:
+    def __init__(self, module: ast.Module):
+        self.module = module
+        self.diags = Diagnostics()
+        self.used_tables: set[str] = set()
+        self.used_columns: set[tuple[str, str]] = set()
+        self.used_params: set[str] = set()
+        self.model = Model(module.file, module.text, None, {}, {}, {}, {}, {}, None, [], [])
+
+    # ---- helpers
+    def err(self, code: str, msg: str, span: Span | None, hint: str | None = None) -> None:
+        self.diags.add(code, msg, span, hint=hint)
+
+    def warn(self, code: str, msg: str, span: Span | None, hint: str | None = None) -> None:
+        self.diags.add(code, msg, span, hint=hint, severity="varning")
+
+    def run(self) -> None:
+        m = self.model
+        items = self.module.items
+        agreements = [i for i in items if isinstance(i, ast.Agreement)]
+        if not agreements:
+            self.err("V100", "filen saknar `överenskommelse … slut`", Span.point(self.module.file),
+                     "börja filen med överenskommelsens namn, diarienummer och parter")
+        for extra in agreements[1:]:
+            self.err("V120", "överenskommelsen anges två gånger", extra.span)
+        m.agreement = agreements[0] if agreements else None
+        self.collect(items)
+        for i in items:
+            if isinstance(i, ast.Amendment):
+                m.amendments.append(i)
+            elif not isinstance(i, (ast.Agreement, ast.Document, ast.Group, ast.Table,
+                                    ast.Parameter, ast.Total)):
+                m.base.append(i)
+        self.check_groups()
+        self.check_tables()
+        self.check_values()
+        self.all_villkor_ids = self.villkor_ids()
+        for version_items, label in [(m.base, None)] + [(a.items, a) for a in m.amendments]:
+            self.check_items(version_items, label)
+        for a in m.amendments:
+            self.check_sources(a.sources, a.span, "tillägget", required=True)
+            if not a.items:
+                self.warn("V153", f"tillägget `{a.name}` ändrar ingenting", a.span)
+        if m.total:
+            self.check_sources(m.total.sources, m.total.span, "summaregeln", required=False)
+        self.check_unused()
+        if not self.diags.has_errors:
+            self.run_checks()
+
+    def collect(self, items) -> None:
+        m = self.model
+        seen: dict[str, Span] = {}
+
+        def unique(kind: str, name: str, span: Span) -> bool:
+            key = f"{kind}:{name}"
+            if key in seen:
+                self.err("V120", f"{kind} `{name}` är redan definierad (rad {seen[key].line})",
+                         span, "ge den ett annat namn eller ta bort den ena")
+                return False
+            seen[key] = span
+            return True
+
+        names: dict[str, Span] = {}
+        for i in items:
+            if isinstance(i, ast.Document) and unique("dokumentet", i.name, i.span):
+                m.documents[i.name] = i
+            elif isinstance(i, ast.Group) and unique("mottagargruppen", i.name, i.span):
+                m.groups[i.name] = GroupSpec(i.name, i.table, i.name_column, i.members, i.span)
+            elif isinstance(i, ast.Table) and unique("tabellen", i.name, i.span):
+                m.tables[i.name] = self.table_spec(i)
+            elif isinstance(i, ast.Parameter):
+                if i.name in names:
+                    self.err("V120", f"namnet `{i.name}` är redan definierat "
+                             f"(rad {names[i.name].line})", i.span)
+                    continue
+                names[i.name] = i.span
+                m.parameters[i.name] = ParameterSpec(i.name, i.type.name, i.default, i.sources,
+                                                     i.span)
+            elif isinstance(i, ast.Value):
+                if i.name in names:
+                    self.err("V120", f"namnet `{i.name}` är redan definierat "
+                             f"(rad {names[i.name].line})", i.span)
+                names[i.name] = i.span
+            elif isinstance(i, ast.Villkor):
+                unique("villkor", i.vid, i.span)
+            elif isinstance(i, ast.Payment):
+                unique("utbetalningen", i.name, i.span)
+            elif isinstance(i, ast.Event):
+                unique("fristen", i.name, i.span)
+            elif isinstance(i, ast.Amendment):
+                unique("tillägget", i.name, i.span)
+            elif isinstance(i, ast.Total):
+                if m.total is not None:
+                    self.err("V120", "summaregeln anges två gånger", i.span)
+                m.total = i
+
+    def table_spec(self, t: ast.Table) -> TableSpec:
+        cols: dict[str, ColumnSpec] = {}
+        for c in t.columns:
+            if c.name in cols:
+                self.err("V120", f"kolumnen `{c.name}` finns två gånger i tabellen `{t.name}`",
+                         c.span)
+                continue
+            cols[c.name] = ColumnSpec(c.name, c.type.name, c.type.values, "valfri" in c.flags,
+                                      "obligatorisk" in c.flags, "positiv" in c.flags, c.span)
+            if "positiv" in c.flags and c.type.name not in (T.BELOPP, *T.NUMERIC):
+                self.err("V110", f"`positiv` passar bara tal och belopp, inte {c.type.name}",
+                         c.span)
+        return TableSpec(t.name, t.file, t.optional, t.group, t.per_villkor, t.keys, cols, t.span)
+
+    def check_groups(self) -> None:
+        m = self.model
+        for g in m.groups.values():
+            if g.table is None:
+                codes = [x.code for x in g.members]
+                for x in g.members:
+                    if codes.count(x.code) > 1:
+                        self.err("V120", f"mottagaren `{x.code}` finns två gånger", x.span)
+                continue
+            table = m.tables.get(g.table)
+            if table is None:
+                self.err("V102", f"okänd tabell `{g.table}`", g.span,
+                         did_you_mean(g.table, m.tables))
+                continue
+            self.used_tables.add(table.name)
+            if table.group != g.name:
+                self.err("V106", f"tabellen `{table.name}` gäller `{table.group}`, inte `{g.name}`",
+                         table.span, f"skriv `per {g.name}` i tabellen")
+            if g.name_column not in table.columns:
+                self.err("V102", f"tabellen `{table.name}` har ingen kolumn `{g.name_column}`",
+                         g.span, did_you_mean(g.name_column or "", table.columns))
+            else:
+                self.used_columns.add((table.name, g.name_column))
+        for code in {x.code for g in m.groups.values() for x in g.members}:
+            owners = [g.name for g in m.groups.values() if any(x.code == code for x in g.members)]
+            if len(owners) > 1:
+                self.err("V120", f"mottagaren `{code}` finns i flera grupper: {', '.join(owners)}",
+                         None)
+
+    def check_tables(self) -> None:
+        m = self.model
+        for t in m.tables.values():
+            if t.group not in m.groups:
+                self.err("V105", f"okänd mottagargrupp `{t.group}`", t.span,
+                         did_you_mean(t.group, m.groups))
+            want = 2 if t.per_villkor else 1
+            if len(t.keys) != want:
+                self.err("V107", f"tabellen `{t.name}` ska ha {want} nyckelkolumn"
+                         f"{'er' if want > 1 else ''}", t.span,
+                         "`per GRUPP och villkor nyckel mottagarkolumn, villkorskolumn`"
+                         if want == 2 else "`per GRUPP nyckel kolumn`")
+            for k in t.keys:
+                if k not in t.columns:
+                    self.err("V102", f"nyckeln `{k}` är inte en kolumn i tabellen `{t.name}`",
+                             t.span, did_you_mean(k, t.columns))
+                else:
+                    self.used_columns.add((t.name, k))
+
+    # ---- values and parameters
+    def check_values(self) -> None:
+        m = self.model
+        values: dict[str, ast.Value] = {}
+        for v in list(m.base) + [x for a in m.amendments for x in a.items]:
+            if isinstance(v, ast.Value):
+                values.setdefault(v.name, v)
+        self.values_by_name = values
+        for p in m.parameters.values():
+            self.check_sources(p.sources, p.span, f"parametern `{p.name}`", required=False)
+            if p.default is not None:
+                got = self.infer(p.default, Scope(None, frozenset(), f"parametern {p.name}"))
+                if got and not T.assignable(p.type, got):
+                    self.err("V110", f"parametern `{p.name}` är {p.type} men värdet är {got}",
+                             p.default.span)
+        order = self.value_order(values)
+        for name in order:
+            v = values[name]
+            got = self.infer(v.expr, Scope(None, frozenset(), f"värdet {name}"))
+            declared = v.type.name if v.type else None
+            if declared and got and not T.assignable(declared, got):
+                self.err("V110", f"`{name}` är deklarerad som {declared} men uttrycket ger {got}",
+                         v.expr.span, f"typerna: deklarerad {declared}, uttryck {got}")
+            m.value_types[name] = declared or got or "okänd"
+
+    def value_order(self, values: dict[str, ast.Value]) -> list[str]:
+        """Dependency order of values; a cycle is an error naming its members."""
+        deps = {n: {r for r in _names(v.expr) if r in values} for n, v in values.items()}
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(n: str, path: list[str]) -> None:
+            if state.get(n) == 2:
+                return
+            if state.get(n) == 1:
+                cycle = path[path.index(n):] + [n]
+                self.err("V130", "cirkulär definition: " + " → ".join(cycle), values[n].span,
+                         "ett värde kan inte bero på sig självt")
+                return
+            state[n] = 1
+            for d in sorted(deps[n]):
+                visit(d, path + [n])
+            state[n] = 2
+            order.append(n)
+
+        for n in values:
+            visit(n, [])
+        return order
+
+    def villkor_ids(self) -> frozenset[str]:
+        ids = set()
+        for v in list(self.model.base) + [x for a in self.model.amendments for x in a.items]:
+            if isinstance(v, ast.Villkor):
+                ids.add(v.vid)
+                ids.update(s.vid for s in v.subs)
+        return frozenset(ids)
+
+    # ---- villkor, payments, events, checks
+    def check_items(self, items, amendment: ast.Amendment | None) -> None:
+        for i in items:
+            if isinstance(i, ast.Villkor):
+                self.check_villkor(i)
+            elif isinstance(i, ast.Payment):
+                self.check_payment(i)
+            elif isinstance(i, ast.Event):
+                self.check_event(i, items)
+            elif isinstance(i, ast.Check):
+                self.check_sources(i.sources, i.span, "kontrollen", required=False)
+                got = self.infer(i.expr, Scope(None, frozenset(), "kontrollen"))
+                if got and not T.is_logical(got):
+                    self.err("V110", f"en kontroll ska vara ett påstående, inte {got}",
+                             i.expr.span)
+                if i.tolerance is not None:
+                    self.infer(i.tolerance, Scope(None, frozenset(), "kontrollen"))
+            elif isinstance(i, ast.Value):
+                self.check_sources(i.sources, i.span, f"värdet `{i.name}`", required=True)
+                if amendment is not None and i.name in self.model.value_types:
+                    base = self.values_by_name.get(i.name)
+                    if base is not None and base is not i:
+                        got = self.infer(i.expr, Scope(None, frozenset(), f"värdet {i.name}"))
+                        if got and not T.assignable(self.model.value_types[i.name], got):
+                            self.err("V110", f"tillägget ändrar typen på `{i.name}` till {got}",
+                                     i.span)
+
+    def check_villkor(self, v: ast.Villkor) -> None:
+        m = self.model
+        self.check_sources(v.sources, v.span, f"villkor {v.vid}", required=True)
+        group = v.applies
+        if group is None:
+            self.err("V108", f"villkor {v.vid} säger inte vilka det gäller", v.span,
+                     "lägg till `gäller regioner` (eller en annan mottagargrupp)")
+        elif group not in m.groups:
+            self.err("V105", f"okänd mottagargrupp `{group}`", v.span,
+                     did_you_mean(group, m.groups))
+            group = None
+        scope = Scope(group, self.all_villkor_ids, f"villkor {v.vid}")
+        sub_ids = [s.vid for s in v.subs]
+        for s in v.subs:
+            if sub_ids.count(s.vid) > 1:
+                self.err("V120", f"delvillkor {s.vid} finns två gånger", s.span)
+            if not s.vid.startswith(v.vid + "."):
+                self.warn("V151", f"delvillkor {s.vid} hör inte till villkor {v.vid}", s.span,
+                          f"numrera delvillkoren {v.vid}.1, {v.vid}.2 …")
+            self.check_sources(s.sources, s.span, f"delvillkor {s.vid}", required=False)
+            if s.requirement is None:
+                self.err("V109", f"delvillkor {s.vid} saknar `krav`", s.span)
+            else:
+                self.logical(s.requirement, scope)
+        if v.requirement is not None:
+            self.logical(v.requirement, scope)
+        elif not v.subs:
+            self.err("V109", f"villkor {v.vid} saknar `krav` och delvillkor", v.span,
+                     "skriv `krav …` eller minst ett `delvillkor`")
+        if v.report_due:
+            self.column_of_type(v.report_due.table, v.report_due.column, T.DATUM, group,
+                                v.report_due.span)
+        if v.review:
+            self.check_review(v.review, group)
+
+    def check_review(self, r: ast.Review, group: str | None) -> None:
+        t = self.model.tables.get(r.table)
+        if t is None:
+            self.err("V102", f"okänd tabell `{r.table}`", r.span,
+                     did_you_mean(r.table, self.model.tables))
+            return
+        self.used_tables.add(t.name)
+        self.used_columns.update((t.name, c) for c in t.columns)
+        if not t.per_villkor:
+            self.err("V107", f"beslutstabellen `{t.name}` ska vara `per {t.group} och villkor`",
+                     t.span)
+        beslut = t.columns.get("beslut")
+        if beslut is None or set(beslut.values) != REVIEW_CODES:
+            self.err("V107", f"beslutstabellen `{t.name}` ska ha kolumnen "
+                     "`beslut: kod(godkänd, underkänd, komplettering)`", t.span)
+        if r.reply_days is not None and "begard" not in t.columns:
+            self.err("V107", f"beslutstabellen `{t.name}` saknar kolumnen `begard: datum` för "
+                     "kompletteringens datum", t.span)
+        if group and t.group != group:
+            self.err("V106", f"tabellen `{t.name}` gäller `{t.group}`, villkoret `{group}`", r.span)
+
+    def check_payment(self, p: ast.Payment) -> None:
+        m = self.model
+        self.check_sources(p.sources, p.span, f"utbetalningen `{p.name}`", required=True)
+        if p.villkor is None:
+            self.warn("V152", f"utbetalningen `{p.name}` hör inte till något villkor", p.span,
+                      "lägg till `villkor N`")
+        elif p.villkor not in self.all_villkor_ids:
+            self.err("V103", f"okänt villkor {p.villkor}", p.span,
+                     did_you_mean(p.villkor, self.all_villkor_ids))
+        rule = p.rule
+        if rule is None:
+            self.err("V170", f"utbetalningen `{p.name}` saknar beräkningsregel", p.span,
+                     "skriv `belopp … till MOTTAGARE`, `belopp … till varje mottagare i GRUPP` "
+                     "eller `pott … delas mellan …`")
+            return
+        group: str | None
+        if isinstance(rule, ast.Fixed):
+            group = m.group_of_member(rule.recipient)
+            if group is None:
+                self.err("V105", f"okänd mottagare `{rule.recipient}`", rule.span,
+                         did_you_mean(rule.recipient,
+                                      [x.code for g in m.groups.values() for x in g.members]))
+            amount_scope = Scope(None, self.all_villkor_ids, f"utbetalningen {p.name}")
+        else:
+            group = rule.group if rule.group in m.groups else None
+            if group is None:
+                self.err("V105", f"okänd mottagargrupp `{rule.group}`", rule.span,
+                         did_you_mean(rule.group, m.groups))
+            amount_scope = Scope(group if isinstance(rule, ast.PerMember) else None,
+                                 self.all_villkor_ids, f"utbetalningen {p.name}")
+        scope = Scope(group, self.all_villkor_ids, f"utbetalningen {p.name}")
+        self.typed(rule.amount, amount_scope, T.BELOPP, "beloppet")
+        if isinstance(rule, ast.Pot):
+            got = self.infer(rule.key, scope)
+            if got and got not in T.NUMERIC:
+                self.err("V110", f"fördelningsnyckeln ska vara ett tal, inte {got}",
+                         rule.key.span)
+        if p.requirement is not None:
+            self.logical(p.requirement, scope)
+        if p.cap_each is not None:
+            self.typed(p.cap_each, Scope(None, frozenset(), "taket"), T.BELOPP, "taket")
+        if p.cap_total is not None:
+            self.typed(p.cap_total, Scope(None, frozenset(), "taket"), T.BELOPP, "taket")
+        if isinstance(rule, (ast.Pot, ast.PerMember)) and p.rounding is None:
+            self.err("V172", f"utbetalningen `{p.name}` anger inte hur andelarna avrundas",
+                     rule.span, "lägg till t.ex. `avrundning hela kronor, halvt uppåt per andel`")
+        if p.rounding and p.rounding.mode == "största rest" and not isinstance(rule, ast.Pot):
+            self.err("V173", "`största rest` passar bara en pott som ska gå jämnt ut",
+                     p.rounding.span, "använd `halvt uppåt`")
+
+    def check_event(self, e: ast.Event, items) -> None:
+        self.check_sources(e.sources, e.span, f"fristen `{e.name}`", required=False)
+        if isinstance(e.when, ast.DaysAfter):
+            names = {i.name for i in self.model.base if isinstance(i, ast.Event)} | \
+                    {i.name for i in items if isinstance(i, ast.Event)}
+            if e.when.event not in names:
+                self.err("V101", f"okänd frist `{e.when.event}`", e.when.span,
+                         did_you_mean(e.when.event, names))
+        if isinstance(e.when, ast.InWeek) and not 1 <= e.when.week <= 53:
+            self.err("V013", f"vecka {e.when.week} finns inte", e.when.span)
+
+    def check_sources(self, sources, span: Span, what: str, *, required: bool) -> None:
+        if not sources:
+            if required:
+                self.err("V140", f"{what} saknar `källa`", span,
+                         "ange dokument och avsnitt, t.ex. `källa tillägg \"3. Villkor 1\"`")
+            else:
+                self.warn("V141", f"{what} saknar `källa`", span)
+        for s in sources:
+            if s.document not in self.model.documents:
+                self.err("V104", f"okänt dokument `{s.document}` i källa", s.span,
+                         did_you_mean(s.document, self.model.documents)
+                         or "deklarera det med `dokument NAMN \"titel\"`")
+
+    # ---- expressions
+    def logical(self, e: ast.Expr, scope: Scope) -> None:
+        got = self.infer(e, scope)
+        if got and not T.is_logical(got):
+            self.err("V110", f"ett krav ska vara ja/nej eller ett utfall, inte {got}", e.span,
+                     "jämför, t.ex. `x >= 70 %`, eller skriv `x är ja`")
+
+    def typed(self, e: ast.Expr, scope: Scope, want: str, what: str) -> None:
+        got = self.infer(e, scope)
+        if got and not T.assignable(want, got):
+            self.err("V110", f"{what} ska vara {want}, men uttrycket är {got}", e.span)
+
+    def column_of_type(self, table: str, column: str, want: str, group: str | None,
+                       span: Span) -> None:
+        got = self.infer(ast.ColumnRef(table, column, span), Scope(group, frozenset(), ""))
+        if got and got != want:
+            self.err("V110", f"`{table}.{column}` ska vara {want}, inte {got}", span)
+
+    def infer(self, e: ast.Expr, scope: Scope) -> str | None:
+        """The type of `e`, or None after reporting why it has none."""
+        m = self.model
+        if isinstance(e, ast.Num):
+            if e.unit == "kr":
+                return T.BELOPP
+            if e.unit == "%":
+                return T.ANDEL
+            if e.unit == "dagar":
+                return T.DAGAR
+            return T.HELTAL if e.value.denominator == 1 else T.DECIMALTAL
+        if isinstance(e, ast.DateLit):
+            return T.DATUM
+        if isinstance(e, ast.Str):
+            return T.TEXT
+        if isinstance(e, ast.Bool):
+            return T.JANEJ
+        if isinstance(e, ast.VerdictLit):
+            return T.UTFALL
+        if isinstance(e, ast.Name):
+            if e.name in m.parameters:
+                self.used_params.add(e.name)
+                return m.parameters[e.name].type
+            if e.name in self.values_by_name:
+                return m.value_types.get(e.name)  # None while its own cycle is reported
+            self.err("V101", f"okänt namn `{e.name}`", e.span,
+                     did_you_mean(e.name, list(m.parameters) + list(self.values_by_name)))
+            return None
+        if isinstance(e, ast.ColumnRef):
+            t = m.tables.get(e.table)
+            if t is None:
+                self.err("V102", f"okänd tabell `{e.table}`", e.span,
+                         did_you_mean(e.table, m.tables))
+                return None
+            col = t.columns.get(e.column)
+            if col is None:
+                self.err("V102", f"tabellen `{e.table}` har ingen kolumn `{e.column}`", e.span,
+                         did_you_mean(e.column, t.columns))
+                return None
+            self.used_tables.add(t.name)
+            self.used_columns.add((t.name, col.name))
+            if scope.group is None:
+                self.err("V107", f"`{e.table}.{e.column}` läser en mottagares rad, men {scope.where}"
+                         " gäller ingen mottagare", e.span,
+                         "läs tabeller i villkor och utbetalningar, inte i värden")
+            elif t.group != scope.group:
+                self.err("V106", f"tabellen `{t.name}` gäller `{t.group}`, men {scope.where} "
+                         f"gäller `{scope.group}`", e.span)
+            return col.type
+        if isinstance(e, ast.VillkorRef):
+            if e.vid not in scope.villkor_ids:
+                self.err("V103", f"okänt villkor {e.vid}", e.span,
+                         did_you_mean(e.vid, scope.villkor_ids))
+                return None
+            return T.UTFALL
+        if isinstance(e, ast.Binary):
+            a, b = self.infer(e.left, scope), self.infer(e.right, scope)
+            if a is None or b is None:
+                return None
+            r = T.binary(e.op, a, b)
+            if r is None:
+                self.err("V110", f"`{e.op}` går inte mellan {a} och {b}", e.span,
+                         f"vänster sida är {a}, höger sida är {b}")
+            return r
+        if isinstance(e, ast.Compare):
+            a, b = self.infer(e.left, scope), self.infer(e.right, scope)
+            if a and b and not T.comparable(e.op, a, b):
+                self.err("V110", f"{a} och {b} kan inte jämföras med `{e.op}`", e.span,
+                         f"vänster sida är {a}, höger sida är {b}")
+            return T.UTFALL
+        if isinstance(e, ast.Logic):
+            for side in (e.left, e.right):
+                got = self.infer(side, scope)
+                if got and not T.is_logical(got):
+                    self.err("V110", f"`{e.op}` binder ihop krav, men detta är {got}", side.span)
+            return T.UTFALL
+        if isinstance(e, ast.Not):
+            got = self.infer(e.operand, scope)
+            if got and not T.is_logical(got):
+                self.err("V110", f"`inte` gäller krav, men detta är {got}", e.operand.span)
+            return T.UTFALL
+        if isinstance(e, ast.Negate):
+            got = self.infer(e.operand, scope)
+            if got and got not in (T.BELOPP, T.DAGAR, *T.NUMERIC):
+                self.err("V110", f"minustecken passar inte {got}", e.span)
+                return None
+            return got
+        if isinstance(e, ast.Is):
+            got = self.infer(e.operand, scope)
+            if e.what in ("ja", "nej") and got and got != T.JANEJ:
+                self.err("V110", f"`är {e.what}` passar ja/nej-frågor, men detta är {got}",
+                         e.span)
+            return T.UTFALL
+        raise AssertionError(type(e))
+
+    # ---- after resolution
+    def check_unused(self) -> None:
+        m = self.model
+        for t in m.tables.values():
+            if t.name not in self.used_tables:
+                self.warn("V150", f"tabellen `{t.name}` används inte", t.span)
+                continue
+            for c in t.columns.values():
+                # a `valfri` column documents the data contract; it need not be read
+                if (t.name, c.name) not in self.used_columns and not c.may_be_absent:
+                    self.warn("V150", f"kolumnen `{t.name}.{c.name}` används inte", c.span,
+                              "ta bort den eller markera den `valfri`")
+        for p in m.parameters.values():
+            if p.name not in self.used_params:
+                self.warn("V150", f"parametern `{p.name}` används inte", p.span)
+
+    def run_checks(self) -> None:
+        from ..eval.checks import evaluate_checks  # the checker borrows the evaluator
+
+        for version in [self.model.version_at(a.in_force) for a in self.model.amendments] + \
+                [self.model.version_at(None)]:
+            for result in evaluate_checks(self.model, version, {}):
+                if result.passed is False:
+                    self.err("V160", f"kontrollen \"{result.check.title}\" håller inte: "
+                             f"{result.detail}", result.check.span)
+        # each check is reported once even when several versions share it
+        unique: dict[tuple, Diagnostic] = {}
+        for d in self.diags.items:
+            unique.setdefault((d.code, d.message, d.span), d)
+        self.diags.items = list(unique.values())
+
+
+def _names(e: ast.Expr) -> set[str]:
+    out: set[str] = set()
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, ast.Name):
+            out.add(x.name)
+        for attr in ("left", "right", "operand"):
+            if hasattr(x, attr):
+                stack.append(getattr(x, attr))
+    return out

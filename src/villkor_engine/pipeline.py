@@ -1,0 +1,96 @@
+"""The stages wired together: file → syntax tree → checked model → data → evaluation.
+
+The CLI, the Gherkin steps and the tests call these functions, never the stages' internals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, Span
+from .eval.checks import evaluate_checks
+from .eval.engine import Result, run
+from .io.data import Dataset, load, parse_cell
+from .model.check import check
+from .model.model import ColumnSpec, Model
+from .syntax.parse import parse_file, parse_text
+
+
+@dataclass
+class Loaded:
+    model: Model | None
+    diagnostics: list[Diagnostic]
+    text: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.model is not None and not any(d.is_error for d in self.diagnostics)
+
+
+def load_agreement(path: str | Path) -> Loaded:
+    module, diags = parse_file(path)
+    if module is None:
+        return Loaded(None, diags, _read(path))
+    model, more = check(module)
+    return Loaded(model, diags + more, module.text)
+
+
+def load_agreement_text(text: str, name: str = "<text>") -> Loaded:
+    module, diags = parse_text(text, name)
+    if module is None:
+        return Loaded(None, diags, text)
+    model, more = check(module)
+    return Loaded(model, diags + more, module.text)
+
+
+def _read(path: str | Path) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def parse_params(model: Model, pairs: list[str]) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """`name=value` pairs from --param, each parsed by the parameter's declared type."""
+    out: dict[str, Any] = {}
+    diags: list[Diagnostic] = []
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        name = name.strip()
+        if not sep or name not in model.parameters:
+            from .diagnostics import did_you_mean
+            diags.append(Diagnostic("V301", f"okänd parameter `{name}`" if sep else
+                                    f"`{pair}` ska skrivas NAMN=VÄRDE", None,
+                                    hint=did_you_mean(name, model.parameters) or
+                                    "parametrarna är: " + ", ".join(model.parameters)))
+            continue
+        spec = model.parameters[name]
+        col = ColumnSpec(name, spec.type, (), False, True, False, spec.span)
+        try:
+            out[name] = parse_cell(raw.strip(), col)
+        except ValueError as exc:
+            diags.append(Diagnostic("V302", f"--param {name}: {exc}", None))
+    return out, diags
+
+
+def evaluate(model: Model, data_dir: str | Path, params: dict[str, Any],
+             per: date | None = None) -> tuple[Result | None, Dataset | None, list[Diagnostic]]:
+    """Load the data, verify the checks with the given parameters, and evaluate."""
+    data, diags = load(model, data_dir)
+    if any(d.is_error for d in diags):
+        return None, data, diags
+    version = model.version_at(per)
+    for c in evaluate_checks(model, version, params):
+        if c.passed is False:
+            diags.append(Diagnostic("V160", f"kontrollen \"{c.check.title}\" håller inte med "
+                                    f"de givna parametrarna: {c.detail}", c.check.span,
+                                    hint="kontrollera --param"))
+    if any(d.is_error for d in diags):
+        return None, data, diags
+    return run(model, data, params, per), data, diags
+
+
+__all__ = ["Loaded", "load_agreement", "load_agreement_text", "parse_params", "evaluate", "Span"]

@@ -1,0 +1,358 @@
+"""The syntax tree: what the policy officer wrote, nothing resolved yet.
+
+Frozen dataclasses, each with the span it came from. Spans are left out of equality so tests can
+build expected trees by hand (Jinja's nodes, Catala's marks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from typing import Union
+
+from ..diagnostics import Span
+
+NOSPAN = Span("", 0, 0, 0, 0)
+
+
+def _span() -> Span:
+    return field(default=NOSPAN, compare=False, repr=False)
+
+
+# ---- expressions ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Num:
+    value: Fraction
+    unit: str | None  # "kr", "%", "dagar" or None (a plain number)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class DateLit:
+    value: date
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Str:
+    value: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Bool:
+    value: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class VerdictLit:
+    value: str  # one of the four verdicts, spelt as in the language
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    table: str
+    column: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class VillkorRef:
+    vid: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # + - * /
+    left: "Expr"
+    right: "Expr"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str  # < <= > >= = !=
+    left: "Expr"
+    right: "Expr"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Logic:
+    op: str  # och / eller
+    left: "Expr"
+    right: "Expr"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Negate:
+    operand: "Expr"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Is:
+    operand: "Expr"
+    what: str  # ja / nej / angiven
+    span: Span = _span()
+
+
+Expr = Union[Num, DateLit, Str, Bool, VerdictLit, Name, ColumnRef, VillkorRef, Binary, Compare,
+             Logic, Not, Negate, Is]
+
+
+# ---- declarations --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """A citation: a declared document and where in it (section, page, question)."""
+
+    document: str
+    locator: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Agreement:
+    title: str
+    diarienummer: str | None
+    parties: tuple[str, ...]
+    period: tuple[date, date] | None
+    signed: tuple[tuple[date, str | None], ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str
+    title: str
+    dated: date | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Member:
+    code: str
+    title: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    table: str | None          # recipients read from a table …
+    name_column: str | None
+    members: tuple[Member, ...]  # … or listed in the file
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    name: str                    # belopp, heltal, … , kod
+    values: tuple[str, ...] = ()  # allowed codes for kod(a, b)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: TypeRef
+    flags: tuple[str, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    file: str
+    optional: bool
+    group: str
+    per_villkor: bool
+    keys: tuple[str, ...]
+    columns: tuple[Column, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: TypeRef
+    default: Expr | None
+    sources: tuple[Source, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Value:
+    name: str
+    type: TypeRef | None
+    expr: Expr
+    sources: tuple[Source, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ReportDue:
+    due: date
+    table: str
+    column: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Review:
+    table: str
+    reply_days: int | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class SubVillkor:
+    vid: str
+    title: str
+    sources: tuple[Source, ...]
+    requirement: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Villkor:
+    vid: str
+    title: str
+    applies: str | None
+    sources: tuple[Source, ...]
+    subs: tuple[SubVillkor, ...]
+    requirement: Expr | None
+    report_due: ReportDue | None
+    late_verdict: str | None
+    review: Review | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Rounding:
+    unit: str   # "krona" or "öre"
+    mode: str   # "halvt uppåt" or "största rest"
+    per_share: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Fixed:
+    amount: Expr
+    recipient: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PerMember:
+    amount: Expr
+    group: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Pot:
+    amount: Expr
+    group: str
+    key: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Payment:
+    name: str
+    title: str
+    villkor: str | None
+    sources: tuple[Source, ...]
+    requirement: Expr | None
+    rule: Fixed | PerMember | Pot | None
+    cap_each: Expr | None
+    cap_total: Expr | None
+    rounding: Rounding | None
+    due: date | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Total:
+    rounding: Rounding
+    sources: tuple[Source, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class OnDate:
+    value: date
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class InWeek:
+    week: int
+    year: int
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class DaysAfter:
+    days: int
+    event: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    title: str
+    when: OnDate | InWeek | DaysAfter
+    sources: tuple[Source, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Check:
+    title: str
+    expr: Expr
+    tolerance: Expr | None
+    sources: tuple[Source, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Amendment:
+    name: str
+    title: str
+    in_force: date
+    sources: tuple[Source, ...]
+    items: tuple["Item", ...]
+    span: Span = _span()
+
+
+Item = Union[Agreement, Document, Group, Table, Parameter, Value, Villkor, Payment, Event, Check,
+             Total, Amendment]
+
+
+@dataclass(frozen=True)
+class Module:
+    file: str
+    items: tuple[Item, ...]
+    text: str = field(default="", compare=False, repr=False)
