@@ -68,6 +68,9 @@ def parse_text(text: str, file: str = "<text>") -> tuple[ast.Module | None, list
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         return None, [Diagnostic("V002", "texten är för stor", Span.point(file))]
     diags = Diagnostics()
+    deep = _paren_depth(text, file)
+    if deep is not None:
+        return None, [deep]
     tree = _parse_tree(text, file, diags)
     if tree is None:
         _recover(text, file, diags)
@@ -90,7 +93,8 @@ def _parse_tree(text: str, file: str, diags: Diagnostics) -> Tree | None:
     try:
         return parser().parse(text)
     except UnexpectedInput as exc:
-        diags.add(*_syntax_error(exc, text, file))
+        code, msg, span, hint = _syntax_error(exc, text, file)
+        diags.add(code, msg, span, hint=hint)
         return None
 
 
@@ -158,6 +162,33 @@ def _recover(text: str, file: str, diags: Diagnostics) -> None:
             if (span.line, span.column) not in seen:
                 seen.add((span.line, span.column))
                 diags.add(code, msg, span, hint=hint)
+
+
+def _paren_depth(text: str, file: str) -> Diagnostic | None:
+    """Parentheses vanish from the tree, so their nesting is bounded on the text itself."""
+    depth, line, col = 0, 1, 0
+    in_string = in_comment = False
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col, in_string, in_comment = line + 1, 0, False, False
+        elif in_comment:
+            continue
+        elif ch == '"':
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif ch == "#":
+            in_comment = True
+        elif ch == "(":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Diagnostic("V005", f"för många nästlade parenteser (högst {MAX_DEPTH})",
+                                  Span(file, line, col, line, col + 1),
+                                  hint="dela upp uttrycket med `värde`")
+        elif ch == ")":
+            depth = max(0, depth - 1)
+    return None
 
 
 def _depth(tree: Tree) -> int:
@@ -273,7 +304,7 @@ class _Builder:
         return ast.Column(str(t.children[0]), self.type(t.children[1]), flags, self.span(t))
 
     def type(self, t: Tree) -> ast.TypeRef:
-        if t.data == "enum_type":
+        if t.data in ("enum_type", "column_enum_type"):
             return ast.TypeRef("kod", tuple(str(c) for c in t.children), self.span(t))
         return ast.TypeRef(str(t.children[0]), (), self.span(t))
 

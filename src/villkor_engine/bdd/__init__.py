@@ -1,0 +1,1 @@
+"""Swedish Gherkin step library for testers (pytest-bdd), registered as a pytest plugin."""

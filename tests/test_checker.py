@@ -1,0 +1,124 @@
+"""Syntax tree → checked model: names, types and units, duplicates, cycles, källa, kontroller."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import HEADER
+
+from villkor_engine.pipeline import load_agreement, load_agreement_text
+
+
+def codes(src: str, severity: str = "fel") -> list[str]:
+    loaded = load_agreement_text(HEADER + src, "t.villkor")
+    assert not any(d.code.startswith("V0") for d in loaded.diagnostics), loaded.diagnostics
+    return [d.code for d in loaded.diagnostics if d.severity == severity]
+
+
+def test_every_bundled_agreement_checks(model_2020):
+    assert model_2020.agreement.title.startswith("En kvalitetssäker")
+    assert set(model_2020.version_at(None).villkor) == {"1", "2", "3", "4", "5"}
+
+
+def test_misspelt_name_gets_a_suggestion():
+    loaded = load_agreement_text(HEADER + """
+värde pott: belopp = 100 kr
+  källa d
+kontroll "k" pot = 100 kr
+""")
+    d = next(d for d in loaded.diagnostics if d.code == "V101")
+    assert d.hint == "menade du `pott`?"
+    assert (d.span.line, d.span.column) == (15, 14)
+
+
+@pytest.mark.parametrize("declared, expr, ok", [
+    ("belopp", "100 kr * 70 %", True),
+    ("belopp", "100 kr + 2020-01-01", False),
+    ("belopp", "100 kr * 100 kr", False),
+    ("decimaltal", "100 kr / 100 kr", True),
+    ("belopp", "100 kr / 100 kr", False),      # a ratio is not money
+    ("datum", "2020-12-11 + 14 dagar", True),
+    ("belopp", "2020-12-11 + 14 dagar", False),
+    ("dagar", "2021-01-05 - 2020-12-11", True),
+])
+def test_units_are_checked(declared, expr, ok):
+    got = codes(f"värde x: {declared} = {expr}\n  källa d\n")
+    assert ("V110" not in got) == ok, got
+
+
+def test_type_error_names_both_types():
+    loaded = load_agreement_text(HEADER + "värde x = 1 kr + 2020-01-01\n  källa d\n")
+    d = next(d for d in loaded.diagnostics if d.code == "V110")
+    assert "belopp" in d.message and "datum" in d.message
+
+
+def test_duplicates_and_cycles():
+    assert "V120" in codes("värde a = 1 kr\n  källa d\nvärde a = 2 kr\n  källa d\n")
+    got = load_agreement_text(HEADER + "värde a = b\n  källa d\nvärde b = a\n  källa d\n")
+    cycle = next(d for d in got.diagnostics if d.code == "V130")
+    assert "a → b → a" in cycle.message or "b → a → b" in cycle.message
+
+
+def test_payment_and_villkor_without_source_are_errors():
+    src = """
+villkor 1 "V"
+  gäller regioner
+  krav befolkning.befolkning > 0
+slut
+utbetalning p "P"
+  villkor 1
+  pott 10 kr delas mellan regioner som uppfyller villkoret i förhållande till befolkning.befolkning
+  avrundning hela kronor, halvt uppåt per andel
+slut
+"""
+    assert codes(src).count("V140") == 2
+
+
+def test_pot_without_rounding_is_an_error():
+    src = """
+villkor 1 "V"
+  gäller regioner
+  källa d
+  krav befolkning.befolkning > 0
+slut
+utbetalning p "P"
+  villkor 1
+  källa d
+  pott 10 kr delas mellan regioner som uppfyller villkoret i förhållande till befolkning.befolkning
+slut
+"""
+    assert "V172" in codes(src)
+
+
+def test_unknown_document_and_unused_input():
+    assert "V104" in codes("värde a = 1 kr\n  källa ök\n")
+    src = "parameter p: belopp\n  källa d\n"
+    assert "V150" in codes(src, "varning")
+
+
+def test_reading_a_table_outside_a_recipient_is_an_error():
+    assert "V107" in codes("värde a = befolkning.befolkning\n  källa d\n")
+
+
+def test_failing_kontroll_is_reported():
+    src = """
+värde a: belopp = 100 kr
+  källa d
+kontroll "a är 101 kr" a = 101 kr
+  källa d
+kontroll "cirka" a = 110 kr tolerans 10 kr
+  källa d
+"""
+    loaded = load_agreement_text(HEADER + src)
+    failed = [d for d in loaded.diagnostics if d.code == "V160"]
+    assert len(failed) == 1 and "a är 101 kr" in failed[0].message
+
+
+def test_the_2020_amounts_add_up_to_944_million(tmp_path):
+    """The real file's kontroll holds; change one amount and it fails."""
+    from conftest import AGREEMENT_2020
+    text = AGREEMENT_2020.read_text(encoding="utf-8")
+    broken = tmp_path / "b.villkor"
+    broken.write_text(text.replace("= 23 miljoner kronor", "= 24 miljoner kronor"),
+                      encoding="utf-8")
+    loaded = load_agreement(broken)
+    assert [d.code for d in loaded.diagnostics if d.is_error] == ["V160"]

@@ -1,0 +1,87 @@
+"""Money and verdict algebra: exact shares, declared rounding, four-valued logic."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import product
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from villkor_engine.eval.shares import allocate
+from villkor_engine.eval.values import (V, largest_remainder, money_text, round_half_up, v_and,
+                                        v_not, v_or)
+from villkor_engine.syntax import ast
+
+POT = ast.Pot(ast.Num(Fraction(0), "kr"), "g", ast.Name("k"))
+HALF_UP = ast.Rounding("krona", "halvt uppåt", True)
+LARGEST = ast.Rounding("krona", "största rest", True)
+
+
+def test_half_up_is_away_from_zero_at_exactly_half():
+    assert round_half_up(Fraction(5, 2)) == 3
+    assert round_half_up(Fraction(-5, 2)) == -3
+    assert round_half_up(Fraction(249, 100)) == 2
+    assert round_half_up(Fraction(12345, 1000), "öre") == Fraction(1235, 100)
+
+
+def test_money_text_has_no_thousands_separator():
+    assert money_text(Fraction(577898)) == "577898"
+    assert money_text(Fraction(123450, 100)) == "1234.50"
+    assert money_text(Fraction(-5, 100)) == "-0.05"
+
+
+def test_verdict_algebra():
+    all4 = list(V)
+    for a, b in product(all4, all4):
+        assert v_and(a, b) == v_and(b, a) and v_or(a, b) == v_or(b, a)
+        assert v_not(v_and(a, b)) == v_or(v_not(a), v_not(b))   # De Morgan holds
+    assert v_and(V.EJ_UPPFYLLT, V.UNDERLAG_SAKNAS) == V.EJ_UPPFYLLT   # already decided
+    assert v_and(V.UPPFYLLT, V.UNDERLAG_SAKNAS) == V.UNDERLAG_SAKNAS  # missing propagates
+    assert v_or(V.UPPFYLLT, V.UNDERLAG_SAKNAS) == V.UPPFYLLT
+    assert v_not(V.UNDERLAG_SAKNAS) == V.UNDERLAG_SAKNAS              # missing is not no
+
+
+keys = st.lists(st.integers(min_value=0, max_value=3_000_000), min_size=1, max_size=40).filter(
+    lambda ks: sum(ks) > 0)
+pots = st.integers(min_value=0, max_value=10**10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pot=pots, ks=keys)
+def test_pot_shares_add_up_exactly_before_rounding_and_within_bound_after(pot, ks):
+    values = {f"r{i}": Fraction(k) for i, k in enumerate(ks)}
+    alloc = allocate(POT, Fraction(pot), values, None, None, HALF_UP)
+    shares = list(alloc.shares.values())
+    assert sum(s.exact for s in shares) == pot
+    # each share moves at most half a krona, so the pot at most n/2
+    assert all(abs(s.rounded - s.exact) <= Fraction(1, 2) for s in shares)
+    assert abs(sum(s.rounded for s in shares) - pot) <= Fraction(len(shares), 2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pot=pots, ks=keys)
+def test_largest_remainder_makes_the_pot_go_exactly(pot, ks):
+    values = {f"r{i}": Fraction(k) for i, k in enumerate(ks)}
+    alloc = allocate(POT, Fraction(pot), values, None, None, LARGEST)
+    shares = list(alloc.shares.values())
+    assert sum(s.rounded for s in shares) == pot
+    assert all(abs(s.rounded - s.exact) < 1 for s in shares)
+
+
+@settings(max_examples=200, deadline=None)
+@given(amounts=st.lists(st.integers(min_value=0, max_value=10**8), min_size=1, max_size=30),
+       cap=st.integers(min_value=1, max_value=10**9))
+def test_total_cap_scales_proportionally(amounts, cap):
+    rule = ast.PerMember(ast.Num(Fraction(0), "kr"), "g")
+    values = {f"r{i}": Fraction(a) for i, a in enumerate(amounts)}
+    alloc = allocate(rule, None, values, None, Fraction(cap), HALF_UP)
+    exact = [alloc.shares[f"r{i}"].exact for i in range(len(amounts))]
+    assert sum(exact) == min(Fraction(cap), Fraction(sum(amounts)))
+    if sum(amounts) > cap:   # proportions are kept
+        for a, e in zip(amounts, exact):
+            assert e * sum(amounts) == a * cap
+
+
+def test_largest_remainder_ties_go_to_the_first():
+    assert largest_remainder(Fraction(10), [Fraction(10, 3)] * 3) == [4, 3, 3]
