@@ -313,13 +313,16 @@ class Engine:
         else:
             amount = sum((x.amount for x in known), Fraction(0))
             how = "summan av de avrundade beloppen"
+        if open_ and not known:   # nothing known yet: no amount, not a silent 0 kr
+            amount = exact = None
         verdict = v_and(*(x.verdict for x in open_)) if open_ else \
             (V.UPPFYLLT if any(x.verdict == V.UPPFYLLT for x in rows) else V.EJ_UPPFYLLT)
         note = how
         if open_:
             note += "; ofullständig: villkor " + ", ".join(x.villkor for x in open_) + \
                 " saknar belopp och ingår inte"
-        step = Step(f"summa för {r.name}", swedish_money(amount),
+        step = Step(f"summa för {r.name}",
+                    swedish_money(amount) if amount is not None else str(verdict),
                     total.span if total else None, total.sources if total else (), notes=[note])
         return Row(r, "summa", verdict, amount, exact, None,
                    _sources(total.sources) if total else "", self.version.label, note, [step])
