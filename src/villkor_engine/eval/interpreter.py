@@ -6,6 +6,7 @@ their reason, and logic is four-valued, so a blank answer never turns into `nej`
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
@@ -152,6 +153,9 @@ def _arith(op: str, a: Any, b: Any) -> Any:
     return Fraction(a) / Fraction(b)
 
 
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+            "=": operator.eq, "!=": operator.ne}
+
+
 def _compare(op: str, a: Any, b: Any) -> bool:
-    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "=": a == b,
-            "!=": a != b}[op]
+    return _COMPARE[op](a, b)

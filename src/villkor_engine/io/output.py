@@ -11,14 +11,53 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..eval.engine import Result
-from ..eval.values import money_text, to_decimal
+from datetime import date
+from decimal import Decimal
+from typing import Literal
 
-RESULT_COLUMNS = ["mottagare", "namn", "villkor", "utfall", "belopp", "exakt_belopp",
-                  "betalas_senast", "version", "källa", "anmärkning"]
-POT_COLUMNS = ["utbetalning", "villkor", "pott", "exakt_fördelat", "utbetalt",
-               "avrundningsdifferens", "uppfyllt", "ej_uppfyllt", "underlag_saknas",
-               "bedömning_krävs", "anmärkning"]
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..eval.engine import Result
+from ..eval.values import VERDICTS, money_text, to_decimal
+
+Utfall = Literal["uppfyllt", "ej uppfyllt", "underlag saknas", "bedömning krävs"]
+assert set(VERDICTS) == set(Utfall.__args__)  # one list of verdicts
+
+
+class ResultRow(BaseModel):
+    """The output contract: one recipient under one villkor (or `summa`). Money stays Decimal."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    mottagare: str
+    namn: str
+    villkor: str
+    utfall: Utfall
+    belopp: Decimal | None
+    exakt_belopp: str
+    betalas_senast: date | None
+    version: str
+    källa: str
+    anmärkning: str
+
+
+class PotRow(BaseModel):
+    """One payment rule's totals: what was to be shared, what is paid, the rounding difference."""
+
+    utbetalning: str
+    villkor: str
+    pott: Decimal | None
+    exakt_fördelat: str
+    utbetalt: Decimal
+    avrundningsdifferens: str
+    uppfyllt: int = Field(ge=0)
+    ej_uppfyllt: int = Field(ge=0)
+    underlag_saknas: int = Field(ge=0)
+    bedömning_krävs: int = Field(ge=0)
+    anmärkning: str
+
+
+RESULT_COLUMNS = list(ResultRow.model_fields)
+POT_COLUMNS = list(PotRow.model_fields)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -43,28 +82,53 @@ def _exact(x) -> str:
         else money_text(x)
 
 
-def results_csv(result: Result) -> str:
+def _money(x) -> Decimal | None:
+    return Decimal(money_text(x)) if x is not None else None
+
+
+def result_rows(result: Result) -> list[ResultRow]:
+    return [ResultRow(mottagare=r.recipient.code, namn=r.recipient.name, villkor=r.villkor,
+                      utfall=r.verdict.value, belopp=_money(r.amount), exakt_belopp=_exact(r.exact),
+                      betalas_senast=r.due, version=r.version, källa=r.sources,
+                      anmärkning=r.note)
+            for r in result.rows]
+
+
+def pot_rows(result: Result) -> list[PotRow]:
+    return [PotRow(utbetalning=p.payment.name, villkor=p.villkor or "", pott=_money(p.pot),
+                   exakt_fördelat=_exact(p.exact_total), utbetalt=_money(p.paid_total),
+                   avrundningsdifferens=_exact(p.rounding_difference),
+                   uppfyllt=p.counts["uppfyllt"], ej_uppfyllt=p.counts["ej uppfyllt"],
+                   underlag_saknas=p.counts["underlag saknas"],
+                   bedömning_krävs=p.counts["bedömning krävs"], anmärkning="; ".join(p.notes))
+            for p in result.pots]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def to_csv(rows: list[BaseModel], columns: list[str]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(RESULT_COLUMNS)
-    for r in result.rows:
-        w.writerow([r.recipient.code, r.recipient.name, r.villkor, r.verdict.value,
-                    money_text(r.amount) if r.amount is not None else "", _exact(r.exact),
-                    r.due.isoformat() if r.due else "", r.version, r.sources, r.note])
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([_cell(getattr(row, c)) for c in columns])
     return buf.getvalue()
+
+
+def results_csv(result: Result) -> str:
+    return to_csv(result_rows(result), RESULT_COLUMNS)
 
 
 def pots_csv(result: Result) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(POT_COLUMNS)
-    for p in result.pots:
-        c = p.counts
-        w.writerow([p.payment.name, p.villkor or "", money_text(p.pot) if p.pot is not None else "",
-                    _exact(p.exact_total), money_text(p.paid_total),
-                    _exact(p.rounding_difference), c["uppfyllt"], c["ej uppfyllt"],
-                    c["underlag saknas"], c["bedömning krävs"], "; ".join(p.notes)])
-    return buf.getvalue()
+    return to_csv(pot_rows(result), POT_COLUMNS)
 
 
 def pots_path(out: Path) -> Path:
