@@ -315,6 +315,7 @@ class Engine:
             how = "summan av de avrundade beloppen"
         if open_ and not known:   # nothing known yet: no amount, not a silent 0 kr
             amount = exact = None
+            how = "inget belopp är känt ännu"
         verdict = v_and(*(x.verdict for x in open_)) if open_ else \
             (V.UPPFYLLT if any(x.verdict == V.UPPFYLLT for x in rows) else V.EJ_UPPFYLLT)
         note = how

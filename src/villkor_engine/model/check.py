@@ -77,6 +77,9 @@ class _Checker:
                 self.warn("V153", f"tillägget `{a.name}` ändrar ingenting", a.span)
         if m.total:
             self.check_sources(m.total.sources, m.total.span, "summaregeln", required=False)
+            if m.total.rounding.mode != "halvt uppåt":
+                self.err("V173", "summan per mottagare avrundas en gång; `största rest` passar "
+                         "bara en pott", m.total.span, "skriv `avrundning hela kronor, halvt uppåt`")
         self.check_unused()
         if not self.diags.has_errors:
             self.run_checks()
@@ -300,6 +303,13 @@ class _Checker:
                 self.logical(s.requirement, scope)
         if v.requirement is not None:
             self.logical(v.requirement, scope)
+            used = _villkor_refs(v.requirement)
+            for s in v.subs:
+                if s.vid not in used:
+                    self.warn("V154", f"delvillkor {s.vid} påverkar inte villkor {v.vid}: "
+                              "villkorets `krav` nämner det inte", s.span,
+                              f"ta med `villkor {s.vid}` i kravet, eller ta bort kravet så att "
+                              "alla delvillkor gäller")
         elif not v.subs:
             self.err("V109", f"villkor {v.vid} saknar `krav` och delvillkor", v.span,
                      "skriv `krav …` eller minst ett `delvillkor`")
@@ -549,14 +559,19 @@ class _Checker:
         self.diags.items = list(unique.values())
 
 
-def _names(e: ast.Expr) -> set[str]:
-    out: set[str] = set()
+def _villkor_refs(e: ast.Expr) -> set[str]:
+    return {x.vid for x in _walk(e) if isinstance(x, ast.VillkorRef)}
+
+
+def _walk(e: ast.Expr):
     stack = [e]
     while stack:
         x = stack.pop()
-        if isinstance(x, ast.Name):
-            out.add(x.name)
+        yield x
         for attr in ("left", "right", "operand"):
             if hasattr(x, attr):
                 stack.append(getattr(x, attr))
-    return out
+
+
+def _names(e: ast.Expr) -> set[str]:
+    return {x.name for x in _walk(e) if isinstance(x, ast.Name)}
