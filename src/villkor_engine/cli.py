@@ -48,7 +48,53 @@ class _Date(click.ParamType):
             self.fail(f"`{value}` är inget datum (skriv ÅÅÅÅ-MM-DD)", param, ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _SwedishGroup(click.Group):
+    """Click's usage errors, said in Swedish like every other diagnostic (exit code 2)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rc = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.UsageError as exc:
+            if not standalone_mode:
+                raise
+            _usage_error(exc)
+            sys.exit(2)
+        except click.exceptions.Abort:
+            err_console.print("avbrutet", markup=False)
+            sys.exit(1)
+        if standalone_mode:
+            sys.exit(rc or 0)
+        return rc
+
+
+def _usage_error(exc: click.exceptions.UsageError) -> None:
+    hint = None
+    if isinstance(exc, click.exceptions.NoSuchOption):
+        message = f"okänd flagga `{exc.option_name}`"
+        if exc.possibilities:
+            hint = "menade du " + " eller ".join(f"`{p}`" for p in exc.possibilities) + "?"
+    elif isinstance(exc, click.exceptions.MissingParameter) and exc.param is not None:
+        kind = "argumentet" if isinstance(exc.param, click.Argument) else "flaggan"
+        name = exc.param.opts[-1] if kind == "flaggan" else exc.param.human_readable_name
+        message = f"{kind} `{name}` saknas"
+    elif isinstance(exc, click.exceptions.BadParameter):
+        name = exc.param.opts[-1] if exc.param is not None and exc.param.opts else "värdet"
+        message = f"ogiltigt värde för `{name}`: {exc.message}"
+    elif exc.message.startswith("No such command"):
+        message = "okänt kommando " + exc.message.split(" ", 3)[-1].rstrip(".")
+        hint = "kommandona är check, run och explain"
+    else:
+        message = exc.message
+    usage = exc.ctx.get_usage() if exc.ctx else ""
+    usage = usage.replace("Usage:", "Användning:").replace("[OPTIONS]", "[FLAGGOR]")
+    lines = [usage, f"fel[V300]: {message}"] if usage else [f"fel[V300]: {message}"]
+    if hint:
+        lines.append(f"  = tips: {hint}")
+    lines.append("  = tips: `villkor --help` visar alla kommandon och flaggor")
+    err_console.print("\n".join(lines), markup=False)
+
+
+@click.group(cls=_SwedishGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="villkor", message="%(prog)s %(version)s")
 def main() -> None:
     """villkor: villkor och ersättningar i överenskommelser, prövade och beräknade exakt."""
