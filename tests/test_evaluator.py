@@ -164,3 +164,28 @@ def test_trace_cites_sources_and_inputs(model_2020, data_2020):
     assert "Bilaga 1, fråga 2.2 a och b" in text
     assert "andel = 140 000 000 kr × 59636 / 10319473" in text
     assert "avrundat till hela kronor, halvt uppåt, per andel: 809 057 kr" in text
+
+
+def test_blank_receipt_date_is_missing_but_an_absent_column_is_not_tested(model_2020, data_2020):
+    set_answer(data_2020, "09", "inkom", "")
+    rows, _ = run(model_2020, data_2020)
+    assert rows[("09", "2")].verdict == V.UNDERLAG_SAKNAS
+    path = data_2020 / "redovisning.csv"
+    with open(path, encoding="utf-8") as f:
+        table = [{k: v for k, v in r.items() if k != "inkom"} for r in csv.DictReader(f)]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(table[0]))
+        w.writeheader()
+        w.writerows(table)
+    rows, _ = run(model_2020, data_2020)
+    assert rows[("09", "2")].verdict == V.UPPFYLLT
+    assert "fristen har inte prövats" in repr(rows[("09", "2")].steps)
+
+
+def test_capped_amounts_are_preliminary_while_others_are_pending(model_2020, data_2020):
+    (data_2020 / "behandlingar.csv").write_text(
+        "lanskod,psykisk_kvinnor,psykisk_män,smärta_kvinnor,smärta_män,kontakter\n"
+        "01,1,1,1,1,40000\n", encoding="utf-8")
+    _, result = run(model_2020, data_2020, {"ersättning_per_kontakt": Fraction(1500)})
+    pot = next(p for p in result.pots if p.payment.name == "v3_kontakter")
+    assert any("preliminära" in n for n in pot.notes)

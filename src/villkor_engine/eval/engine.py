@@ -138,10 +138,18 @@ class Engine:
         received = evaluate(ast.ColumnRef(due.table, due.column, due.span), env)
         s = Step(f"redovisning senast {due.due.isoformat()}", "", due.span, (), env.reads)
         step.children.append(s)
-        if isinstance(received, Missing):
+        table = self.data.tables.get(due.table)
+        if isinstance(received, Missing) and (table is None or due.column not in table.columns):
+            # The contract lets the data leave out the receipt column altogether.
             s.result = "inte prövad"
-            s.notes.append(f"inkomstdatum okänt ({received.reason}); fristen har inte prövats")
+            s.notes.append(f"inkomstdatum registreras inte ({received.reason}); "
+                           "fristen har inte prövats")
             return V.UPPFYLLT
+        if isinstance(received, Missing):
+            # A blank date in a recorded column: we cannot say the report came in time.
+            s.result = str(received.verdict)
+            s.notes.append(f"inkomstdatum saknas ({received.reason}); fristen kan inte prövas")
+            return received.verdict
         if received > due.due:
             late = Verdict(v.late_verdict or "bedömning krävs")
             s.result = str(late)
@@ -246,7 +254,7 @@ class Engine:
                              sum((x.exact for x in known), Fraction(0)),
                              sum((x.amount for x in known), Fraction(0)), counts, alloc.notes)
         pending = counts["underlag saknas"] + counts["bedömning krävs"]
-        if pending and isinstance(rule, ast.Pot):
+        if pending and (isinstance(rule, ast.Pot) or p.cap_total is not None):
             summary.notes.append(f"{pending} mottagare väntar på underlag eller bedömning och ingår "
                                  "inte; andelarna är preliminära")
         return lines, summary

@@ -74,7 +74,7 @@ def allocate(rule, pot: Any, values: dict[str, Any], cap_each: Any, cap_total: A
         total = sum(exact.values(), Fraction(0))
         if total > cap_total:
             factor = cap_total / total
-            notes.append(f"summan {exact_text(total)} kr överstiger taket "
+            notes.append(f"summan {swedish_money(total)} överstiger taket "
                          f"{swedish_money(cap_total)}: alla belopp skalas med "
                          f"{exact_text(factor)}")
             for code in exact:

@@ -1,0 +1,477 @@
+"""Swedish Gherkin steps for testers: load an agreement, edit data, run, and check the outcome.
+
+A tester writes only .feature files (`# language: sv`). Every step works on one `Kontext` per
+scenario: the agreement, a private copy of the data in tmp_path (so steps may edit the CSV files
+freely), the parameters, the version date and the outcome. A failed check says in Swedish what was
+expected, what came out, and the engine's own explanation of the result.
+
+Money in steps is written the Swedish way ("1 386 955 kr", "1 234,50 kr") and compared exactly
+as `Fraction`, never as float.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from ..diagnostics import Diagnostic, render
+from ..eval.engine import Result, Row
+from ..eval.values import VERDICTS, swedish_money
+from ..explain import explain_rows
+from ..model.model import Model
+from ..pipeline import Loaded, evaluate, load_agreement, parse_params
+from ..syntax import ast
+
+REDOVISNING = "redovisning.csv"
+GRANSKNING = "granskning.csv"
+GRANSKNING_KOLUMNER = ["lanskod", "villkor", "beslut", "begard"]
+NOT_COMPUTED = 'utfallet är inte beräknat: lägg till steget "När utfallet beräknas"'
+
+
+# ---- the scenario's state ------------------------------------------------------------------------
+
+@dataclass
+class Kontext:
+    """What one scenario has set up and what the computation gave."""
+
+    rootdir: Path
+    data_dir: Path
+    loaded: Loaded | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    per: date | None = None
+    computed: bool = False
+    result: Result | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error_code: str | None = None     # the code the last "misslyckas … med felet" step found
+
+    @property
+    def model(self) -> Model:
+        if self.loaded is None or self.loaded.model is None:
+            raise AssertionError('ingen överenskommelse är laddad: börja med '
+                                 'Givet överenskommelsen "SÖKVÄG"')
+        return self.loaded.model
+
+
+@pytest.fixture
+def villkor_kontext(request: pytest.FixtureRequest, tmp_path: Path) -> Kontext:
+    """A fresh scenario state; the data directory lives in tmp_path so edits never leak."""
+    data = tmp_path / "data"
+    data.mkdir()
+    return Kontext(Path(request.config.rootpath), data)
+
+
+# Parsing the agreement takes a noticeable moment; scenarios share it while the file is unchanged.
+_LOADED: dict[tuple[Path, int, int], Loaded] = {}
+
+
+def _load(path: Path) -> Loaded:
+    st = path.stat()
+    key = (path.resolve(), st.st_mtime_ns, st.st_size)
+    if key not in _LOADED:
+        _LOADED[key] = load_agreement(path)
+    return _LOADED[key]
+
+
+# ---- small helpers -------------------------------------------------------------------------------
+
+def _path(k: Kontext, text: str) -> Path:
+    """A path as the tester wrote it: absolute, or relative to the pytest rootdir."""
+    p = Path(text)
+    p = p if p.is_absolute() else k.rootdir / p
+    if not p.exists():
+        raise AssertionError(f"`{text}` finns inte (sökte {p})")
+    return p
+
+
+def _money(text: str) -> Fraction:
+    """'1 386 955 kr', '1 234,50 kr', '0 kr', '−21 kr' → an exact Fraction."""
+    t = text.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("−", "-")
+    t = t.removesuffix("kronor").removesuffix("kr").strip()
+    if not re.fullmatch(r"-?\d{1,3}(?: \d{3})*(?:,\d+)?|-?\d+(?:,\d+)?", t):
+        raise AssertionError(f"`{text}` är inget belopp; skriv t.ex. \"577 898 kr\" eller "
+                             "\"1 234,50 kr\"")
+    return Fraction(t.replace(" ", "").replace(",", "."))
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise AssertionError(f"`{text}` är inget datum; skriv ÅÅÅÅ-MM-DD") from None
+
+
+def _verdict(text: str) -> str:
+    if text not in VERDICTS:
+        raise AssertionError(f"`{text}` är inget utfall; utfallen är: " +
+                             ", ".join(f'"{v}"' for v in VERDICTS))
+    return text
+
+
+def _diag_text(diags: list[Diagnostic]) -> str:
+    """Rendered like the CLI, with the line of the file each diagnostic names (agreement or CSV)."""
+    return "\n".join(render(d, _source(d)) for d in diags) or "(inga)"
+
+
+def _source(d: Diagnostic) -> str | None:
+    try:
+        return Path(d.span.file).read_text(encoding="utf-8-sig") if d.span else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _result(k: Kontext) -> Result:
+    """The outcome; a missing or failed computation is itself a failure with the errors shown."""
+    if not k.computed:
+        raise AssertionError(NOT_COMPUTED)
+    if k.result is None:
+        raise AssertionError("beräkningen gav inget utfall. Felen:\n" +
+                             _diag_text(k.diagnostics))
+    return k.result
+
+
+def _row(k: Kontext, code: str, vid: str) -> Row:
+    result = _result(k)
+    for r in result.rows:
+        if r.recipient.code == code and r.villkor == vid:
+            return r
+    known = sorted({r.recipient.code for r in result.rows})
+    theirs = [r.villkor for r in result.rows if r.recipient.code == code]
+    raise AssertionError(f"det finns ingen rad för mottagare {code} och villkor {vid}. " +
+                         (f"Mottagare {code} har villkor: {', '.join(theirs)}" if theirs else
+                          f"Mottagarna är: {', '.join(known)}"))
+
+
+def _explain(k: Kontext, rows: list[Row]) -> str:
+    return explain_rows(k.model, _result(k), rows)
+
+
+def _fail(expected: str, got: str, k: Kontext, rows: list[Row]) -> AssertionError:
+    """The one shape of every failed check: expected, got, and why (the explanation)."""
+    return AssertionError(f"Förväntat: {expected}\nFick:      {got}\n\nFörklaring:\n" +
+                          _explain(k, rows))
+
+
+def _kr(x: Fraction | None) -> str:
+    return "inget belopp" if x is None else swedish_money(x)
+
+
+# ---- CSV editing (csv module, UTF-8; the other rows are kept as they are) ------------------------
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _set_cell(k: Kontext, file: str, code: str, column: str, value: str) -> None:
+    """Set one cell in the row whose first column (the key, e.g. lanskod) is `code`."""
+    path = k.data_dir / file
+    if not path.is_file():
+        raise AssertionError(f"filen {file} finns inte i datamappen; ladda exempeldata först")
+    header, rows = _read_csv(path)
+    if column not in header:
+        raise AssertionError(f"{file} har ingen kolumn `{column}`; kolumnerna är: "
+                             + ", ".join(header))
+    hits = [r for r in rows if r[header[0]] == code]
+    if not hits:
+        raise AssertionError(f"{file} har ingen rad med {header[0]} {code}")
+    for r in hits:
+        r[column] = value
+    _write_csv(path, header, rows)
+
+
+def _write_table(k: Kontext, file: str, datatable: list[list[str]]) -> None:
+    if not datatable:
+        raise AssertionError(f"tabellen för {file} är tom; första raden ska vara rubrikerna")
+    with (k.data_dir / file).open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(datatable)
+
+
+# ---- Givet: the agreement, the data, the parameters ----------------------------------------------
+
+@given(parsers.parse('överenskommelsen "{path}"'))
+def given_agreement(villkor_kontext: Kontext, path: str) -> None:
+    """Loads and checks the agreement; a file that does not check stops here with its errors."""
+    loaded = _load(_path(villkor_kontext, path))
+    villkor_kontext.loaded = loaded
+    if not loaded.ok:
+        raise AssertionError(f"överenskommelsen {path} innehåller fel:\n" +
+                             _diag_text(sorted(loaded.diagnostics, key=lambda d: not d.is_error)))
+
+
+@given(parsers.parse('exempeldata från "{folder}"'))
+def given_example_data(villkor_kontext: Kontext, folder: str) -> None:
+    """Copies every file of the folder into the scenario's own data directory."""
+    src = _path(villkor_kontext, folder)
+    if not src.is_dir():
+        raise AssertionError(f"`{folder}` är ingen mapp")
+    shutil.copytree(src, villkor_kontext.data_dir, dirs_exist_ok=True)
+
+
+@given("följande befolkning:")
+def given_population(villkor_kontext: Kontext, datatable: list[list[str]]) -> None:
+    """befolkning.csv from a table with the columns lanskod, region, befolkning."""
+    _write_table(villkor_kontext, "befolkning.csv", datatable)
+
+
+@given(parsers.parse('filen "{file}" med:'))
+def given_file(villkor_kontext: Kontext, file: str, datatable: list[list[str]]) -> None:
+    """Any CSV file in the data directory; the table's first row is the header."""
+    _write_table(villkor_kontext, file, datatable)
+
+
+@given(parsers.parse('att filen "{file}" saknas'))
+def given_no_file(villkor_kontext: Kontext, file: str) -> None:
+    (villkor_kontext.data_dir / file).unlink(missing_ok=True)
+
+
+@given(parsers.parse('att kolumnen "{column}" för "{code}" i filen "{file}" är "{value}"'))
+def given_cell(villkor_kontext: Kontext, column: str, code: str, file: str, value: str) -> None:
+    """The general edit: one cell in the row keyed by the file's first column."""
+    _set_cell(villkor_kontext, file, code, column, value)
+
+
+@given(parsers.parse('att region "{code}" svarar "{answer}" på fråga "{question}"'))
+def given_answer(villkor_kontext: Kontext, code: str, answer: str, question: str) -> None:
+    """The answer is written as given, so a bad answer ("kanske") can be tested too."""
+    _set_cell(villkor_kontext, REDOVISNING, code, question, answer)
+
+
+@given(parsers.parse('att region "{code}" lämnar fråga "{question}" obesvarad'))
+def given_unanswered(villkor_kontext: Kontext, code: str, question: str) -> None:
+    _set_cell(villkor_kontext, REDOVISNING, code, question, "")
+
+
+@given(parsers.parse('att region "{code}" lämnar beskrivningen "{question}" tom'))
+def given_no_description(villkor_kontext: Kontext, code: str, question: str) -> None:
+    _set_cell(villkor_kontext, REDOVISNING, code, question, "")
+
+
+@given(parsers.parse('att redovisningen från region "{code}" kom in "{day}"'))
+def given_received(villkor_kontext: Kontext, code: str, day: str) -> None:
+    _set_cell(villkor_kontext, REDOVISNING, code, "inkom", _date(day).isoformat())
+
+
+@given(parsers.re(r'att granskningen beslutat "(?P<beslut>[^"]+)" för region "(?P<code>[^"]+)" '
+                  r'och villkor "(?P<vid>[^"]+)"'
+                  r'(?: med komplettering begärd "(?P<begard>[^"]+)")?'))
+def given_review(villkor_kontext: Kontext, beslut: str, code: str, vid: str,
+                 begard: str | None) -> None:
+    """Writes or updates the (lanskod, villkor) row of granskning.csv; other rows are kept."""
+    path = villkor_kontext.data_dir / GRANSKNING
+    header, rows = _read_csv(path) if path.is_file() else ([], [])
+    header += [c for c in GRANSKNING_KOLUMNER if c not in header]
+    row = next((r for r in rows if r["lanskod"] == code and r["villkor"] == vid), None)
+    if row is None:
+        row = {h: "" for h in header} | {"lanskod": code, "villkor": vid}
+        rows.append(row)
+    row["beslut"] = beslut
+    row["begard"] = _date(begard).isoformat() if begard else ""
+    _write_csv(path, header, rows)
+
+
+@given("att granskningen inte har beslutat något")
+def given_no_review(villkor_kontext: Kontext) -> None:
+    """Without decisions the answers decide (a decision would override them)."""
+    (villkor_kontext.data_dir / GRANSKNING).unlink(missing_ok=True)
+
+
+@given(parsers.re(r'(?:att )?parametern "(?P<name>[^"]+)" är "(?P<value>[^"]*)"'))
+def given_param(villkor_kontext: Kontext, name: str, value: str) -> None:
+    """Parsed by the parameter's declared type, as `--param NAMN=VÄRDE` is."""
+    model = villkor_kontext.model
+    values, diags = parse_params(model, [f"{name}={value}"])
+    if diags and value.strip().endswith(" kr"):
+        values, diags = parse_params(model, [f"{name}={value.strip()[:-3]}"])
+    if diags:
+        raise AssertionError(f"parametern {name} = \"{value}\" går inte att använda:\n" +
+                             _diag_text(diags))
+    villkor_kontext.params.update(values)
+
+
+@given(parsers.parse('versionen som gäller "{day}"'))
+def given_version(villkor_kontext: Kontext, day: str) -> None:
+    """The --per date: which version of the agreement is in force."""
+    villkor_kontext.per = _date(day)
+
+
+# ---- När -----------------------------------------------------------------------------------------
+
+@when("utfallet beräknas")
+def when_computed(villkor_kontext: Kontext) -> None:
+    """Runs the pipeline; errors in the data are kept for the `misslyckas` steps, not raised."""
+    k = villkor_kontext
+    k.result, _, k.diagnostics = evaluate(k.model, k.data_dir, k.params, k.per)
+    k.computed = True
+
+
+# ---- Så: verdicts and amounts --------------------------------------------------------------------
+
+@then(parsers.parse('är utfallet för mottagare "{code}" och villkor "{vid}" "{verdict}"'))
+def then_verdict(villkor_kontext: Kontext, code: str, vid: str, verdict: str) -> None:
+    row = _row(villkor_kontext, code, vid)
+    if row.verdict.value != _verdict(verdict):
+        raise _fail(f'utfallet för mottagare {code} och villkor {vid} är "{verdict}"',
+                    f'"{row.verdict.value}"', villkor_kontext, [row])
+
+
+@then(parsers.parse('får mottagare "{code}" för villkor "{vid}" "{amount}"'))
+def then_amount(villkor_kontext: Kontext, code: str, vid: str, amount: str) -> None:
+    """The paid (rounded) amount; villkor "summa" is the recipient's total."""
+    expected = _money(amount)
+    row = _row(villkor_kontext, code, vid)
+    if row.amount != expected:
+        raise _fail(f"mottagare {code} får {swedish_money(expected)} för villkor {vid}",
+                    f"{_kr(row.amount)} ({row.verdict.value})", villkor_kontext, [row])
+
+
+@then(parsers.parse('får mottagare "{code}" totalt "{amount}"'))
+def then_total(villkor_kontext: Kontext, code: str, amount: str) -> None:
+    then_amount(villkor_kontext, code, "summa", amount)
+
+
+@then(parsers.parse('saknar mottagare "{code}" belopp för villkor "{vid}"'))
+def then_no_amount(villkor_kontext: Kontext, code: str, vid: str) -> None:
+    """No amount at all — not 0 kr: the outcome is open."""
+    row = _row(villkor_kontext, code, vid)
+    if row.amount is not None:
+        raise _fail(f"mottagare {code} har inget belopp för villkor {vid}",
+                    f"{_kr(row.amount)} ({row.verdict.value})", villkor_kontext, [row])
+
+
+@then(parsers.re(r'har alla (?:regioner|i mottagargruppen "(?P<group>[^"]+)") utfallet '
+                 r'"(?P<verdict>[^"]+)" för villkor "(?P<vid>[^"]+)"'))
+def then_all(villkor_kontext: Kontext, group: str | None, verdict: str, vid: str) -> None:
+    group = group or "regioner"
+    rows = [r for r in _result(villkor_kontext).rows
+            if r.recipient.group == group and r.villkor == vid]
+    if not rows:
+        raise AssertionError(f"ingen i mottagargruppen {group} har villkor {vid}")
+    other = [r for r in rows if r.verdict.value != _verdict(verdict)]
+    if other:
+        got = ", ".join(f"{r.recipient.code} {r.verdict.value}" for r in other)
+        raise _fail(f'alla {len(rows)} i {group} har "{verdict}" för villkor {vid}',
+                    f"{len(other)} har något annat: {got}", villkor_kontext, other[:1])
+
+
+# ---- Så: pots ------------------------------------------------------------------------------------
+
+def _pots(k: Kontext, vid: str):
+    return [p for p in _result(k).pots if p.villkor == vid and p.pot is not None]
+
+
+def _pot_text(k: Kontext, vid: str) -> str:
+    return "; ".join(f"{p.payment.name}: pott {_kr(p.pot)}, exakt {_kr(p.exact_total)}, "
+                     f"utbetalt {_kr(p.paid_total)}" for p in _pots(k, vid)) or "ingen pott"
+
+
+@then(parsers.parse('fördelas "{pot}" för villkor "{vid}" med en avrundningsdifferens på högst '
+                    '"{diff}"'))
+def then_pot(villkor_kontext: Kontext, pot: str, vid: str, diff: str) -> None:
+    """The whole pot is shared exactly; only rounding each share may move the paid total."""
+    expected, limit = _money(pot), abs(_money(diff))
+    hits = [p for p in _pots(villkor_kontext, vid) if p.pot == expected]
+    if not hits:
+        raise AssertionError(f"Förväntat: en pott på {swedish_money(expected)} för villkor "
+                             f"{vid}\nFick:      {_pot_text(villkor_kontext, vid)}")
+    for p in hits:
+        notes = "\n".join(p.notes)
+        if p.exact_total != expected:
+            raise AssertionError(f"Förväntat: {swedish_money(expected)} fördelas exakt för "
+                                 f"villkor {vid}\nFick:      exakt {_kr(p.exact_total)} "
+                                 f"({p.payment.name})\n{notes}")
+        if abs(p.rounding_difference) > limit:
+            raise AssertionError(f"Förväntat: avrundningsdifferens högst {swedish_money(limit)} "
+                                 f"för villkor {vid}\nFick:      "
+                                 f"{swedish_money(p.rounding_difference)} (utbetalt "
+                                 f"{_kr(p.paid_total)}, {p.payment.name})\n{notes}")
+
+
+@then(parsers.parse('delar de övriga regionerna på hela potten för villkor "{vid}"'))
+def then_others_share(villkor_kontext: Kontext, vid: str) -> None:
+    """Those left with `uppfyllt` share the whole pot: their exact amounts add up to it."""
+    k = villkor_kontext
+    pots = [p for p in _pots(k, vid) if isinstance(p.payment.rule, ast.Pot)]
+    if len(pots) != 1:
+        raise AssertionError(f"villkor {vid} ska ha en pott som delas; fick: {_pot_text(k, vid)}")
+    rows = [r for r in _result(k).rows if r.recipient.group == "regioner" and r.villkor == vid
+            and r.verdict.value == "uppfyllt"]
+    total = sum((r.exact for r in rows if r.exact is not None), Fraction(0))
+    if not rows or total != pots[0].pot:
+        out = [r for r in _result(k).rows if r.recipient.group == "regioner"
+               and r.villkor == vid and r.verdict.value != "uppfyllt"]
+        raise _fail(f"de {len(rows)} regionerna med \"uppfyllt\" delar exakt på "
+                    f"{_kr(pots[0].pot)} för villkor {vid}",
+                    f"exakt summa {swedish_money(total)}", k, out[:1] or rows[:1])
+
+
+# ---- Så: errors ----------------------------------------------------------------------------------
+
+@then("lyckas beräkningen")
+def then_succeeds(villkor_kontext: Kontext) -> None:
+    _result(villkor_kontext)
+
+
+@then(parsers.parse('misslyckas beräkningen med felet "{code}"'))
+def then_fails(villkor_kontext: Kontext, code: str) -> None:
+    k = villkor_kontext
+    if not k.computed:
+        raise AssertionError(NOT_COMPUTED)
+    errors = [d for d in k.diagnostics if d.is_error]
+    if k.result is not None or not any(d.code == code for d in errors):
+        got = "beräkningen lyckades" if k.result is not None else "andra fel"
+        raise AssertionError(f"Förväntat: beräkningen misslyckas med felet {code}\n"
+                             f"Fick:      {got}. Meddelanden:\n" + _diag_text(k.diagnostics))
+    k.error_code = code
+
+
+@then(parsers.parse('felet nämner "{text}"'))
+def then_error_mentions(villkor_kontext: Kontext, text: str) -> None:
+    """Searches the message, the place (file:rad:kolumn) and the hint of the error found."""
+    k = villkor_kontext
+    if k.error_code is None:
+        raise AssertionError('säg först vilket fel: "Så misslyckas beräkningen med felet KOD"')
+    diags = [d for d in k.diagnostics if d.code == k.error_code]
+    if not any(text in " ".join([d.message, str(d.span or ""), d.hint or ""]) for d in diags):
+        raise AssertionError(f"Förväntat: felet {k.error_code} nämner \"{text}\"\n"
+                             f"Fick:\n" + _diag_text(diags))
+
+
+# ---- Så: explanations ----------------------------------------------------------------------------
+
+def _explanation_contains(k: Kontext, code: str, vid: str, texts: list[str]) -> None:
+    row = _row(k, code, vid)
+    explanation = _explain(k, [row])
+    missing = [t for t in texts if t not in explanation]
+    if missing:
+        raise AssertionError(f"Förväntat: förklaringen för mottagare {code} och villkor {vid} "
+                             f"innehåller " + ", ".join(f'"{t}"' for t in missing) +
+                             "\nFick:\n" + explanation)
+
+
+@then(parsers.parse('säger förklaringen för mottagare "{code}" och villkor "{vid}" "{text}"'))
+def then_explanation(villkor_kontext: Kontext, code: str, vid: str, text: str) -> None:
+    _explanation_contains(villkor_kontext, code, vid, [text])
+
+
+@then(parsers.parse('säger förklaringen för mottagare "{code}" och villkor "{vid}":'))
+def then_explanation_lines(villkor_kontext: Kontext, code: str, vid: str, docstring: str) -> None:
+    """Each non-blank line of the doc string must occur in the explanation."""
+    lines = [x.strip() for x in docstring.splitlines() if x.strip()]
+    _explanation_contains(villkor_kontext, code, vid, lines)
