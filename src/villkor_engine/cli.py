@@ -20,8 +20,9 @@ from .explain import explain_rows
 from .io.output import write_result
 from .pipeline import evaluate, load_agreement, parse_params
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: rich would otherwise turn `fil:100:49` into a 💯 emoji
+console = Console(highlight=False, soft_wrap=True, emoji=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _print_diags(diags: list[Diagnostic], source: str | None) -> None:

@@ -46,8 +46,15 @@ def parse_file(path: str | Path) -> tuple[ast.Module | None, list[Diagnostic]]:
     except FileNotFoundError:
         return None, [Diagnostic("V001", f"filen `{name}` finns inte", None,
                                  hint="kontrollera sökvägen")]
+    except IsADirectoryError:
+        return None, [Diagnostic("V001", f"`{name}` är en mapp, inte en fil", None,
+                                 hint="ange överenskommelsefilen, t.ex. agreements/NAMN.villkor")]
+    except PermissionError:
+        return None, [Diagnostic("V001", f"filen `{name}` får inte läsas (behörighet saknas)",
+                                 None)]
     except OSError as exc:
-        return None, [Diagnostic("V001", f"filen `{name}` kan inte läsas: {exc.strerror}", None)]
+        return None, [Diagnostic("V001", f"filen `{name}` kan inte läsas (felkod {exc.errno})",
+                                 None)]
     if len(raw) > MAX_FILE_BYTES:
         return None, [Diagnostic("V002", f"filen är för stor ({len(raw)} byte; högst "
                                  f"{MAX_FILE_BYTES})", Span.point(name),
@@ -56,7 +63,9 @@ def parse_file(path: str | Path) -> tuple[ast.Module | None, list[Diagnostic]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        # a column counts characters, as an editor does, not bytes
+        column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
         return None, [Diagnostic("V003", "filen är inte giltig UTF-8 (byte "
                                  f"0x{raw[exc.start]:02x})", Span.point(name, line, column),
                                  hint="spara filen som UTF-8 i din editor")]
@@ -75,10 +84,10 @@ def parse_text(text: str, file: str = "<text>") -> tuple[ast.Module | None, list
     if tree is None:
         _recover(text, file, diags)
         return None, diags.items
-    depth = _depth(tree)
-    if depth > MAX_DEPTH:
-        diags.add("V005", f"uttrycket är för djupt nästlat ({depth} nivåer; högst {MAX_DEPTH})",
-                  _meta_span(tree, file), hint="dela upp uttrycket med `värde`")
+    deep = _too_deep(tree)
+    if deep is not None:
+        diags.add("V005", f"uttrycket är för djupt nästlat (mer än {MAX_DEPTH} nivåer)",
+                  _meta_span(deep, file), hint="dela upp uttrycket med `värde`")
         return None, diags.items
     builder = _Builder(file, diags)
     items = tuple(builder.item(child) for child in tree.children)
@@ -191,16 +200,15 @@ def _paren_depth(text: str, file: str) -> Diagnostic | None:
     return None
 
 
-def _depth(tree: Tree) -> int:
-    """Tree depth without recursion, so a hostile file cannot blow the stack."""
-    best, stack = 0, [(tree, 1)]
+def _too_deep(tree: Tree) -> Tree | None:
+    """The first node nested deeper than the limit, found without recursion (no stack to blow)."""
+    stack = [(tree, 1)]
     while stack:
         node, d = stack.pop()
-        best = max(best, d)
         if d > MAX_DEPTH:
-            return d
+            return node
         stack.extend((c, d + 1) for c in node.children if isinstance(c, Tree))
-    return best
+    return None
 
 
 def _meta_span(tree: Tree, file: str) -> Span:
