@@ -36,6 +36,7 @@ class TableData:
     present: bool
     rows: dict[tuple[str, ...], Row] = field(default_factory=dict)
     columns: tuple[str, ...] = ()
+    rejected: set[str] = field(default_factory=set)  # recipient keys of rows with errors
 
     def row(self, recipient: str, vid: str | None = None) -> Row | None:
         key = (recipient, vid) if self.spec.per_villkor else (recipient,)
@@ -80,12 +81,14 @@ def load(model: Model, data_dir: str | Path) -> tuple[Dataset, list[Diagnostic]]
     for spec in order:
         group = model.groups.get(spec.group)
         defines = group is not None and group.table == spec.name
+        defining = tables.get(group.table) if group is not None and group.table else None
         if group is not None and group.table is None:
             known = {m.code for m in group.members}
-        elif defines:
-            known = None
+        elif defines or defining is None or not defining.present:
+            known = None   # the recipients themselves, or unknowable: reported once, there
         else:
-            known = {r.code for r in recipients.get(spec.group, [])}
+            # a recipient whose own row was rejected is not "unknown": no cascade of errors
+            known = {r.code for r in recipients.get(spec.group, [])} | defining.rejected
         data = _load_table(spec, base, known, villkor_ids, diags)
         tables[spec.name] = data
         if defines:
@@ -116,11 +119,16 @@ def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids
             diags.add("V201", f"filen `{spec.file}` saknas i datamappen (tabellen `{spec.name}`)",
                       Span.point(name), hint=f"lägg filen {spec.file} i {base}")
         return TableData(spec, path, present=False)
+    raw = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        diags.add("V207", f"filen är inte giltig UTF-8 (byte {exc.start})", Span.point(name),
-                  hint="spara filen som CSV UTF-8")
+        line = raw.count(b"\n", 0, exc.start) + 1
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[start:exc.start].decode("utf-8", errors="replace")) + 1
+        diags.add("V207", f"rad {line}: filen är inte giltig UTF-8 (byte 0x{raw[exc.start]:02x})",
+                  Span.point(name, line, column),
+                  hint="spara filen som CSV UTF-8 (i Excel: \"CSV UTF-8 (kommaavgränsad)\")")
         return TableData(spec, path, present=False)
     delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") \
         else ","
@@ -173,6 +181,8 @@ def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids
                 diags.add("V204", f"rad {line}, kolumn `{col.name}`: {exc}",
                           Span.point(name, line, i + 1), hint=_hint(col))
         if not row_ok:
+            if spec.keys and isinstance(values.get(spec.keys[0]), str):
+                data.rejected.add(values[spec.keys[0]])
             continue
         key = tuple(str(values.get(k) or "") for k in spec.keys)
         if known is not None and key[0] not in known:
