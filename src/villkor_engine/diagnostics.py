@@ -82,6 +82,14 @@ class Diagnostics:
         return any(d.is_error for d in self.items)
 
 
+def utf8_error_span(file: str, raw: bytes, offset: int) -> Span:
+    """Line and character column (as an editor counts) of a bad byte in undecodable input."""
+    line = raw.count(b"\n", 0, offset) + 1
+    start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[start:offset].decode("utf-8", errors="replace")) + 1
+    return Span.point(file, line, column)
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The 'menade du …?' hint: the closest known name, if one is close enough."""
     matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)

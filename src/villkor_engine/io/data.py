@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean
+from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean, utf8_error_span
 from ..model import types as T
 from ..model.model import ColumnSpec, Model, TableSpec
 
@@ -123,11 +123,9 @@ def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        start = raw.rfind(b"\n", 0, exc.start) + 1
-        column = len(raw[start:exc.start].decode("utf-8", errors="replace")) + 1
-        diags.add("V207", f"rad {line}: filen är inte giltig UTF-8 (byte 0x{raw[exc.start]:02x})",
-                  Span.point(name, line, column),
+        where = utf8_error_span(name, raw, exc.start)
+        diags.add("V207", f"rad {where.line}: filen är inte giltig UTF-8 "
+                  f"(byte 0x{raw[exc.start]:02x})", where,
                   hint="spara filen som CSV UTF-8 (i Excel: \"CSV UTF-8 (kommaavgränsad)\")")
         return TableData(spec, path, present=False)
     delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") \

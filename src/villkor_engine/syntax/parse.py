@@ -17,7 +17,7 @@ from pathlib import Path
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from ..diagnostics import Diagnostic, Diagnostics, Span
+from ..diagnostics import Diagnostic, Diagnostics, Span, utf8_error_span
 from . import ast
 from .grammar import parser
 
@@ -62,12 +62,8 @@ def parse_file(path: str | Path) -> tuple[ast.Module | None, list[Diagnostic]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        # a column counts characters, as an editor does, not bytes
-        column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
         return None, [Diagnostic("V003", "filen är inte giltig UTF-8 (byte "
-                                 f"0x{raw[exc.start]:02x})", Span.point(name, line, column),
+                                 f"0x{raw[exc.start]:02x})", utf8_error_span(name, raw, exc.start),
                                  hint="spara filen som UTF-8 i din editor")]
     return parse_text(text, name)
 
