@@ -122,3 +122,19 @@ def test_the_2020_amounts_add_up_to_944_million(tmp_path):
                       encoding="utf-8")
     loaded = load_agreement(broken)
     assert [d.code for d in loaded.diagnostics if d.is_error] == ["V160"]
+
+
+def test_villkor_that_depends_on_itself_is_a_cycle():
+    src = """
+villkor 1 "V"
+  gäller regioner
+  källa d
+  krav villkor 1.1
+  delvillkor 1.1 "D"
+    krav villkor 1
+  slut
+slut
+"""
+    loaded = load_agreement_text(HEADER + src)
+    cycle = [d for d in loaded.diagnostics if d.code == "V130"]
+    assert len(cycle) == 1 and "1 → 1.1 → 1" in cycle[0].message

@@ -71,6 +71,9 @@ class _Checker:
         self.all_villkor_ids = self.villkor_ids()
         for version_items, label in [(m.base, None)] + [(a.items, a) for a in m.amendments]:
             self.check_items(version_items, label)
+        for a in [None] + m.amendments:
+            self.check_villkor_cycles(m.version_at(a.in_force if a else None).villkor.values()
+                                      if a else m.base)
         for a in m.amendments:
             self.check_sources(a.sources, a.span, "tillägget", required=True)
             if not a.items:
@@ -83,6 +86,11 @@ class _Checker:
         self.check_unused()
         if not self.diags.has_errors:
             self.run_checks()
+        # each finding once, even where several versions share the item it is about
+        unique: dict[tuple, Diagnostic] = {}
+        for d in self.diags.items:
+            unique.setdefault((d.code, d.message, d.span), d)
+        self.diags.items = list(unique.values())
 
     def collect(self, items) -> None:
         m = self.model
@@ -276,6 +284,39 @@ class _Checker:
                         if got and not T.assignable(self.model.value_types[i.name], got):
                             self.err("V110", f"tillägget ändrar typen på `{i.name}` till {got}",
                                      i.span)
+
+    def check_villkor_cycles(self, items) -> None:
+        """`villkor 1` may not, through its krav and delvillkor, depend on itself."""
+        deps: dict[str, set[str]] = {}
+        spans: dict[str, Span] = {}
+        for v in (i for i in items if isinstance(i, ast.Villkor)):
+            deps[v.vid] = (_villkor_refs(v.requirement) if v.requirement else set()) | \
+                {s.vid for s in v.subs if v.requirement is None}
+            spans[v.vid] = v.span
+            for s in v.subs:
+                deps[s.vid] = _villkor_refs(s.requirement) if s.requirement else set()
+                spans[s.vid] = s.span
+        done: set[str] = set()
+        for start in deps:
+            path, stack = [], [(start, iter(sorted(deps[start])))]
+            on_path = {start}
+            path.append(start)
+            while stack:
+                node, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    stack.pop()
+                    on_path.discard(path.pop())
+                    done.add(node)
+                elif nxt in on_path:
+                    cycle = path[path.index(nxt):] + [nxt]
+                    self.err("V130", "cirkulärt villkor: " + " → ".join(cycle), spans[nxt],
+                             "ett villkor kan inte bero på sig självt")
+                    return
+                elif nxt in deps and nxt not in done:
+                    stack.append((nxt, iter(sorted(deps[nxt]))))
+                    on_path.add(nxt)
+                    path.append(nxt)
 
     def check_villkor(self, v: ast.Villkor) -> None:
         m = self.model
@@ -552,11 +593,6 @@ class _Checker:
                 if result.passed is False:
                     self.err("V160", f"kontrollen \"{result.check.title}\" håller inte: "
                              f"{result.detail}", result.check.span)
-        # each check is reported once even when several versions share it
-        unique: dict[tuple, Diagnostic] = {}
-        for d in self.diags.items:
-            unique.setdefault((d.code, d.message, d.span), d)
-        self.diags.items = list(unique.values())
 
 
 def _villkor_refs(e: ast.Expr) -> set[str]:
