@@ -159,9 +159,21 @@ def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None
             out: str) -> None:
     """Pröva villkoren och beräkna utbetalningarna för alla mottagare."""
     _, result = _prepare(agreement, data, params, per)
-    pots = write_result(result, Path(out))
+    side = write_result(result, Path(out))
     _print_table(result)
-    console.print(f"\nResultat: {out}  (potter och avrundningsdifferenser: {pots})", markup=False)
+    _print_invoices(result)
+    console.print(f"\nResultat: {out}  (även: {', '.join(str(p) for p in side)})", markup=False)
+
+
+def _print_invoices(result) -> None:
+    if not result.invoices:
+        return
+    bad = [x for x in result.invoices if x.findings]
+    console.print(f"\nFakturor: {len(result.invoices)} rader, {len(result.invoices) - len(bad)} "
+                  f"godkända, {len(bad)} avvisade", markup=False)
+    for x in bad:
+        for finding in x.findings:
+            console.print(f"  {x.file} rad {x.line}: {finding}", markup=False)
 
 
 def _print_table(result) -> None:

@@ -17,6 +17,7 @@ from ..io.data import Dataset, Recipient
 from ..model.model import Model, Version
 from ..syntax import ast
 from .interpreter import Env, as_verdict, evaluate
+from .invoices import InvoiceLine, check_invoices, reconcile
 from .shares import allocate
 from .trace import Step
 from .values import Missing, V, Verdict, exact_text, round_half_up, swedish_money, v_and
@@ -66,6 +67,7 @@ class Row:
     version: str
     note: str
     steps: list[Step]
+    payable: bool = True          # False: a verdict with no payment attached, not in the summa
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Result:
     per: date | None
     rows: list[Row]
     pots: list[PotSummary]
+    invoices: list[InvoiceLine] = field(default_factory=list)
 
 
 class Engine:
@@ -277,6 +280,14 @@ class Engine:
         for v in self.version.villkor.values():
             for r in self.data.members(v.applies or ""):
                 by_key.setdefault((r.code, v.vid), [])
+        settlements: dict[str, list[Row]] = {}
+        for rec in self.model.reconciliations:
+            for st in reconcile(rec, self.env.at(None), self.data):
+                settlements.setdefault(st.recipient.code, []).append(
+                    Row(st.recipient, rec.name, st.verdict, st.amount, st.amount, None,
+                        _sources(rec.sources), self.version.label, st.note, [st.step]))
+        invoices = [line for inv in self.model.invoicing
+                    for line in check_invoices(inv, self.env.at(None), self.data)]
         rows: list[Row] = []
         order = [r for members in self.data.recipients.values() for r in members]
         vorder = {vid: i for i, vid in enumerate(sorted(self.version.villkor, key=_vid_key))}
@@ -287,9 +298,10 @@ class Engine:
             for _, vid in keys:
                 rows.append(self._row(r, vid, by_key[(r.code, vid)]))
                 mine.append(rows[-1])
+            rows.extend(settlements.get(r.code, []))   # settled apart: not in the summa
             if mine:
-                rows.append(self._total(r, mine))
-        return Result(self.version, self.per, rows, pots)
+                rows.append(self._total(r, [x for x in mine if x.payable]))
+        return Result(self.version, self.per, rows, pots, invoices)
 
     def _row(self, r: Recipient, vid: str, lines: list[Line]) -> Row:
         v = self.version.villkor.get(vid)
@@ -297,7 +309,7 @@ class Engine:
             verdict, step = self.villkor(vid, r.code)
             return Row(r, vid, verdict, None, None, None, _sources(v.sources) if v else "",
                        self.version.origin.get(("villkor", vid), ""),
-                       "ingen utbetalning är knuten till villkoret", [step])
+                       "ingen utbetalning är knuten till villkoret", [step], payable=False)
         verdict = v_and(*(x.verdict for x in lines))
         known = all(x.amount is not None for x in lines)
         amount = sum((x.amount for x in lines), Fraction(0)) if known else None

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any, Callable
 
-from ..io.data import Dataset
+from ..io.data import Dataset, Row
 from ..model.model import Model, Version
 from ..syntax import ast
 from .values import Missing, V, Verdict, v_and, v_not, v_or
@@ -39,6 +39,7 @@ class Env:
     # Resolves `villkor 1.1` for the current recipient; set by the engine.
     villkor_verdict: Callable[[str, str], Verdict] | None = None
     value_cache: dict[str, Any] = field(default_factory=dict)
+    record: Row | None = None    # the record an aggregate's `där` is looking at
 
     def at(self, recipient: str | None, villkor: str | None = None) -> "Env":
         return Env(self.model, self.version, self.data, self.params, recipient, villkor, [],
@@ -65,7 +66,20 @@ def evaluate(e: ast.Expr, env: Env) -> Any:
     if isinstance(e, ast.Name):
         return _name(e.name, env)
     if isinstance(e, ast.ColumnRef):
+        if e.table in env.model.records:
+            value = env.record.values.get(e.column) if env.record is not None else None
+            if value is None:
+                line = env.record.line if env.record is not None else "?"
+                return Missing(f"{env.model.records[e.table].file} rad {line}: {e.column} är tom")
+            return value
         return _column(e, env)
+    if isinstance(e, (ast.Count, ast.TotalOf, ast.ShareOf)):
+        return _aggregate(e, env)
+    if isinstance(e, ast.Between):
+        x = evaluate(e.operand, env)
+        if isinstance(x, Missing):
+            return x
+        return V.UPPFYLLT if e.start <= x <= e.end else V.EJ_UPPFYLLT
     if isinstance(e, ast.VillkorRef):
         assert env.villkor_verdict is not None and env.recipient is not None
         return env.villkor_verdict(e.vid, env.recipient)
@@ -134,6 +148,62 @@ def _column(e: ast.ColumnRef, env: Env) -> Any:
     if value is None:
         return Missing(f"{table.path.name} rad {row.line}: {e.column} är tom")
     return value
+
+
+def _aggregate(e, env: Env) -> Any:
+    """antal/summa/andel over the current recipient's records (all records outside one).
+
+    A record whose `där` cannot be decided makes the result missing: a share is never computed
+    over the records that happen to be complete.
+    """
+    spec = env.model.records[e.table]
+    data = env.data.records.get(e.table)
+    if data is None or not data.present:
+        return Missing(f"filen {spec.file} finns inte (tabellen {e.table})")
+    who = env.data.recipient(env.recipient) if env.recipient is not None else None
+    rows = data.rows_for(who.group if who else None, env.recipient)
+    chosen: list[Row] = []
+    undecided: list[tuple[Row, str]] = []
+    for row in rows:
+        if e.where is None:
+            chosen.append(row)
+            continue
+        inner = Env(env.model, env.version, env.data, env.params, env.recipient, env.villkor, [],
+                    env.villkor_verdict, env.value_cache, row)
+        verdict = as_verdict(evaluate(e.where, inner))
+        if verdict == V.UPPFYLLT:
+            chosen.append(row)
+        elif verdict != V.EJ_UPPFYLLT:
+            undecided.append((row, verdict.value))
+    where = f"{data.path.name}: {len(rows)} poster" + (f" för {env.recipient}"
+                                                          if env.recipient else "")
+    if undecided:
+        row, why = undecided[0]
+        return Missing(f"{len(undecided)} poster i {data.path.name} kan inte prövas "
+                       f"(t.ex. rad {row.line}: {why})")
+    if isinstance(e, ast.Count):
+        value: Any = Fraction(len(chosen))
+    elif isinstance(e, ast.ShareOf):
+        if not rows:
+            return Missing(f"inga poster i {data.path.name}" + (f" för {env.recipient}"
+                                                                 if env.recipient else ""))
+        value = Fraction(len(chosen), len(rows))
+    else:
+        blank = next((r for r in chosen if r.values.get(e.column) is None), None)
+        if blank is not None:
+            return Missing(f"{data.path.name} rad {blank.line}: {e.column} är tom")
+        value = sum((Fraction(r.values[e.column]) for r in chosen), Fraction(0))
+    label = {ast.Count: "antal", ast.ShareOf: "andel", ast.TotalOf: "summa"}[type(e)]
+    shown = f"{len(chosen)} av {len(rows)}" if isinstance(e, ast.ShareOf) else value
+    env.reads.append(Read(f"{label}({e.table})", where + _lines(chosen), shown))
+    return value
+
+
+def _lines(rows: list[Row]) -> str:
+    if not rows:
+        return ""
+    nums = [str(r.line) for r in rows[:20]]
+    return "; rader " + ", ".join(nums) + (" …" if len(rows) > 20 else "")
 
 
 def _arith(op: str, a: Any, b: Any) -> Any:

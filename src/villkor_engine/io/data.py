@@ -18,7 +18,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean, utf8_error_span
 from ..model import types as T
-from ..model.model import ColumnSpec, Model, TableSpec
+from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec
 
 MAX_ROWS = 5_000_000
 
@@ -37,10 +37,28 @@ class TableData:
     rows: dict[tuple[str, ...], Row] = field(default_factory=dict)
     columns: tuple[str, ...] = ()
     rejected: set[str] = field(default_factory=set)  # recipient keys of rows with errors
+    record_rows: list[Row] = field(default_factory=list)  # for a record table: every good row
 
     def row(self, recipient: str, vid: str | None = None) -> Row | None:
         key = (recipient, vid) if self.spec.per_villkor else (recipient,)
         return self.rows.get(key)
+
+
+@dataclass
+class RecordData:
+    """Rows of a record table, in file order, and per linked group the rows of each recipient."""
+
+    spec: "RecordSpec"
+    path: Path
+    present: bool
+    rows: list[Row] = field(default_factory=list)
+    columns: tuple[str, ...] = ()
+    by_group: dict[str, dict[str, list[Row]]] = field(default_factory=dict)
+
+    def rows_for(self, group: str | None, code: str | None) -> list[Row]:
+        if code is None or group is None:
+            return self.rows
+        return self.by_group.get(group, {}).get(code, [])
 
 
 @dataclass
@@ -54,16 +72,15 @@ class Recipient:
 class Dataset:
     tables: dict[str, TableData]
     recipients: dict[str, list[Recipient]]  # group → members, in file order
+    records: dict[str, RecordData] = field(default_factory=dict)
 
     def members(self, group: str) -> list[Recipient]:
         return self.recipients.get(group, [])
 
     def recipient(self, code: str) -> Recipient | None:
-        for members in self.recipients.values():
-            for r in members:
-                if r.code == code:
-                    return r
-        return None
+        if not hasattr(self, "_by_code"):
+            self._by_code = {r.code: r for members in self.recipients.values() for r in members}
+        return self._by_code.get(code)
 
 
 def load(model: Model, data_dir: str | Path) -> tuple[Dataset, list[Diagnostic]]:
@@ -98,7 +115,39 @@ def load(model: Model, data_dir: str | Path) -> tuple[Dataset, list[Diagnostic]]
     for g in model.groups.values():
         if g.table is None:
             recipients[g.name] = [Recipient(m.code, m.title, g.name) for m in g.members]
-    return Dataset(tables, recipients), diags.items
+    records: dict[str, RecordData] = {}
+    for spec in model.records.values():
+        records[spec.name] = _load_records(spec, base, model, recipients, diags)
+    return Dataset(tables, recipients, records), diags.items
+
+
+def _load_records(spec: RecordSpec, base: Path, model: Model,
+                  recipients: dict[str, list[Recipient]], diags: Diagnostics) -> RecordData:
+    """Every row is kept; one whose link names no recipient is reported, never dropped."""
+    as_table = TableSpec(spec.name, spec.file, spec.optional, "", False, (), spec.columns,
+                         spec.span)
+    keyed = _load_table(as_table, base, None, set(), diags, records=True)
+    data = RecordData(spec, keyed.path, keyed.present, keyed.record_rows, keyed.columns)
+    for group, column in spec.links.items():
+        g = model.groups.get(group)
+        index: dict[str, list[Row]] = {}
+        for row in data.rows:
+            code = row.values.get(column)
+            if code is not None:
+                index.setdefault(str(code), []).append(row)
+        data.by_group[group] = index
+        if g is not None and g.via is not None and g.table == spec.name:
+            recipients[group] = [Recipient(code, code, group) for code in index]
+            continue
+        known = {r.code for r in recipients.get(group, [])}
+        stray = [r.line for r in data.rows if str(r.values.get(column)) not in known]
+        if stray and data.present:
+            lines = ", ".join(str(n) for n in stray[:10]) + (" …" if len(stray) > 10 else "")
+            diags.add("V210", f"{len(stray)} poster hör inte till någon mottagare i `{group}` "
+                      f"(kolumn `{column}`, rad {lines})", Span.point(str(data.path), stray[0]),
+                      severity="varning", hint="de räknas inte för någon mottagare men finns "
+                      "kvar i tabellen")
+    return data
 
 
 def _villkor_ids(model: Model) -> set[str]:
@@ -111,7 +160,7 @@ def _villkor_ids(model: Model) -> set[str]:
 
 
 def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids: set[str],
-                diags: Diagnostics) -> TableData:
+                diags: Diagnostics, records: bool = False) -> TableData:
     path = base / spec.file
     name = str(path)
     if not path.is_file():
@@ -181,6 +230,9 @@ def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids
         if not row_ok:
             if spec.keys and isinstance(values.get(spec.keys[0]), str):
                 data.rejected.add(values[spec.keys[0]])
+            continue
+        if records:
+            data.record_rows.append(Row(values, line))
             continue
         key = tuple(str(values.get(k) or "") for k in spec.keys)
         if known is not None and key[0] not in known:

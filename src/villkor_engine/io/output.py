@@ -56,7 +56,23 @@ class PotRow(BaseModel):
     anmärkning: str
 
 
+class InvoiceRow(BaseModel):
+    """One invoice line: accepted, or rejected with a finding per broken rule."""
+
+    fakturering: str
+    fil: str
+    rad: int
+    mottagare: str
+    produktkod: str
+    månad: str
+    antal: Decimal | None
+    belopp: Decimal | None
+    status: Literal["godkänd", "avvisad"]
+    anmärkning: str
+
+
 RESULT_COLUMNS = list(ResultRow.model_fields)
+INVOICE_COLUMNS = list(InvoiceRow.model_fields)
 POT_COLUMNS = list(PotRow.model_fields)
 
 
@@ -104,6 +120,14 @@ def pot_rows(result: Result) -> list[PotRow]:
             for p in result.pots]
 
 
+def invoice_rows(result: Result) -> list[InvoiceRow]:
+    return [InvoiceRow(fakturering=x.invoicing, fil=x.file, rad=x.line, mottagare=x.recipient,
+                       produktkod=x.product, månad=x.month,
+                       antal=_money(x.quantity), belopp=_money(x.amount), status=x.status,
+                       anmärkning="; ".join(x.findings))
+            for x in result.invoices]
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -131,13 +155,17 @@ def pots_csv(result: Result) -> str:
     return to_csv(pot_rows(result), POT_COLUMNS)
 
 
-def pots_path(out: Path) -> Path:
-    """The pot summary lives beside the result: utfall.csv → utfall.potter.csv."""
-    return out.with_name(out.stem + ".potter" + (out.suffix or ".csv"))
+def side_path(out: Path, kind: str) -> Path:
+    """Side files live beside the result: utfall.csv → utfall.potter.csv, utfall.fakturor.csv."""
+    return out.with_name(f"{out.stem}.{kind}{out.suffix or '.csv'}")
 
 
-def write_result(result: Result, out: Path) -> Path:
-    pots = pots_path(out)
-    write_atomic(pots, pots_csv(result))
+def write_result(result: Result, out: Path) -> list[Path]:
+    """Side files first, the result last: a result file present means the run completed."""
+    written = [side_path(out, "potter")]
+    write_atomic(written[0], pots_csv(result))
+    if result.invoices:
+        written.append(side_path(out, "fakturor"))
+        write_atomic(written[-1], to_csv(invoice_rows(result), INVOICE_COLUMNS))
     write_atomic(out, results_csv(result))
-    return pots
+    return written

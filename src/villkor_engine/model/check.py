@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean
 from ..syntax import ast
 from . import types as T
-from .model import ColumnSpec, GroupSpec, Model, ParameterSpec, TableSpec
+from .model import ColumnSpec, GroupSpec, Model, ParameterSpec, RecordSpec, TableSpec
 
 REVIEW_CODES = {"godkänd", "underkänd", "komplettering"}
 
@@ -23,6 +23,7 @@ class Scope:
     group: str | None
     villkor_ids: frozenset[str]
     where: str  # for messages: "i villkor 1", "i värdet ram" …
+    record: str | None = None  # inside antal/summa/andel: the record table being walked
 
 
 def check(module: ast.Module) -> tuple[Model | None, list[Diagnostic]]:
@@ -62,8 +63,12 @@ class _Checker:
         for i in items:
             if isinstance(i, ast.Amendment):
                 m.amendments.append(i)
+            elif isinstance(i, ast.Invoicing):
+                m.invoicing.append(i)
+            elif isinstance(i, ast.Reconciliation):
+                m.reconciliations.append(i)
             elif not isinstance(i, (ast.Agreement, ast.Document, ast.Group, ast.Table,
-                                    ast.Parameter, ast.Total)):
+                                    ast.RecordTable, ast.Parameter, ast.Total)):
                 m.base.append(i)
         self.check_groups()
         self.check_tables()
@@ -78,6 +83,10 @@ class _Checker:
             self.check_sources(a.sources, a.span, "tillägget", required=True)
             if not a.items:
                 self.warn("V153", f"tillägget `{a.name}` ändrar ingenting", a.span)
+        for inv in m.invoicing:
+            self.check_invoicing(inv)
+        for rec in m.reconciliations:
+            self.check_reconciliation(rec)
         if m.total:
             self.check_sources(m.total.sources, m.total.span, "summaregeln", required=False)
             if m.total.rounding.mode != "halvt uppåt":
@@ -110,9 +119,23 @@ class _Checker:
             if isinstance(i, ast.Document) and unique("dokumentet", i.name, i.span):
                 m.documents[i.name] = i
             elif isinstance(i, ast.Group) and unique("mottagargruppen", i.name, i.span):
-                m.groups[i.name] = GroupSpec(i.name, i.table, i.name_column, i.members, i.span)
+                m.groups[i.name] = GroupSpec(i.name, i.table, i.name_column, i.members, i.span,
+                                             i.via)
             elif isinstance(i, ast.Table) and unique("tabellen", i.name, i.span):
                 m.tables[i.name] = self.table_spec(i)
+            elif isinstance(i, ast.RecordTable) and unique("tabellen", i.name, i.span):
+                spec = self.table_spec(i)
+                links = {}
+                for link in i.links:
+                    if link.group in links:
+                        self.err("V120", f"länken till `{link.group}` anges två gånger", link.span)
+                    links[link.group] = link.column
+                m.records[i.name] = RecordSpec(i.name, i.file, i.optional, links, spec.columns,
+                                               i.span)
+            elif isinstance(i, ast.Invoicing):
+                unique("faktureringen", i.name, i.span)
+            elif isinstance(i, ast.Reconciliation):
+                unique("avstämningen", i.name, i.span)
             elif isinstance(i, ast.Parameter):
                 if i.name in names:
                     self.err("V120", f"namnet `{i.name}` är redan definierat "
@@ -139,7 +162,7 @@ class _Checker:
                     self.err("V120", "summaregeln anges två gånger", i.span)
                 m.total = i
 
-    def table_spec(self, t: ast.Table) -> TableSpec:
+    def table_spec(self, t) -> TableSpec:
         cols: dict[str, ColumnSpec] = {}
         for c in t.columns:
             if c.name in cols:
@@ -151,11 +174,27 @@ class _Checker:
             if "positiv" in c.flags and c.type.name not in (T.BELOPP, *T.NUMERIC):
                 self.err("V110", f"`positiv` passar bara tal och belopp, inte {c.type.name}",
                          c.span)
+        if isinstance(t, ast.RecordTable):
+            return TableSpec(t.name, t.file, t.optional, "", False, (), cols, t.span)
         return TableSpec(t.name, t.file, t.optional, t.group, t.per_villkor, t.keys, cols, t.span)
 
     def check_groups(self) -> None:
         m = self.model
         for g in m.groups.values():
+            if g.via is not None:
+                rec = m.records.get(g.table or "")
+                if rec is None:
+                    self.err("V102", f"`{g.table}` är ingen tabell med poster", g.span,
+                             did_you_mean(g.table or "", m.records))
+                    continue
+                if g.via not in rec.columns:
+                    self.err("V102", f"tabellen `{rec.name}` har ingen kolumn `{g.via}`", g.span,
+                             did_you_mean(g.via, rec.columns))
+                    continue
+                rec.links.setdefault(g.name, g.via)
+                self.used_tables.add(rec.name)
+                self.used_columns.add((rec.name, g.via))
+                continue
             if g.table is None:
                 codes = [x.code for x in g.members]
                 for x in g.members:
@@ -184,6 +223,16 @@ class _Checker:
 
     def check_tables(self) -> None:
         m = self.model
+        for r in m.records.values():
+            for group, column in r.links.items():
+                if group not in m.groups:
+                    self.err("V105", f"okänd mottagargrupp `{group}`", r.span,
+                             did_you_mean(group, m.groups))
+                if column not in r.columns:
+                    self.err("V102", f"tabellen `{r.name}` har ingen kolumn `{column}`", r.span,
+                             did_you_mean(column, r.columns))
+                else:
+                    self.used_columns.add((r.name, column))
         for t in m.tables.values():
             if t.group not in m.groups:
                 self.err("V105", f"okänd mottagargrupp `{t.group}`", t.span,
@@ -431,6 +480,59 @@ class _Checker:
             self.err("V173", "`största rest` passar bara en pott som ska gå jämnt ut",
                      p.rounding.span, "använd `halvt uppåt`")
 
+    INVOICE_COLUMNS = {"produktkod": (T.KOD, T.TEXT), "månad": (T.KOD, T.TEXT),
+                       "antal": (T.HELTAL,), "belopp": (T.BELOPP,)}
+
+    def check_invoicing(self, inv: ast.Invoicing) -> None:
+        m = self.model
+        self.check_sources(inv.sources, inv.span, f"faktureringen `{inv.name}`", required=True)
+        rec = m.records.get(inv.table)
+        if rec is None:
+            self.err("V102", f"`{inv.table}` är ingen tabell med poster", inv.span,
+                     did_you_mean(inv.table, m.records) or "deklarera `tabell … poster`")
+            return
+        self.used_tables.add(rec.name)
+        for col, kinds in self.INVOICE_COLUMNS.items():
+            spec = rec.columns.get(col)
+            if spec is None or spec.type not in kinds:
+                self.err("V107", f"fakturatabellen `{rec.name}` ska ha kolumnen `{col}: "
+                         f"{kinds[0]}`", rec.span)
+            else:
+                self.used_columns.add((rec.name, col))
+        for col, _ in inv.requires:
+            if col not in rec.columns:
+                self.err("V102", f"tabellen `{rec.name}` har ingen kolumn `{col}`", inv.span,
+                         did_you_mean(col, rec.columns))
+            else:
+                self.used_columns.add((rec.name, col))
+        codes = [p.code for p in inv.products]
+        scope = Scope(None, frozenset(), f"faktureringen {inv.name}")
+        for p in inv.products:
+            if codes.count(p.code) > 1:
+                self.err("V120", f"produktkoden {p.code} finns två gånger", p.span)
+            for e, what in ((p.price, "priset"), (p.cap, "taket")):
+                if e is not None:
+                    self.typed(e, scope, T.BELOPP, what)
+        if not inv.products:
+            self.err("V170", f"faktureringen `{inv.name}` anger inga produkter", inv.span,
+                     "skriv `produkt KOD \"namn\" pris … per styck` eller `… högst …`")
+
+    def check_reconciliation(self, r: ast.Reconciliation) -> None:
+        m = self.model
+        self.check_sources(r.sources, r.span, f"avstämningen `{r.name}`", required=True)
+        if r.group not in m.groups:
+            self.err("V105", f"okänd mottagargrupp `{r.group}`", r.span,
+                     did_you_mean(r.group, m.groups))
+            return
+        scope = Scope(r.group, self.all_villkor_ids, f"avstämningen {r.name}")
+        for e, what in ((r.invoiced, "fakturerat"), (r.earned, "intjänat"),
+                        (r.granted, "beviljat")):
+            if e is not None:
+                self.typed(e, scope, T.BELOPP, f"`{what}`")
+        if r.invoiced is None or r.earned is None:
+            self.err("V170", f"avstämningen `{r.name}` behöver både `fakturerat` och `intjänat`",
+                     r.span)
+
     def check_event(self, e: ast.Event, items) -> None:
         self.check_sources(e.sources, e.span, f"fristen `{e.name}`", required=False)
         if isinstance(e.when, ast.DaysAfter):
@@ -501,11 +603,34 @@ class _Checker:
             self.err("V101", f"okänt namn `{e.name}`", e.span,
                      did_you_mean(e.name, list(m.parameters) + list(self.values_by_name)))
             return None
+        if isinstance(e, ast.ColumnRef) and e.table in m.records:
+            rec = m.records[e.table]
+            col = rec.columns.get(e.column)
+            if col is None:
+                self.err("V102", f"tabellen `{e.table}` har ingen kolumn `{e.column}`", e.span,
+                         did_you_mean(e.column, rec.columns))
+                return None
+            self.used_tables.add(rec.name)
+            self.used_columns.add((rec.name, col.name))
+            if scope.record != e.table:
+                self.err("V107", f"`{e.table}` är en tabell med poster: läs den med antal(…), "
+                         "summa(…) eller andel(…)", e.span,
+                         f"t.ex. `antal({e.table} där {e.table}.{e.column} …)`")
+            return col.type
+        if isinstance(e, (ast.Count, ast.TotalOf, ast.ShareOf)):
+            return self.infer_aggregate(e, scope)
+        if isinstance(e, ast.Between):
+            got = self.infer(e.operand, scope)
+            if got and got != T.DATUM:
+                self.err("V110", f"`mellan` gäller datum, inte {got}", e.span)
+            if e.end < e.start:
+                self.err("V110", "perioden slutar före den börjar", e.span)
+            return T.UTFALL
         if isinstance(e, ast.ColumnRef):
             t = m.tables.get(e.table)
             if t is None:
                 self.err("V102", f"okänd tabell `{e.table}`", e.span,
-                         did_you_mean(e.table, m.tables))
+                         did_you_mean(e.table, list(m.tables) + list(m.records)))
                 return None
             col = t.columns.get(e.column)
             if col is None:
@@ -568,10 +693,46 @@ class _Checker:
             return T.UTFALL
         raise AssertionError(type(e))
 
+    def infer_aggregate(self, e, scope: Scope) -> str | None:
+        m = self.model
+        rec = m.records.get(e.table)
+        if rec is None:
+            self.err("V102", f"`{e.table}` är ingen tabell med poster", e.span,
+                     did_you_mean(e.table, m.records) or "deklarera den med `tabell … poster`")
+            return None
+        self.used_tables.add(rec.name)
+        if scope.record is not None:
+            self.err("V107", "antal/summa/andel kan inte nästlas i varandra", e.span)
+            return None
+        if scope.group is not None and scope.group not in rec.links:
+            self.err("V106", f"tabellen `{rec.name}` är inte kopplad till `{scope.group}`", e.span,
+                     f"lägg till `per {scope.group} via KOLUMN` i tabellen")
+        inner = Scope(scope.group, scope.villkor_ids, scope.where, record=rec.name)
+        where = getattr(e, "where", None)
+        if where is not None:
+            got = self.infer(where, inner)
+            if got and not T.is_logical(got):
+                self.err("V110", f"`där` ska följas av ett villkor, inte {got}", where.span)
+        if isinstance(e, ast.Count):
+            return T.HELTAL
+        if isinstance(e, ast.ShareOf):
+            return T.ANDEL
+        col = rec.columns.get(e.column)
+        if col is None:
+            self.err("V102", f"tabellen `{rec.name}` har ingen kolumn `{e.column}`", e.span,
+                     did_you_mean(e.column, rec.columns))
+            return None
+        self.used_columns.add((rec.name, col.name))
+        if col.type not in (T.BELOPP, *T.NUMERIC):
+            self.err("V110", f"summa(…) behöver tal eller belopp, men `{e.column}` är {col.type}",
+                     e.span)
+            return None
+        return col.type
+
     # ---- after resolution
     def check_unused(self) -> None:
         m = self.model
-        for t in m.tables.values():
+        for t in list(m.tables.values()) + list(m.records.values()):
             if t.name not in self.used_tables:
                 self.warn("V150", f"tabellen `{t.name}` används inte", t.span)
                 continue
@@ -604,7 +765,7 @@ def _walk(e: ast.Expr):
     while stack:
         x = stack.pop()
         yield x
-        for attr in ("left", "right", "operand"):
+        for attr in ("left", "right", "operand", "where"):
             if hasattr(x, attr):
                 stack.append(getattr(x, attr))
 

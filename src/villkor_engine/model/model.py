@@ -37,12 +37,25 @@ class TableSpec:
 
 
 @dataclass(frozen=True)
+class RecordSpec:
+    """A table of records: any number of rows, linked to recipient groups through columns."""
+
+    name: str
+    file: str
+    optional: bool
+    links: dict[str, str]          # group → column holding the recipient's code
+    columns: dict[str, ColumnSpec]
+    span: Span
+
+
+@dataclass(frozen=True)
 class GroupSpec:
     name: str
     table: str | None
     name_column: str | None
     members: tuple[ast.Member, ...]
     span: Span
+    via: str | None = None         # recipients are the distinct values of records' column
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,9 @@ class Model:
     total: ast.Total | None
     base: list[ast.Item]
     amendments: list[ast.Amendment]
+    records: dict[str, RecordSpec] = field(default_factory=dict)
+    invoicing: list[ast.Invoicing] = field(default_factory=list)
+    reconciliations: list[ast.Reconciliation] = field(default_factory=list)
 
     def version_at(self, per: date | None) -> Version:
         """Apply, in order of their dates, every amendment in force on `per` (all if None)."""

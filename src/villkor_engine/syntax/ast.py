@@ -115,8 +115,46 @@ class Is:
     span: Span = _span()
 
 
+@dataclass(frozen=True)
+class Between:
+    """`x mellan 2010-01-01 och 2010-12-31`: both ends included."""
+
+    operand: "Expr"
+    start: date
+    end: date
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Count:
+    """`antal(intyg där …)`: the current recipient's records, optionally filtered."""
+
+    table: str
+    where: "Expr | None"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class TotalOf:
+    """`summa(fakturor.belopp där …)`."""
+
+    table: str
+    column: str
+    where: "Expr | None"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ShareOf:
+    """`andel(intyg där …)`: records meeting the condition over all records; none → missing."""
+
+    table: str
+    where: "Expr"
+    span: Span = _span()
+
+
 Expr = Union[Num, DateLit, Str, Bool, VerdictLit, Name, ColumnRef, VillkorRef, Binary, Compare,
-             Logic, Not, Negate, Is]
+             Logic, Not, Negate, Is, Between, Count, TotalOf, ShareOf]
 
 
 # ---- declarations --------------------------------------------------------------
@@ -162,6 +200,7 @@ class Group:
     name_column: str | None
     members: tuple[Member, ...]  # … or listed in the file
     span: Span = _span()
+    via: str | None = None     # … or the distinct values of a record table's column
 
 
 @dataclass(frozen=True)
@@ -187,6 +226,23 @@ class Table:
     group: str
     per_villkor: bool
     keys: tuple[str, ...]
+    columns: tuple[Column, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Link:
+    group: str
+    column: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class RecordTable:
+    name: str
+    file: str
+    optional: bool
+    links: tuple[Link, ...]
     columns: tuple[Column, ...]
     span: Span = _span()
 
@@ -338,6 +394,39 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Product:
+    code: str
+    title: str
+    price: Expr | None   # per piece: belopp must be antal × pris
+    cap: Expr | None     # the cumulative amount invoiced may not exceed this
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Invoicing:
+    name: str
+    title: str
+    table: str
+    sources: tuple[Source, ...]
+    requires: tuple[tuple[str, str], ...]   # (column, required value)
+    period: tuple[date, date] | None
+    products: tuple[Product, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    name: str
+    title: str
+    group: str
+    sources: tuple[Source, ...]
+    invoiced: Expr | None
+    earned: Expr | None
+    granted: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Amendment:
     name: str
     title: str
@@ -347,8 +436,8 @@ class Amendment:
     span: Span = _span()
 
 
-Item = Union[Agreement, Document, Group, Table, Parameter, Value, Villkor, Payment, Event, Check,
-             Total, Amendment]
+Item = Union[Agreement, Document, Group, Table, RecordTable, Parameter, Value, Villkor, Payment,
+             Event, Check, Total, Invoicing, Reconciliation, Amendment]
 
 
 @dataclass(frozen=True)

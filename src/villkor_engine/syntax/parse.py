@@ -25,7 +25,8 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 100
 
 TOP_KEYWORDS = ("överenskommelse", "dokument", "mottagargrupp", "tabell", "parameter", "värde",
-                "villkor", "utbetalning", "frist", "kontroll", "summa", "tillägg")
+                "villkor", "utbetalning", "frist", "kontroll", "summa", "fakturering", "avstämning",
+                "tillägg")
 
 # Terminal names in words, for "väntade …" in syntax errors.
 TERMINAL_WORDS = {
@@ -284,6 +285,48 @@ class _Builder:
         name, table, column = (str(c) for c in t.children)
         return ast.Group(name, table, column, (), self.span(t))
 
+    def i_record_group(self, t: Tree) -> ast.Group:
+        name, table, column = (str(c) for c in t.children)
+        return ast.Group(name, table, None, (), self.span(t), via=column)
+
+    def i_records(self, t: Tree) -> ast.RecordTable:
+        kids = list(t.children)
+        name, file = str(kids.pop(0)), self.text(kids.pop(0))
+        optional = bool(kids and isinstance(kids[0], Tree) and kids[0].data == "optional")
+        links = tuple(ast.Link(str(k.children[0]), str(k.children[1]), self.span(k))
+                      for k in kids if isinstance(k, Tree) and k.data == "link")
+        columns = tuple(self.column(c) for c in kids if isinstance(c, Tree) and c.data == "column")
+        return ast.RecordTable(name, file, optional, links, columns, self.span(t))
+
+    def i_invoicing(self, t: Tree) -> ast.Invoicing:
+        name, title, table, attrs = str(t.children[0]), self.text(t.children[1]), \
+            str(t.children[2]), t.children[3:]
+        requires = tuple((str(a.children[0]), self.text(a.children[1]))
+                         for a in attrs if a.data == "invoice_requires")
+        period = self._single(t, attrs, "invoice_period", "`period`")
+        products = []
+        for a in (a for a in attrs if a.data == "invoice_product"):
+            opts = {o.data: o for o in a.children[2:]}
+            price = opts.get("product_price")
+            cap = opts.get("product_cap")
+            products.append(ast.Product(str(a.children[0]), self.text(a.children[1]),
+                                        self.expr(price.children[0]) if price else None,
+                                        self.expr(cap.children[0]) if cap else None,
+                                        self.span(a)))
+        return ast.Invoicing(name, title, table, self.sources(attrs), requires,
+                             (self.date(period.children[0]), self.date(period.children[1]))
+                             if period else None, tuple(products), self.span(t))
+
+    def i_reconciliation(self, t: Tree) -> ast.Reconciliation:
+        name, title, group, attrs = str(t.children[0]), self.text(t.children[1]), \
+            str(t.children[2]), t.children[3:]
+        parts = {k: self._single(t, attrs, k, f"`{w}`") for k, w in
+                 (("recon_invoiced", "fakturerat"), ("recon_earned", "intjänat"),
+                  ("recon_granted", "beviljat"))}
+        expr = {k: self.expr(v.children[0]) if v else None for k, v in parts.items()}
+        return ast.Reconciliation(name, title, group, self.sources(attrs), expr["recon_invoiced"],
+                                  expr["recon_earned"], expr["recon_granted"], self.span(t))
+
     def i_listed_group(self, t: Tree) -> ast.Group:
         members = tuple(ast.Member(str(m.children[0]), self.text(m.children[1]), self.span(m))
                         for m in t.children[1:])
@@ -474,4 +517,14 @@ class _Builder:
             return ast.ColumnRef(str(c[0]), str(c[1]), sp)
         if d == "villkor_ref":
             return ast.VillkorRef(str(c[0]), sp)
+        if d == "between":
+            return ast.Between(self.expr(c[0]), self.date(c[1]), self.date(c[2]), sp)
+        where = self.expr(c[-1].children[0]) if c and isinstance(c[-1], Tree) \
+            and c[-1].data == "where" else None
+        if d == "count":
+            return ast.Count(str(c[0]), where, sp)
+        if d == "total_of":
+            return ast.TotalOf(str(c[0]), str(c[1]), where, sp)
+        if d == "share_of":
+            return ast.ShareOf(str(c[0]), where, sp)
         raise AssertionError(f"okänd regel {d}")  # grammar and builder out of step

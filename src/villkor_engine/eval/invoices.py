@@ -1,0 +1,157 @@
+"""Invoice lines checked against the agreement, and the year-end reconciliation.
+
+Each invoice line gets a status and one Swedish finding per broken rule; good lines are accepted.
+A reconciliation compares, per recipient, what was invoiced with what was earned (capped by what
+was granted): a positive difference is to be paid, a negative one repaid.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from ..io.data import Dataset, Recipient
+from ..syntax import ast
+from .interpreter import Env, evaluate
+from .trace import Step
+from .values import Missing, V, Verdict, swedish_money
+
+MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+@dataclass
+class InvoiceLine:
+    invoicing: str
+    file: str
+    line: int
+    recipient: str
+    product: str
+    month: str
+    quantity: Fraction | None
+    amount: Fraction | None
+    findings: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "avvisad" if self.findings else "godkänd"
+
+
+def check_invoices(inv: ast.Invoicing, env: Env, data: Dataset) -> list[InvoiceLine]:
+    spec = env.model.records[inv.table]
+    table = data.records.get(inv.table)
+    if table is None or not table.present:
+        return []
+    products = {p.code: p for p in inv.products}
+    prices = {p.code: evaluate(p.price, env) for p in inv.products if p.price is not None}
+    caps = {p.code: evaluate(p.cap, env) for p in inv.products if p.cap is not None}
+    link = next(iter(spec.links.items()), None)
+    members = {r.code for r in data.members(link[0])} if link else set()
+    lines: list[InvoiceLine] = []
+    for row in table.rows:
+        v = row.values
+        line = InvoiceLine(inv.name, table.path.name, row.line,
+                           str(v.get(link[1]) or "") if link else "", str(v.get("produktkod") or ""),
+                           str(v.get("månad") or ""), v.get("antal"), v.get("belopp"))
+        for column, wanted in inv.requires:
+            got = v.get(column)
+            if got is None:
+                line.findings.append(f"{column} saknas (ska vara {wanted})")
+            elif str(got) != wanted:
+                line.findings.append(f"{column} är {got}, ska vara {wanted}")
+        if line.product not in products:
+            line.findings.append(f"okänd produktkod {line.product or '(tom)'}; tillåtna: "
+                                 + ", ".join(products))
+        _check_month(line, inv.period)
+        if line.amount is None:
+            line.findings.append("belopp saknas")
+        price = prices.get(line.product)
+        if isinstance(price, Fraction) and line.amount is not None:
+            if line.quantity is None:
+                line.findings.append("antal saknas; beloppet kan inte prövas mot priset")
+            elif line.amount != line.quantity * price:
+                line.findings.append(
+                    f"beloppet {swedish_money(line.amount)} stämmer inte med antal × pris = "
+                    f"{line.quantity} × {swedish_money(price)} = "
+                    f"{swedish_money(line.quantity * price)}")
+        if link and line.recipient not in members and not any(c == link[1] for c, _ in
+                                                              inv.requires):
+            line.findings.append(f"{link[1]} {line.recipient or '(tom)'} hör inte till någon "
+                                 f"mottagare i {link[0]}")
+        lines.append(line)
+    _check_caps(lines, caps)
+    return lines
+
+
+def _check_month(line: InvoiceLine, period: tuple[date, date] | None) -> None:
+    m = MONTH.fullmatch(line.month)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        line.findings.append(f"månaden `{line.month}` ska skrivas ÅÅÅÅ-MM")
+        return
+    first = date(int(m.group(1)), int(m.group(2)), 1)
+    if period and not (period[0].replace(day=1) <= first <= period[1]):
+        line.findings.append(f"månaden {line.month} ligger utanför perioden "
+                             f"{period[0].isoformat()}–{period[1].isoformat()}")
+
+
+def _check_caps(lines: list[InvoiceLine], caps: dict[str, Any]) -> None:
+    """Cumulative amount per product, in month order: the line that passes the grant is flagged."""
+    running: dict[str, Fraction] = {}
+    for line in sorted(lines, key=lambda x: (x.month, x.line)):
+        cap = caps.get(line.product)
+        if not isinstance(cap, Fraction) or line.amount is None:
+            continue
+        before = running.get(line.product, Fraction(0))
+        running[line.product] = before + line.amount
+        if running[line.product] > cap:
+            line.findings.append(
+                f"sammanlagt fakturerat för {line.product} blir {swedish_money(running[line.product])}"
+                f" till och med {line.month}, mer än beviljat {swedish_money(cap)}")
+
+
+@dataclass
+class Settlement:
+    reconciliation: ast.Reconciliation
+    recipient: Recipient
+    verdict: Verdict
+    amount: Fraction | None   # > 0 to pay, < 0 to repay
+    note: str
+    step: Step
+
+
+def reconcile(r: ast.Reconciliation, env: Env, data: Dataset) -> list[Settlement]:
+    out = []
+    for who in data.members(r.group):
+        e = env.at(who.code)
+        parts = {"fakturerat": evaluate(r.invoiced, e), "intjänat": evaluate(r.earned, e)}
+        if r.granted is not None:
+            parts["beviljat"] = evaluate(r.granted, e)
+        step = Step(f"avstämning {r.name}: {r.title}", "", r.span, r.sources, e.reads)
+        missing = [x for x in parts.values() if isinstance(x, Missing)]
+        if missing:
+            step.result = str(V.UNDERLAG_SAKNAS)
+            step.notes.extend(m.reason for m in missing)
+            out.append(Settlement(r, who, V.UNDERLAG_SAKNAS, None,
+                                  "; ".join(m.reason for m in missing), step))
+            continue
+        earned = parts["intjänat"]
+        target = min(earned, parts["beviljat"]) if "beviljat" in parts else earned
+        diff = target - parts["fakturerat"]
+        shown = ", ".join(f"{k} {swedish_money(v)}" for k, v in parts.items())
+        step.notes.append(shown)
+        if "beviljat" in parts and earned > parts["beviljat"]:
+            step.notes.append(f"intjänat över beviljat: högst {swedish_money(parts['beviljat'])}")
+        if diff < 0:
+            note = f"återbetalning {swedish_money(-diff)}"
+            verdict = V.EJ_UPPFYLLT
+        elif diff > 0:
+            note, verdict = f"att betala {swedish_money(diff)}", V.UPPFYLLT
+        else:
+            note, verdict = "ingen differens", V.UPPFYLLT
+        step.notes.append(f"{swedish_money(target)} − {swedish_money(parts['fakturerat'])} = "
+                          f"{swedish_money(diff)}: {note}")
+        step.result = note
+        out.append(Settlement(r, who, verdict, diff, f"{note} ({shown})", step))
+    return out
