@@ -108,3 +108,11 @@ def test_deep_nesting_is_a_clean_error():
     assert diags[0].code == "V005"
     _, diags = parse_text("värde x = " + " + ".join(["1"] * 20000) + "\n  källa d\n")
     assert diags[0].code == "V005"
+
+
+def test_grammar_has_no_conflicts_in_strict_mode():
+    """strict=True makes shift/reduce and terminal collisions fail loudly (needs interegular)."""
+    from lark import Lark
+
+    from villkor_engine.syntax.grammar import grammar_text
+    Lark(grammar_text(), parser="lalr", lexer="contextual", strict=True)

@@ -83,7 +83,7 @@ def evaluate(model: Model, data_dir: str | Path, params: dict[str, Any],
     if any(d.is_error for d in diags):
         return None, data, diags
     version = model.version_at(per)
-    for c in evaluate_checks(model, version, params):
+    for c in evaluate_checks(model, version, params, data):
         if c.passed is False:
             diags.append(Diagnostic("V160", f"kontrollen \"{c.check.title}\" håller inte med "
                                     f"de givna parametrarna: {c.detail}", c.check.span,

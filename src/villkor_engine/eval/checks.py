@@ -23,8 +23,10 @@ class CheckResult:
     detail: str
 
 
-def evaluate_checks(model: Model, version: Version, params: dict[str, Any]) -> list[CheckResult]:
-    env = Env(model, version, Dataset({}, {}), params)
+def evaluate_checks(model: Model, version: Version, params: dict[str, Any],
+                    data: Dataset | None = None) -> list[CheckResult]:
+    """Without data (at `check`), a kontroll reading input tables is skipped, not passed."""
+    env = Env(model, version, data or Dataset({}, {}), params)
     out = []
     for c in version.checks:
         out.append(_one(c, env))

@@ -300,7 +300,7 @@ class Engine:
                 mine.append(rows[-1])
             rows.extend(settlements.get(r.code, []))   # settled apart: not in the summa
             if mine:
-                rows.append(self._total(r, [x for x in mine if x.payable]))
+                rows.append(self._total(r, mine))
         return Result(self.version, self.per, rows, pots, invoices)
 
     def _row(self, r: Recipient, vid: str, lines: list[Line]) -> Row:
@@ -321,7 +321,14 @@ class Engine:
                    self.version.origin.get(("villkor", vid), "") if v else "",
                    "; ".join(notes), [x.step for x in lines])
 
-    def _total(self, r: Recipient, rows: list[Row]) -> Row:
+    def _total(self, r: Recipient, all_rows: list[Row]) -> Row:
+        rows = [x for x in all_rows if x.payable]
+        if not rows:   # verdicts only: nothing is payable to this recipient
+            verdict = v_and(*(x.verdict for x in all_rows))
+            note = "inga utbetalningar gäller mottagaren"
+            return Row(r, "summa", verdict, Fraction(0), Fraction(0), None, "",
+                       self.version.label, note, [Step(f"summa för {r.name}", "0 kr",
+                                                       notes=[note])])
         known = [x for x in rows if x.amount is not None]
         open_ = [x for x in rows if x.amount is None and x.verdict != V.EJ_UPPFYLLT]
         exact = sum((x.exact for x in known), Fraction(0))

@@ -162,19 +162,24 @@ def _aggregate(e, env: Env) -> Any:
         return Missing(f"filen {spec.file} finns inte (tabellen {e.table})")
     who = env.data.recipient(env.recipient) if env.recipient is not None else None
     rows = data.rows_for(who.group if who else None, env.recipient)
-    chosen: list[Row] = []
     undecided: list[tuple[Row, str]] = []
-    for row in rows:
-        if e.where is None:
-            chosen.append(row)
-            continue
-        inner = Env(env.model, env.version, env.data, env.params, env.recipient, env.villkor, [],
-                    env.villkor_verdict, env.value_cache, row)
-        verdict = as_verdict(evaluate(e.where, inner))
-        if verdict == V.UPPFYLLT:
-            chosen.append(row)
-        elif verdict != V.EJ_UPPFYLLT:
-            undecided.append((row, verdict.value))
+
+    def select(candidates: list[Row], cond) -> list[Row]:
+        if cond is None:
+            return candidates
+        kept = []
+        for row in candidates:
+            inner = Env(env.model, env.version, env.data, env.params, env.recipient, env.villkor,
+                        [], env.villkor_verdict, env.value_cache, row)
+            verdict = as_verdict(evaluate(cond, inner))
+            if verdict == V.UPPFYLLT:
+                kept.append(row)
+            elif verdict != V.EJ_UPPFYLLT:
+                undecided.append((row, verdict.value))
+        return kept
+
+    rows = select(rows, getattr(e, "among", None))   # the denominator first
+    chosen = select(rows, e.where)
     where = f"{data.path.name}: {len(rows)} poster" + (f" för {env.recipient}"
                                                           if env.recipient else "")
     if undecided:

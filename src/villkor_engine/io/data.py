@@ -137,7 +137,11 @@ def _load_records(spec: RecordSpec, base: Path, model: Model,
                 index.setdefault(str(code), []).append(row)
         data.by_group[group] = index
         if g is not None and g.via is not None and g.table == spec.name:
-            recipients[group] = [Recipient(code, code, group) for code in index]
+            def label(code: str) -> str:
+                named = next((r.values.get(g.name_column) for r in index[code]
+                              if g.name_column and r.values.get(g.name_column)), None)
+                return str(named or code)
+            recipients[group] = [Recipient(code, label(code), group) for code in sorted(index)]
             continue
         known = {r.code for r in recipients.get(group, [])}
         stray = [r.line for r in data.rows if str(r.values.get(column)) not in known]

@@ -194,6 +194,12 @@ class _Checker:
                 rec.links.setdefault(g.name, g.via)
                 self.used_tables.add(rec.name)
                 self.used_columns.add((rec.name, g.via))
+                if g.name_column is not None:
+                    if g.name_column not in rec.columns:
+                        self.err("V102", f"tabellen `{rec.name}` har ingen kolumn "
+                                 f"`{g.name_column}`", g.span,
+                                 did_you_mean(g.name_column, rec.columns))
+                    self.used_columns.add((rec.name, g.name_column))
                 continue
             if g.table is None:
                 codes = [x.code for x in g.members]
@@ -433,10 +439,13 @@ class _Checker:
     def check_payment(self, p: ast.Payment) -> None:
         m = self.model
         self.check_sources(p.sources, p.span, f"utbetalningen `{p.name}`", required=True)
-        if p.villkor is None:
+        if p.villkor is not None and p.unconditional:
+            self.err("V120", f"utbetalningen `{p.name}` anger både `villkor` och `utan villkor`",
+                     p.span)
+        if p.villkor is None and not p.unconditional:
             self.warn("V152", f"utbetalningen `{p.name}` hör inte till något villkor", p.span,
-                      "lägg till `villkor N`")
-        elif p.villkor not in self.all_villkor_ids:
+                      "lägg till `villkor N`, eller `utan villkor` om källan inte ställer något")
+        elif p.villkor is not None and p.villkor not in self.all_villkor_ids:
             self.err("V103", f"okänt villkor {p.villkor}", p.span,
                      did_you_mean(p.villkor, self.all_villkor_ids))
         rule = p.rule
@@ -708,11 +717,11 @@ class _Checker:
             self.err("V106", f"tabellen `{rec.name}` är inte kopplad till `{scope.group}`", e.span,
                      f"lägg till `per {scope.group} via KOLUMN` i tabellen")
         inner = Scope(scope.group, scope.villkor_ids, scope.where, record=rec.name)
-        where = getattr(e, "where", None)
-        if where is not None:
-            got = self.infer(where, inner)
-            if got and not T.is_logical(got):
-                self.err("V110", f"`där` ska följas av ett villkor, inte {got}", where.span)
+        for word, cond in (("där", getattr(e, "where", None)), ("bland", getattr(e, "among", None))):
+            if cond is not None:
+                got = self.infer(cond, inner)
+                if got and not T.is_logical(got):
+                    self.err("V110", f"`{word}` ska följas av ett villkor, inte {got}", cond.span)
         if isinstance(e, ast.Count):
             return T.HELTAL
         if isinstance(e, ast.ShareOf):
@@ -765,7 +774,7 @@ def _walk(e: ast.Expr):
     while stack:
         x = stack.pop()
         yield x
-        for attr in ("left", "right", "operand", "where"):
+        for attr in ("left", "right", "operand", "where", "among"):
             if hasattr(x, attr):
                 stack.append(getattr(x, attr))
 

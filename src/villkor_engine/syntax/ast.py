@@ -146,10 +146,12 @@ class TotalOf:
 
 @dataclass(frozen=True)
 class ShareOf:
-    """`andel(intyg där …)`: records meeting the condition over all records; none → missing."""
+    """`andel(intyg där X bland Y)`: records meeting X among those meeting Y (all, without
+    `bland`); an empty denominator is missing, not 0 %."""
 
     table: str
     where: "Expr"
+    among: "Expr | None" = None   # the denominator's filter: `bland …`
     span: Span = _span()
 
 
@@ -346,6 +348,7 @@ class Payment:
     rounding: Rounding | None
     due: date | None
     span: Span = _span()
+    unconditional: bool = False   # `utan villkor`: the source ties the money to no villkor
 
 
 @dataclass(frozen=True)

@@ -286,8 +286,8 @@ class _Builder:
         return ast.Group(name, table, column, (), self.span(t))
 
     def i_record_group(self, t: Tree) -> ast.Group:
-        name, table, column = (str(c) for c in t.children)
-        return ast.Group(name, table, None, (), self.span(t), via=column)
+        name, table, column, *label = (str(c) for c in t.children)
+        return ast.Group(name, table, label[0] if label else None, (), self.span(t), via=column)
 
     def i_records(self, t: Tree) -> ast.RecordTable:
         kids = list(t.children)
@@ -428,7 +428,8 @@ class _Builder:
             self.expr(cap_each.children[0]) if cap_each else None,
             self.expr(cap_total.children[0]) if cap_total else None,
             self.rounding(rounding) if rounding else None,
-            self.date(due.children[0]) if due else None, self.span(t))
+            self.date(due.children[0]) if due else None, self.span(t),
+            unconditional=any(a.data == "no_villkor" for a in attrs))
 
     def rule(self, t: Tree):
         if t.data == "fixed":
@@ -519,12 +520,12 @@ class _Builder:
             return ast.VillkorRef(str(c[0]), sp)
         if d == "between":
             return ast.Between(self.expr(c[0]), self.date(c[1]), self.date(c[2]), sp)
-        where = self.expr(c[-1].children[0]) if c and isinstance(c[-1], Tree) \
-            and c[-1].data == "where" else None
+        parts = {x.data: self.expr(x.children[0]) for x in c if isinstance(x, Tree)
+                 and x.data in ("where", "among")}
         if d == "count":
-            return ast.Count(str(c[0]), where, sp)
+            return ast.Count(str(c[0]), parts.get("where"), sp)
         if d == "total_of":
-            return ast.TotalOf(str(c[0]), str(c[1]), where, sp)
+            return ast.TotalOf(str(c[0]), str(c[1]), parts.get("where"), sp)
         if d == "share_of":
-            return ast.ShareOf(str(c[0]), where, sp)
+            return ast.ShareOf(str(c[0]), parts["where"], parts.get("among"), sp)
         raise AssertionError(f"okänd regel {d}")  # grammar and builder out of step
