@@ -1,0 +1,158 @@
+"""Record tables: antal/summa/andel over a recipient's records, periods, and missing ≠ 0 %."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from villkor_engine.eval.values import V
+from villkor_engine.pipeline import evaluate, load_agreement_text
+
+AGREEMENT = """
+överenskommelse "Poster"
+slut
+dokument d "Testdokument"
+tabell intyg fil "intyg.csv" poster
+  enhet: kod obligatorisk
+  datum: datum obligatorisk
+  komplett: ja/nej
+  kostnad: belopp valfri
+slut
+mottagargrupp enheter från intyg via enhet
+villkor 1 "Minst 70 % kompletta under 2010"
+  gäller enheter
+  källa d
+  krav andel(intyg där intyg.komplett är ja bland intyg.datum mellan 2010-01-01 och 2010-12-31) >= 70 %
+slut
+utbetalning p "Kostnad 2010"
+  villkor 1
+  källa d
+  belopp summa(intyg.kostnad där intyg.datum mellan 2010-01-01 och 2010-12-31) till varje mottagare i enheter
+  avrundning öre, halvt uppåt
+slut
+"""
+
+
+def run(tmp_path: Path, rows: list[str]):
+    loaded = load_agreement_text(AGREEMENT, "poster.villkor")
+    assert loaded.ok, [d.header() for d in loaded.diagnostics]
+    (tmp_path / "intyg.csv").write_text("enhet,datum,komplett,kostnad\n" + "\n".join(rows) + "\n",
+                                        encoding="utf-8")
+    result, _, diags = evaluate(loaded.model, tmp_path, {})
+    assert result is not None, [d.header() for d in diags]
+    return {(r.recipient.code, r.villkor): r for r in result.rows}
+
+
+def unit(code: str, good: int, total: int, year: int = 2010) -> list[str]:
+    return [f"{code},{year}-05-01,{'ja' if i < good else 'nej'},10" for i in range(total)]
+
+
+@pytest.mark.parametrize("good, total, verdict", [
+    (699, 1000, V.EJ_UPPFYLLT),   # 69,9 %
+    (7, 10, V.UPPFYLLT),          # 70,0 % exactly: "minst 70 procent"
+    (701, 1000, V.UPPFYLLT),
+])
+def test_threshold_at_its_edges(tmp_path, good, total, verdict):
+    rows = run(tmp_path, unit("A", good, total))
+    assert rows[("A", "1")].verdict == verdict
+
+
+def test_records_outside_the_period_are_not_in_the_denominator(tmp_path):
+    rows = run(tmp_path, unit("A", 7, 10) + unit("A", 0, 50, year=2009))
+    assert rows[("A", "1")].verdict == V.UPPFYLLT
+    assert rows[("A", "1")].amount == 100          # 10 certificates × 10 kr in 2010 only
+
+
+def test_a_unit_with_no_records_in_the_period_is_missing_not_zero(tmp_path):
+    rows = run(tmp_path, unit("A", 7, 10) + unit("B", 5, 5, year=2009))
+    assert rows[("B", "1")].verdict == V.UNDERLAG_SAKNAS
+    assert "inga poster" in repr(rows[("B", "1")].steps)
+
+
+def test_one_undecidable_record_makes_the_share_missing(tmp_path):
+    rows = run(tmp_path, unit("A", 9, 10) + ["A,2010-06-01,,10"])
+    assert rows[("A", "1")].verdict == V.UNDERLAG_SAKNAS
+    assert "1 poster i intyg.csv kan inte prövas" in repr(rows[("A", "1")].steps)
+
+
+def test_recipients_are_the_distinct_values_sorted(tmp_path):
+    rows = run(tmp_path, unit("B", 1, 1) + unit("A", 1, 1))
+    assert [k for k in rows if k[1] == "summa"] == [("A", "summa"), ("B", "summa")]
+
+
+def test_blank_amount_in_a_summed_record_is_missing(tmp_path):
+    rows = run(tmp_path, unit("A", 10, 10) + ["A,2010-07-01,ja,"])
+    assert rows[("A", "1")].amount is None
+    assert rows[("A", "1")].verdict == V.UNDERLAG_SAKNAS
+
+
+def test_record_columns_are_only_readable_inside_an_aggregate():
+    src = AGREEMENT.replace("krav andel(intyg där intyg.komplett är ja bland intyg.datum mellan "
+                            "2010-01-01 och 2010-12-31) >= 70 %", "krav intyg.komplett är ja")
+    loaded = load_agreement_text(src)
+    assert "V107" in [d.code for d in loaded.diagnostics]
+
+
+def test_aggregate_over_an_unlinked_table_is_an_error():
+    src = AGREEMENT + """
+tabell annat fil "annat.csv" poster
+  x: heltal
+slut
+villkor 2 "X"
+  gäller enheter
+  källa d
+  krav antal(annat) > 0
+slut
+"""
+    loaded = load_agreement_text(src)
+    assert "V106" in [d.code for d in loaded.diagnostics]
+
+
+def test_share_denominator_filter_must_be_a_condition():
+    src = AGREEMENT.replace("bland intyg.datum mellan 2010-01-01 och 2010-12-31",
+                            "bland intyg.kostnad")
+    loaded = load_agreement_text(src)
+    assert "V110" in [d.code for d in loaded.diagnostics]
+
+
+def test_count_reads_are_summarised_with_their_rows(tmp_path):
+    rows = run(tmp_path, unit("A", 2, 3))
+    def walk(steps):
+        for s in steps:
+            yield s
+            yield from walk(s.children)
+    reads = [r for s in walk(rows[("A", "1")].steps) for r in s.reads]
+    share = next(r for r in reads if r.what == "andel(intyg)")
+    assert share.value == "2 av 3" and "rader 2, 3" in share.where
+
+
+def test_stray_records_are_kept_and_warned(tmp_path):
+    src = """
+överenskommelse "Länk"
+slut
+dokument d "D"
+mottagargrupp vc
+  612300 "Lextorp"
+slut
+tabell rader fil "rader.csv" poster per vc via enhet
+  enhet: kod
+  belopp: belopp
+slut
+kontroll "alla rader räknas" summa(rader.belopp) = 30 kr
+  källa d
+utbetalning p "P"
+  utan villkor
+  källa d
+  belopp summa(rader.belopp) till varje mottagare i vc
+  avrundning öre, halvt uppåt
+slut
+"""
+    loaded = load_agreement_text(src)
+    assert loaded.ok, loaded.diagnostics
+    (tmp_path / "rader.csv").write_text("enhet,belopp\n612300,10\n999999,20\n",
+                                        encoding="utf-8")
+    result, _, diags = evaluate(loaded.model, tmp_path, {})
+    assert [d.code for d in diags] == ["V210"] and diags[0].severity == "varning"
+    assert next(r for r in result.rows if r.villkor == "p").amount == Fraction(10)
