@@ -5,6 +5,7 @@ Every user error ends as a rendered Swedish diagnostic; a traceback here is a bu
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,8 @@ from . import __version__
 from .diagnostics import Diagnostic, render
 from .eval.values import swedish_money
 from .explain import explain_rows
-from .io.output import write_result
+from .fmt import format_text
+from .io.output import write_atomic, write_result
 from .pipeline import evaluate, load_agreement, parse_params
 
 # emoji=False: rich would otherwise turn `fil:100:49` into a 💯 emoji
@@ -83,7 +85,7 @@ def _usage_error(exc: click.exceptions.UsageError) -> None:
         message = f"ogiltigt värde för `{name}`: {exc.message}"
     elif exc.message.startswith("No such command"):
         message = "okänt kommando " + exc.message.split(" ", 3)[-1].rstrip(".")
-        hint = "kommandona är check, run och explain"
+        hint = "kommandona är check, fmt, run och explain"
     else:
         message = exc.message
     usage = exc.ctx.get_usage() if exc.ctx else ""
@@ -103,16 +105,70 @@ def main() -> None:
 
 @main.command("check")
 @click.argument("files", nargs=-1, required=True)
-def check_cmd(files: tuple[str, ...]) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: en rad per fil med diagnoserna, för verktyg och CI.")
+def check_cmd(files: tuple[str, ...], fmt: str) -> None:
     """Kontrollera överenskommelsefiler (namn, typer, enheter, källor, kontroller)."""
     failed = False
+    report = []
     for f in files:
         loaded = load_agreement(f)
+        failed |= not loaded.ok
+        if fmt == "json":
+            report.append({"fil": f, "ok": loaded.ok,
+                           "diagnoser": [_diag_json(d) for d in loaded.diagnostics]})
+            continue
         _print_diags(loaded.diagnostics, loaded.text)
         status = "ok" if loaded.ok else "FEL"
-        failed |= not loaded.ok
         console.print(f"{f}: {status} ({_summary(loaded.diagnostics)})", markup=False)
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     sys.exit(1 if failed else 0)
+
+
+def _diag_json(d: Diagnostic) -> dict:
+    span = d.span
+    return {"kod": d.code, "allvarlighet": d.severity, "meddelande": d.message, "tips": d.hint,
+            "fil": span.file if span else None, "rad": span.line if span else None,
+            "kolumn": span.column if span else None,
+            "slutrad": span.end_line if span else None,
+            "slutkolumn": span.end_column if span else None}
+
+
+@main.command("fmt")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--check", "only_check", is_flag=True,
+              help="Ändra inget; avsluta med 1 om någon fil inte är formaterad.")
+def fmt_cmd(files: tuple[str, ...], only_check: bool) -> None:
+    """Formatera överenskommelsefiler enhetligt (kommentarer behålls)."""
+    failed = False
+    for f in files:
+        text = _read_text(f)
+        if text is None:
+            err_console.print(f"fel[V001]: filen `{f}` kan inte läsas som UTF-8", markup=False)
+            failed = True
+            continue
+        formatted, diags = format_text(text, f)
+        if formatted is None:
+            _print_diags(diags, text)
+            failed = True
+            continue
+        if formatted == text:
+            console.print(f"{f}: redan formaterad", markup=False)
+        elif only_check:
+            console.print(f"{f}: behöver formateras", markup=False)
+            failed = True
+        else:
+            write_atomic(Path(f), formatted)
+            console.print(f"{f}: formaterad", markup=False)
+    sys.exit(1 if failed else 0)
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _prepare(agreement: str, data: str, params: tuple[str, ...], per: date | None):
