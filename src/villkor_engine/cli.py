@@ -85,7 +85,7 @@ def _usage_error(exc: click.exceptions.UsageError) -> None:
         message = f"ogiltigt värde för `{name}`: {exc.message}"
     elif exc.message.startswith("No such command"):
         message = "okänt kommando " + exc.message.split(" ", 3)[-1].rstrip(".")
-        hint = "kommandona är check, fmt, run och explain"
+        hint = "kommandona är check, fmt, run, explain och lsp"
     else:
         message = exc.message
     usage = exc.ctx.get_usage() if exc.ctx else ""
@@ -270,6 +270,14 @@ def explain_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | 
                           + f"\n  = tips: mottagarna är {', '.join(known)}", markup=False)
         sys.exit(1)
     console.print(explain_rows(model, result, rows), markup=False, end="")
+
+
+@main.command("lsp")
+def lsp_cmd() -> None:
+    """Starta språkservern (LSP över stdin/stdout) för editorer."""
+    from .lsp import serve   # pygls is only loaded for the editor
+
+    serve()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,246 @@
+"""`villkor lsp`: a language server (pygls) for agreement files.
+
+Diagnostics as you type (the checker's own, in Swedish), hover (type, value, källa), go to
+definition, completion of keywords and names, and formatting through `villkor fmt`. LSP counts
+columns in UTF-16 code units; the conversion is done here, at the edge.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types as T
+from pygls.lsp.server import LanguageServer
+
+from . import __version__
+from .diagnostics import Span
+from .eval.interpreter import Env, evaluate
+from .eval.values import Missing, exact_text
+from .fmt import format_text
+from .io.data import Dataset
+from .model.model import Model
+from .pipeline import load_agreement_text
+from .syntax import ast
+from .syntax.parse import TOP_KEYWORDS
+
+KEYWORDS = sorted(set(TOP_KEYWORDS) | {
+    "slut", "källa", "gäller", "delvillkor", "krav", "redovisas", "senast", "enligt", "vid",
+    "försening", "beslut", "komplettering", "besvaras", "inom", "dagar", "belopp", "till",
+    "varje", "mottagare", "pott", "delas", "mellan", "som", "uppfyller", "villkoret",
+    "förhållande", "tak", "per", "totalt", "avrundning", "hela", "kronor", "öre", "halvt",
+    "uppåt", "största", "rest", "andel", "betalas", "och", "eller", "inte", "är", "ja", "nej",
+    "angiven", "antal", "summa", "där", "bland", "poster", "via", "fil", "nyckel", "valfri",
+    "obligatorisk", "positiv", "utan", "kräver", "produkt", "pris", "styck", "högst",
+    "fakturerat", "intjänat", "beviljat", "uppfyllt", "ej", "underlag", "saknas", "bedömning",
+    "krävs", "heltal", "decimaltal", "datum", "text", "kod", "diarienummer", "part", "period",
+    "undertecknad", "daterad", "namn", "från", "tolerans", "vecka", "efter"})
+WORD = re.compile(r"[\w.]+")
+
+
+@dataclass
+class Symbol:
+    kind: str          # värde, parameter, tabell, kolumn, dokument, mottagargrupp, villkor …
+    name: str
+    span: Span
+    detail: str
+
+
+class VillkorServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("villkor-lsp", __version__)
+        self.models: dict[str, Model] = {}
+        self.symbols: dict[str, dict[str, Symbol]] = {}
+
+
+server = VillkorServer()
+
+
+def _path(uri: str) -> str:
+    parsed = urlparse(uri)
+    return unquote(parsed.path) if parsed.scheme == "file" else uri
+
+
+def _utf16(line: str, column: int) -> int:
+    """1-based code-point column → 0-based UTF-16 offset."""
+    return len(line[: max(0, column - 1)].encode("utf-16-le")) // 2
+
+
+def _codepoint(line: str, offset: int) -> int:
+    """0-based UTF-16 offset → 0-based code-point index."""
+    units = 0
+    for i, ch in enumerate(line):
+        if units >= offset:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(line)
+
+
+def _range(span: Span, lines: list[str]) -> T.Range:
+    def pos(line: int, column: int) -> T.Position:
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        return T.Position(line=max(0, line - 1), character=_utf16(text, column))
+    if span.line <= 0:
+        return T.Range(start=T.Position(line=0, character=0), end=T.Position(line=0, character=1))
+    return T.Range(start=pos(span.line, span.column), end=pos(span.end_line, span.end_column))
+
+
+def analyse(ls: VillkorServer, uri: str, text: str) -> list[T.Diagnostic]:
+    """Check the document; keep the last good model and its symbols for hover and completion."""
+    loaded = load_agreement_text(text, _path(uri))
+    lines = text.splitlines()
+    if loaded.model is not None:
+        ls.models[uri] = loaded.model
+        ls.symbols[uri] = index(loaded.model)
+    out = []
+    for d in loaded.diagnostics:
+        span = d.span or Span.point(_path(uri))
+        message = d.message + (f"\ntips: {d.hint}" if d.hint else "")
+        out.append(T.Diagnostic(
+            range=_range(span, lines), message=message, code=d.code, source="villkor",
+            severity=T.DiagnosticSeverity.Error if d.is_error else T.DiagnosticSeverity.Warning))
+    return out
+
+
+def index(model: Model) -> dict[str, Symbol]:
+    syms: dict[str, Symbol] = {}
+    for d in model.documents.values():
+        syms[d.name] = Symbol("dokument", d.name, d.span, d.title)
+    for g in model.groups.values():
+        syms[g.name] = Symbol("mottagargrupp", g.name, g.span, "mottagargrupp")
+    for t in list(model.tables.values()) + list(model.records.values()):
+        syms[t.name] = Symbol("tabell", t.name, t.span, f"fil \"{t.file}\"")
+        for c in t.columns.values():
+            syms[f"{t.name}.{c.name}"] = Symbol("kolumn", f"{t.name}.{c.name}", c.span, c.type)
+    for p in model.parameters.values():
+        syms[p.name] = Symbol("parameter", p.name, p.span, p.type)
+    version = model.version_at(None)
+    for name, v in version.values.items():
+        syms[name] = Symbol("värde", name, v.span, model.value_types.get(name, ""))
+    for vid, v in version.villkor.items():
+        syms[vid] = Symbol("villkor", vid, v.span, v.title)
+        for s in v.subs:
+            syms[s.vid] = Symbol("delvillkor", s.vid, s.span, s.title)
+    for name, p in version.payments.items():
+        syms[name] = Symbol("utbetalning", name, p.span, p.title)
+    for name, e in version.events.items():
+        syms[name] = Symbol("frist", name, e.span, e.title)
+    return syms
+
+
+def _word_at(text: str, pos: T.Position) -> str | None:
+    lines = text.splitlines()
+    if pos.line >= len(lines):
+        return None
+    line = lines[pos.line]
+    at = _codepoint(line, pos.character)
+    for m in WORD.finditer(line):
+        if m.start() <= at <= m.end():
+            return m.group(0).strip(".")
+    return None
+
+
+def _sources(model: Model, sources) -> str:
+    parts = []
+    for s in sources:
+        doc = model.documents.get(s.document)
+        parts.append(f"{doc.title if doc else s.document}" + (f", {s.locator}" if s.locator else ""))
+    return "\n".join(f"- källa: {p}" for p in parts)
+
+
+def describe(model: Model, sym: Symbol) -> str:
+    lines = [f"**{sym.kind}** `{sym.name}`" + (f": {sym.detail}" if sym.detail else "")]
+    version = model.version_at(None)
+    if sym.kind == "värde":
+        v = version.values[sym.name]
+        value = evaluate(v.expr, Env(model, version, Dataset({}, {}), {}))
+        if not isinstance(value, Missing):
+            shown = exact_text(value) if hasattr(value, "denominator") else str(value)
+            unit = " kr" if sym.detail == "belopp" else ""
+            lines.append(f"värde: {shown}{unit}")
+        lines.append(_sources(model, v.sources))
+    elif sym.kind == "parameter":
+        p = model.parameters[sym.name]
+        lines.append("värdet ges vid körning: `--param " + sym.name + "=…`" if p.default is None
+                     else "har ett värde i filen")
+        lines.append(_sources(model, p.sources))
+    elif sym.kind == "villkor":
+        lines.append(_sources(model, version.villkor[sym.name].sources))
+    elif sym.kind == "utbetalning":
+        lines.append(_sources(model, version.payments[sym.name].sources))
+    return "\n\n".join(x for x in lines if x)
+
+
+@server.feature(T.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: VillkorServer, params: T.DidOpenTextDocumentParams) -> None:
+    doc = params.text_document
+    ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(
+        uri=doc.uri, diagnostics=analyse(ls, doc.uri, doc.text), version=doc.version))
+
+
+@server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: VillkorServer, params: T.DidChangeTextDocumentParams) -> None:
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(
+        uri=doc.uri, diagnostics=analyse(ls, doc.uri, doc.source), version=doc.version))
+
+
+@server.feature(T.TEXT_DOCUMENT_HOVER)
+def hover(ls: VillkorServer, params: T.HoverParams) -> T.Hover | None:
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    word = _word_at(doc.source, params.position)
+    model = ls.models.get(doc.uri)
+    sym = ls.symbols.get(doc.uri, {}).get(word or "")
+    if model is None or sym is None:
+        return None
+    return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown,
+                                            value=describe(model, sym)))
+
+
+@server.feature(T.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: VillkorServer, params: T.DefinitionParams) -> T.Location | None:
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    word = _word_at(doc.source, params.position)
+    sym = ls.symbols.get(doc.uri, {}).get(word or "")
+    if sym is None:
+        return None
+    return T.Location(uri=doc.uri, range=_range(sym.span, doc.source.splitlines()))
+
+
+@server.feature(T.TEXT_DOCUMENT_COMPLETION, T.CompletionOptions(trigger_characters=["."]))
+def completion(ls: VillkorServer, params: T.CompletionParams) -> T.CompletionList:
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    lines = doc.source.splitlines()
+    line = lines[params.position.line] if params.position.line < len(lines) else ""
+    before = line[: _codepoint(line, params.position.character)]
+    syms = ls.symbols.get(doc.uri, {})
+    table = re.search(r"(\w+)\.[\w.]*$", before)
+    if table and table.group(1) in syms and syms[table.group(1)].kind == "tabell":
+        prefix = table.group(1) + "."
+        items = [T.CompletionItem(label=name[len(prefix):], kind=T.CompletionItemKind.Field,
+                                  detail=s.detail)
+                 for name, s in syms.items() if s.kind == "kolumn" and name.startswith(prefix)]
+        return T.CompletionList(is_incomplete=False, items=items)
+    kinds = {"värde": T.CompletionItemKind.Constant, "parameter": T.CompletionItemKind.Variable,
+             "tabell": T.CompletionItemKind.Struct, "dokument": T.CompletionItemKind.Reference,
+             "mottagargrupp": T.CompletionItemKind.Class}
+    items = [T.CompletionItem(label=k, kind=T.CompletionItemKind.Keyword) for k in KEYWORDS]
+    items += [T.CompletionItem(label=s.name, kind=kinds[s.kind], detail=f"{s.kind}: {s.detail}")
+              for s in syms.values() if s.kind in kinds]
+    return T.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(T.TEXT_DOCUMENT_FORMATTING)
+def formatting(ls: VillkorServer, params: T.DocumentFormattingParams) -> list[T.TextEdit]:
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    formatted, _ = format_text(doc.source, _path(doc.uri))
+    if formatted is None or formatted == doc.source:
+        return []
+    end = T.Position(line=len(doc.source.splitlines()) + 1, character=0)
+    return [T.TextEdit(range=T.Range(start=T.Position(line=0, character=0), end=end),
+                       new_text=formatted)]
+
+
+def serve() -> None:
+    server.start_io()
