@@ -19,6 +19,7 @@ from .diagnostics import Diagnostic, render
 from .eval.values import swedish_money
 from .explain import explain_rows
 from .fmt import format_text
+from .report import explain_html, render_html
 from .io.output import write_atomic, write_result
 from .pipeline import evaluate, load_agreement, parse_params
 
@@ -85,7 +86,7 @@ def _usage_error(exc: click.exceptions.UsageError) -> None:
         message = f"ogiltigt värde för `{name}`: {exc.message}"
     elif exc.message.startswith("No such command"):
         message = "okänt kommando " + exc.message.split(" ", 3)[-1].rstrip(".")
-        hint = "kommandona är check, fmt, run, explain och lsp"
+        hint = "kommandona är check, fmt, run, explain, report och lsp"
     else:
         message = exc.message
     usage = exc.ctx.get_usage() if exc.ctx else ""
@@ -252,13 +253,40 @@ def _print_table(result) -> None:
     console.print(pots)
 
 
+@main.command("report")
+@click.argument("agreement", type=click.Path())
+@_with_common
+@click.option("--out", "out", required=True, type=click.Path(),
+              help="Rapportfil: .html eller .xlsx.")
+def report_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
+               out: str) -> None:
+    """Rapport per mottagare och villkor (HTML eller Excel), med förklaringar."""
+    target = Path(out)
+    if target.suffix.lower() not in (".html", ".htm", ".xlsx"):
+        raise click.BadParameter("filen ska sluta på .html eller .xlsx", param_hint="--out")
+    model, result = _prepare(agreement, data, params, per)
+    if target.suffix.lower() == ".xlsx":
+        from .report import write_xlsx   # openpyxl only for Excel output
+
+        tmp = target.with_name(f".{target.name}.tmp")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_xlsx(model, result, tmp)
+        tmp.replace(target)
+    else:
+        write_atomic(target, render_html(model, result))
+    console.print(f"Rapport: {out}", markup=False)
+
+
 @main.command("explain")
 @click.argument("agreement", type=click.Path())
 @_with_common
 @click.option("--mottagare", "recipient", required=True, help="Mottagarens kod, t.ex. 09.")
 @click.option("--villkor", "vid", default=None, help="Bara detta villkor (eller `summa`).")
+@click.option("--format", "fmt", type=click.Choice(["text", "html"]), default="text",
+              help="html: förklaringen som webbsida (till --out eller standard ut).")
+@click.option("--out", "out", type=click.Path(), default=None, help="Skriv till fil.")
 def explain_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
-                recipient: str, vid: str | None) -> None:
+                recipient: str, vid: str | None, fmt: str, out: str | None) -> None:
     """Förklara utfall och belopp för en mottagare, med källor och lästa värden."""
     model, result = _prepare(agreement, data, params, per)
     rows = [r for r in result.rows if r.recipient.code == recipient
@@ -269,7 +297,13 @@ def explain_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | 
                           + (f" och villkor {vid}" if vid else "")
                           + f"\n  = tips: mottagarna är {', '.join(known)}", markup=False)
         sys.exit(1)
-    console.print(explain_rows(model, result, rows), markup=False, end="")
+    text = explain_html(model, result, rows) if fmt == "html" else \
+        explain_rows(model, result, rows)
+    if out:
+        write_atomic(Path(out), text)
+        console.print(f"Förklaring: {out}", markup=False)
+    else:
+        click.echo(text, nl=False)
 
 
 @main.command("lsp")
