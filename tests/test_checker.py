@@ -138,3 +138,35 @@ slut
     loaded = load_agreement_text(HEADER + src)
     cycle = [d for d in loaded.diagnostics if d.code == "V130"]
     assert len(cycle) == 1 and "1 → 1.1 → 1" in cycle[0].message
+
+
+def test_warnings_for_a_pot_no_one_is_tried_for_and_a_late_deadline():
+    src = """
+mottagargrupp andra
+  X "X"
+slut
+villkor 1 "V"
+  gäller andra
+  källa d
+  krav ja
+  redovisas senast 2021-06-01 enligt befolkning.datum
+slut
+utbetalning p "P"
+  villkor 1
+  källa d
+  pott 10 kr delas mellan regioner som uppfyller villkoret i förhållande till befolkning.befolkning
+  avrundning hela kronor, halvt uppåt per andel
+  betalas senast 2021-03-31
+slut
+"""
+    loaded = load_agreement_text(HEADER.replace("  befolkning: heltal obligatorisk positiv",
+                                                "  befolkning: heltal obligatorisk positiv\n"
+                                                "  datum: datum") + src)
+    warnings = {d.code for d in loaded.diagnostics if d.severity == "varning"}
+    assert {"V156", "V157"} <= warnings
+
+
+def test_a_flood_of_errors_is_capped_with_a_note():
+    src = "".join(f"värde v{i} = okänd{i}\n  källa d\n" for i in range(80))
+    loaded = load_agreement_text(HEADER + src)
+    assert len(loaded.diagnostics) == 51 and loaded.diagnostics[-1].code == "V009"

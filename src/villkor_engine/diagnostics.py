@@ -66,16 +66,23 @@ class Diagnostics:
 
     items: list[Diagnostic] = field(default_factory=list)
     limit: int = 50
+    dropped: int = 0
 
     def add(self, code: str, message: str, span: Span | None, *, hint: str | None = None,
             severity: Severity = "fel", notes: tuple[str, ...] = ()) -> None:
-        if len(self.items) < self.limit:
-            self.items.append(Diagnostic(code, message, span, severity, hint, notes))
+        self.extend([Diagnostic(code, message, span, severity, hint, notes)])
 
     def extend(self, items: Iterable[Diagnostic]) -> None:
         for d in items:
             if len(self.items) < self.limit:
                 self.items.append(d)
+            elif self.dropped == 0:
+                self.dropped = 1
+                self.items.append(Diagnostic("V009", f"fler än {self.limit} fynd; resten visas "
+                                             "inte", None, d.severity,
+                                             "rätta de första och kör igen"))
+            else:
+                self.dropped += 1
 
     @property
     def has_errors(self) -> bool:

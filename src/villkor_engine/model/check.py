@@ -482,6 +482,17 @@ class _Checker:
             self.typed(p.cap_each, Scope(None, frozenset(), "taket"), T.BELOPP, "taket")
         if p.cap_total is not None:
             self.typed(p.cap_total, Scope(None, frozenset(), "taket"), T.BELOPP, "taket")
+        villkor = self._villkor_decl(p.villkor)
+        if isinstance(rule, ast.Pot) and villkor is not None and villkor.applies \
+                and villkor.applies != rule.group:
+            self.warn("V156", f"potten delas mellan `{rule.group}`, men villkor {p.villkor} gäller "
+                      f"`{villkor.applies}`: ingen i `{rule.group}` prövas mot villkoret",
+                      rule.span, f"dela potten mellan `{villkor.applies}`")
+        if villkor is not None and villkor.report_due and p.due and villkor.report_due.due > p.due:
+            self.warn("V157", f"redovisningen av villkor {p.villkor} ska in "
+                      f"{villkor.report_due.due.isoformat()}, efter att utbetalningen ska vara "
+                      f"gjord ({p.due.isoformat()})", p.span,
+                      "kontrollera datumen i källan")
         if isinstance(rule, (ast.Pot, ast.PerMember)) and p.rounding is None:
             self.err("V172", f"utbetalningen `{p.name}` anger inte hur andelarna avrundas",
                      rule.span, "lägg till t.ex. `avrundning hela kronor, halvt uppåt per andel`")
@@ -541,6 +552,14 @@ class _Checker:
         if r.invoiced is None or r.earned is None:
             self.err("V170", f"avstämningen `{r.name}` behöver både `fakturerat` och `intjänat`",
                      r.span)
+
+    def _villkor_decl(self, vid: str | None) -> ast.Villkor | None:
+        """The latest declaration of a villkor (amendments after the base)."""
+        found = None
+        for item in list(self.model.base) + [x for a in self.model.amendments for x in a.items]:
+            if isinstance(item, ast.Villkor) and item.vid == vid:
+                found = item
+        return found
 
     def check_event(self, e: ast.Event, items) -> None:
         self.check_sources(e.sources, e.span, f"fristen `{e.name}`", required=False)
