@@ -243,3 +243,24 @@ def test_location_on_line_100_is_printed_literally(tmp_path):
     result = invoke("check", path)
     assert "\N{HUNDRED POINTS SYMBOL}" not in result.output, result.output
     assert_diagnostic(result, "V010", path, 100, len(target) + 2)
+
+
+def test_three_mistakes_give_three_diagnostics_in_one_run(tmp_path):
+    """A misspelt name, a type error and a missing bracket: all three, each with caret and hint."""
+    from click.testing import CliRunner
+
+    from villkor_engine.cli import main
+
+    f = tmp_path / "tre.villkor"
+    f.write_text('överenskommelse "Tre fel"\nslut\ndokument d "Dokument"\n'
+                 "värde pott: belopp = 100 kr\n  källa d\n"
+                 'kontroll "stavfel" pot = 100 kr\n  källa d\n'
+                 'kontroll "typfel" pott + 2020-01-01 = pott\n  källa d\n'
+                 "värde z = (pott + pott\n  källa d\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(f)])
+    assert result.exit_code == 1
+    out = result.output
+    assert [c for c in ("V101", "V110", "V012") if f"fel[{c}]" in out] == ["V101", "V110", "V012"]
+    assert out.count("^") >= 3 and out.count("= tips:") >= 3
+    assert "menade du `pott`?" in out and "belopp och datum" in out
+    assert "öppnades på rad 10, kolumn 11" in out

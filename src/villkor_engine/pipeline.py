@@ -16,7 +16,7 @@ from .eval.engine import Result, run
 from .io.data import Dataset, load, parse_cell
 from .model.check import check
 from .model.model import ColumnSpec, Model
-from .syntax.parse import parse_file, parse_text
+from .syntax.parse import parse_file, parse_partial, parse_text
 
 
 @dataclass
@@ -30,10 +30,15 @@ class Loaded:
         return self.model is not None and not any(d.is_error for d in self.diagnostics)
 
 
+SYNTAX = {"V010", "V011", "V012", "V013"}
+CONSEQUENCES = {"V100", "V101", "V102", "V103", "V104", "V105", "V106", "V150"}
+
+
 def load_agreement(path: str | Path) -> Loaded:
     module, diags = parse_file(path)
     if module is None:
-        return Loaded(None, diags, _read(path))
+        text = _read(path)
+        return Loaded(None, _by_position(diags + _check_the_rest(text, str(path), diags)), text)
     model, more = check(module)
     return Loaded(model, diags + more, module.text)
 
@@ -41,9 +46,28 @@ def load_agreement(path: str | Path) -> Loaded:
 def load_agreement_text(text: str, name: str = "<text>") -> Loaded:
     module, diags = parse_text(text, name)
     if module is None:
-        return Loaded(None, diags, text)
+        return Loaded(None, _by_position(diags + _check_the_rest(text, name, diags)), text)
     model, more = check(module)
     return Loaded(model, diags + more, module.text)
+
+
+def _by_position(diags: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diags, key=lambda d: (d.span.line, d.span.column) if d.span else (0, 0))
+
+
+def _check_the_rest(text: str | None, name: str, diags: list[Diagnostic]) -> list[Diagnostic]:
+    """After syntax errors, check the items that parsed, so one run shows every mistake."""
+    if text is None or not diags or not all(d.code in SYNTAX for d in diags):
+        return []
+    partial, broken = parse_partial(text, name)
+    if partial is None:
+        return []
+    _, found = check(partial)
+
+    def consequence(d: Diagnostic) -> bool:
+        return d.code in CONSEQUENCES and (d.code == "V100" or not broken or any(
+            f"`{b}`" in d.message or f" {b}" in d.message for b in broken))
+    return [d for d in found if not consequence(d)]
 
 
 def _read(path: str | Path) -> str | None:

@@ -100,8 +100,38 @@ def _parse_tree(text: str, file: str, diags: Diagnostics) -> Tree | None:
         return parser().parse(text)
     except UnexpectedInput as exc:
         code, msg, span, hint = _syntax_error(exc, text, file)
-        diags.add(code, msg, span, hint=hint)
+        diags.add(code, msg, span, hint=hint, notes=_open_paren(exc, text))
         return None
+
+
+def _open_paren(exc: UnexpectedInput, text: str) -> tuple[str, ...]:
+    """When a `)` is missing, say where the `(` it would close was opened."""
+    expected = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or ()
+    if "RPAR" not in expected:
+        return ()
+    pos = getattr(exc, "pos_in_stream", None)
+    upto = text[:pos] if pos is not None else text
+    stack: list[int] = []
+    in_string = in_comment = False
+    for i, ch in enumerate(upto):
+        if ch == "\n":
+            in_string = in_comment = False
+        elif in_comment or (in_string and ch != '"'):
+            continue
+        elif ch == '"':
+            in_string = not in_string
+        elif ch == "#":
+            in_comment = True
+        elif ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            stack.pop()
+    if not stack:
+        return ()
+    at = stack[-1]
+    line = upto.count("\n", 0, at) + 1
+    column = at - (upto.rfind("\n", 0, at) + 1) + 1
+    return (f"parentesen som inte stängs öppnades på rad {line}, kolumn {column}",)
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, file: str):
@@ -150,17 +180,46 @@ def _word(terminal: str) -> str:
     return terminal.lower()
 
 
-def _recover(text: str, file: str, diags: Diagnostics) -> None:
-    """Parse each top-level item alone (others blanked) to find errors after the first."""
+def _chunks(text: str) -> list[tuple[int, int, str]]:
+    """Top-level items (a keyword in column 1 starts one), each alone with the rest blanked,
+    so that positions stay those of the whole file."""
     starts = [m.start() for m in re.finditer(
         r"^(?:" + "|".join(TOP_KEYWORDS) + r")\b", text, flags=re.MULTILINE)]
-    if len(starts) < 2:
+    bounds = list(zip(starts, starts[1:] + [len(text)]))
+    return [(b, e, re.sub(r"[^\n]", " ", text[:b]) + text[b:e] + re.sub(r"[^\n]", " ", text[e:]))
+            for b, e in bounds]
+
+
+def parse_partial(text: str, file: str) -> tuple[ast.Module | None, set[str]]:
+    """After a syntax error: the items that do parse, and the names the broken ones declare.
+
+    The checker can then still report mistakes in the good items; findings about the broken
+    items' names are left out, since they are consequences, not mistakes of their own.
+    """
+    text = unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
+    items, broken = [], set()
+    for begin, _, masked in _chunks(text):
+        try:
+            tree = parser().parse(masked)
+        except UnexpectedInput:
+            m = re.match(r"(\w+)\s+([\w.]+)", text[begin:])
+            if m:
+                broken.add(m.group(2))
+            continue
+        if _too_deep(tree) is not None:
+            return None, broken
+        builder = _Builder(file, Diagnostics())
+        items.extend(builder.item(child) for child in tree.children)
+    return (ast.Module(file, tuple(items), text) if items else None), broken
+
+
+def _recover(text: str, file: str, diags: Diagnostics) -> None:
+    """Parse each top-level item alone to find the syntax errors after the first."""
+    chunks = _chunks(text)
+    if len(chunks) < 2:
         return
     seen = {(d.span.line, d.span.column) for d in diags.items if d.span}
-    bounds = list(zip(starts, starts[1:] + [len(text)]))
-    for begin, end in bounds:
-        masked = re.sub(r"[^\n]", " ", text[:begin]) + text[begin:end] + \
-            re.sub(r"[^\n]", " ", text[end:])
+    for _, _, masked in chunks:
         try:
             parser().parse(masked)
         except UnexpectedInput as exc:
