@@ -24,7 +24,9 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from ..diagnostics import Diagnostic, render
+from ..eval.checks import evaluate_checks
 from ..eval.engine import Result, Row
+from ..eval.invoices import InvoiceLine
 from ..eval.values import VERDICTS, swedish_money
 from ..explain import explain_rows
 from ..model.model import Model
@@ -52,6 +54,7 @@ class Kontext:
     result: Result | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error_code: str | None = None     # the code the last "misslyckas … med felet" step found
+    dataset: Any = field(default=None, repr=False)   # io.data.Dataset, for the kontroll steps
 
     @property
     def model(self) -> Model:
@@ -247,6 +250,110 @@ def given_cell(villkor_kontext: Kontext, column: str, code: str, file: str, valu
     _set_cell(villkor_kontext, file, code, column, value)
 
 
+def _existing(k: Kontext, file: str) -> Path:
+    path = k.data_dir / file
+    if not path.is_file():
+        raise AssertionError(f"filen {file} finns inte i datamappen; ladda exempeldata först "
+                             f'eller skriv den med Givet filen "{file}" med:')
+    return path
+
+
+def _line_number(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 2:
+        raise AssertionError(f"`{text}` är inget radnummer för en datarad; rubrikraden är rad 1, "
+                             "den första dataraden rad 2")
+    return int(text)
+
+
+def _read_csv_lines(path: Path) -> tuple[list[str], list[dict[str, str]], list[int]]:
+    """Like _read_csv, with the file's own line number of each row (the header is line 1)."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        header = list(reader.fieldnames or [])
+        rows, lines, last = [], [], reader.line_num
+        for row in reader:
+            rows.append(row)
+            lines.append(last + 1)
+            last = reader.line_num
+    return header, rows, lines
+
+
+@given(parsers.parse('att kolumnen "{column}" för "{code}" i filen "{file}" är tom'))
+def given_cell_blank(villkor_kontext: Kontext, column: str, code: str, file: str) -> None:
+    """Empties one cell in the row keyed by the file's first column: tomt är inte nej."""
+    _set_cell(villkor_kontext, file, code, column, "")
+
+
+@given(parsers.re(r'att kolumnen "(?P<column>[^"]+)" på rad "(?P<line>[^"]+)" i filen '
+                  r'"(?P<file>[^"]+)" (?:är "(?P<value>[^"]*)"|är tom)'))
+def given_cell_on_line(villkor_kontext: Kontext, column: str, line: str, file: str,
+                       value: str | None) -> None:
+    """One cell in the row on a given line of the file (rubrikraden är rad 1), as the engine's
+    messages and the invoice steps count lines; for files whose first column is not unique.
+    `är ""` and `är tom` both empty the cell."""
+    value = value or ""
+    path = _existing(villkor_kontext, file)
+    header, rows, lines = _read_csv_lines(path)
+    if column not in header:
+        raise AssertionError(f"{file} har ingen kolumn `{column}`; kolumnerna är: "
+                             + ", ".join(header))
+    n = _line_number(line)
+    if n not in lines:
+        raise AssertionError(f"{file} har ingen datarad på rad {n}; dataraderna är rad "
+                             f"{lines[0] if lines else '–'}–{lines[-1] if lines else '–'}")
+    rows[lines.index(n)][column] = value
+    _write_csv(path, header, rows)
+
+
+@given(parsers.parse('att raden för "{code}" i filen "{file}" tas bort'))
+def given_row_removed(villkor_kontext: Kontext, code: str, file: str) -> None:
+    """Removes every row whose first column (the key) is `code`. If no row has it there, the
+    value is looked up in the other columns; it must then occur in exactly one column (e.g. the
+    series "S028" in vega.csv), and the rows with it there are removed."""
+    path = _existing(villkor_kontext, file)
+    header, rows = _read_csv(path)
+    column = header[0] if header else ""
+    if not any(r.get(column) == code for r in rows):
+        columns = [c for c in header if any(r.get(c) == code for r in rows)]
+        if not columns:
+            raise AssertionError(f"{file} har ingen rad med {code} (varken i {column} eller "
+                                 "någon annan kolumn)")
+        if len(columns) > 1:
+            raise AssertionError(f"{code} finns i flera kolumner i {file} ("
+                                 + ", ".join(columns) + "); välj raden med ett entydigt värde")
+        column = columns[0]
+    _write_csv(path, header, [r for r in rows if r.get(column) != code])
+
+
+def _append(k: Kontext, file: str, datatable: list[list[str]], times: int) -> None:
+    path = _existing(k, file)
+    if len(datatable) < 2:
+        raise AssertionError(f"tabellen för {file} ska ha en rubrikrad och minst en rad")
+    header, rows = _read_csv(path)
+    wanted = [c.strip() for c in datatable[0]]
+    unknown = [c for c in wanted if c not in header]
+    if unknown:
+        raise AssertionError(f"{file} har ingen kolumn " + ", ".join(f"`{c}`" for c in unknown)
+                             + "; kolumnerna är: " + ", ".join(header))
+    new = [{h: "" for h in header} | dict(zip(wanted, cells)) for cells in datatable[1:]]
+    _write_csv(path, header, rows + new * times)
+
+
+@given(parsers.parse('följande rader läggs till i filen "{file}":'))
+def given_rows_added(villkor_kontext: Kontext, file: str, datatable: list[list[str]]) -> None:
+    """Appends the table's rows after the file's own; columns the table leaves out are blank."""
+    _append(villkor_kontext, file, datatable, 1)
+
+
+@given(parsers.parse('följande rader läggs till "{times}" gånger i filen "{file}":'))
+def given_rows_added_times(villkor_kontext: Kontext, times: str, file: str,
+                           datatable: list[list[str]]) -> None:
+    """As above, the table's rows repeated: for large data sets such as 699 of 1 000 intyg."""
+    if not times.strip().isdigit():
+        raise AssertionError(f"`{times}` är inget antal; skriv t.ex. \"699\"")
+    _append(villkor_kontext, file, datatable, int(times))
+
+
 @given(parsers.parse('att region "{code}" svarar "{answer}" på fråga "{question}"'))
 def given_answer(villkor_kontext: Kontext, code: str, answer: str, question: str) -> None:
     """The answer is written as given, so a bad answer ("kanske") can be tested too."""
@@ -317,7 +424,7 @@ def given_version(villkor_kontext: Kontext, day: str) -> None:
 def when_computed(villkor_kontext: Kontext) -> None:
     """Runs the pipeline; errors in the data are kept for the `misslyckas` steps, not raised."""
     k = villkor_kontext
-    k.result, _, k.diagnostics = evaluate(k.model, k.data_dir, k.params, k.per)
+    k.result, k.dataset, k.diagnostics = evaluate(k.model, k.data_dir, k.params, k.per)
     k.computed = True
 
 
@@ -475,3 +582,158 @@ def then_explanation_lines(villkor_kontext: Kontext, code: str, vid: str, docstr
     """Each non-blank line of the doc string must occur in the explanation."""
     lines = [x.strip() for x in docstring.splitlines() if x.strip()]
     _explanation_contains(villkor_kontext, code, vid, lines)
+
+
+# ---- Så: invoices --------------------------------------------------------------------------------
+
+def _invoices(k: Kontext) -> list[InvoiceLine]:
+    lines = _result(k).invoices
+    if not lines:
+        raise AssertionError("beräkningen gav inga fakturarader: överenskommelsen har ingen "
+                             "`fakturering`, eller fakturafilen saknas")
+    return lines
+
+
+def _invoice_text(line: InvoiceLine) -> str:
+    return (f"{line.file} rad {line.line} ({line.product or 'ingen produktkod'}, "
+            f"{line.month or 'ingen månad'}, {_kr(line.amount)}): {line.status}"
+            + (": " + "; ".join(line.findings) if line.findings else ""))
+
+
+def _invoice(k: Kontext, line: str, file: str) -> InvoiceLine:
+    lines = _invoices(k)
+    n = _line_number(line)
+    for x in lines:
+        if x.line == n and x.file == file:
+            return x
+    files = sorted({x.file for x in lines})
+    if file not in files:
+        raise AssertionError(f"det finns inga fakturarader från {file}; fakturafilerna är: "
+                             + ", ".join(files))
+    raise AssertionError(f"{file} har ingen fakturarad på rad {n}; raderna är "
+                         f"{min(x.line for x in lines if x.file == file)}–"
+                         f"{max(x.line for x in lines if x.file == file)}")
+
+
+def _rejected_text(lines: list[InvoiceLine]) -> str:
+    bad = [x for x in lines if x.findings]
+    return "\n".join("  " + _invoice_text(x) for x in bad) or "  (inga avvisade)"
+
+
+@then(parsers.parse('godkänns fakturaraden på rad "{line}" i "{file}"'))
+def then_invoice_accepted(villkor_kontext: Kontext, line: str, file: str) -> None:
+    x = _invoice(villkor_kontext, line, file)
+    if x.findings:
+        raise AssertionError(f"Förväntat: fakturaraden på rad {x.line} i {file} godkänns\n"
+                             f"Fick:      {_invoice_text(x)}")
+
+
+@then(parsers.parse('avvisas fakturaraden på rad "{line}" i "{file}" med anmärkningen "{text}"'))
+def then_invoice_rejected(villkor_kontext: Kontext, line: str, file: str, text: str) -> None:
+    """The line is rejected and one of its findings contains the text."""
+    x = _invoice(villkor_kontext, line, file)
+    if not any(text in f for f in x.findings):
+        raise AssertionError(f"Förväntat: fakturaraden på rad {x.line} i {file} avvisas med "
+                             f"anmärkningen \"{text}\"\nFick:      {_invoice_text(x)}")
+
+
+@then(parsers.re(r'har fakturaraden på rad "(?P<line>[^"]+)" i "(?P<file>[^"]+)" '
+                 r'"(?P<count>\d+)" anmärkning(?:ar)?'))
+def then_invoice_findings(villkor_kontext: Kontext, line: str, file: str, count: str) -> None:
+    """Exactly so many findings on the line: one broken rule gives one finding."""
+    x = _invoice(villkor_kontext, line, file)
+    if len(x.findings) != int(count):
+        raise AssertionError(f"Förväntat: {count} anmärkning(ar) på fakturaraden på rad {x.line} "
+                             f"i {file}\nFick:      {len(x.findings)}: {_invoice_text(x)}")
+
+
+@then("godkänns alla fakturarader")
+def then_all_invoices_accepted(villkor_kontext: Kontext) -> None:
+    lines = _invoices(villkor_kontext)
+    bad = [x for x in lines if x.findings]
+    if bad:
+        raise AssertionError(f"Förväntat: alla {len(lines)} fakturarader godkänns\n"
+                             f"Fick:      {len(bad)} avvisade:\n" + _rejected_text(lines))
+
+
+@then(parsers.parse('avvisas "{count}" fakturarader'))
+def then_invoices_rejected(villkor_kontext: Kontext, count: str) -> None:
+    """The number of rejected lines in all; the others are accepted."""
+    if not count.strip().isdigit():
+        raise AssertionError(f"`{count}` är inget antal")
+    lines = _invoices(villkor_kontext)
+    bad = [x for x in lines if x.findings]
+    if len(bad) != int(count):
+        raise AssertionError(f"Förväntat: {count} av {len(lines)} fakturarader avvisas\n"
+                             f"Fick:      {len(bad)} avvisade:\n" + _rejected_text(lines))
+
+
+# ---- Så: reconciliation --------------------------------------------------------------------------
+
+@then(parsers.re(r'ger avstämningen "(?P<name>[^"]+)" för mottagare "(?P<code>[^"]+)" '
+                 r'(?:(?P<kind>återbetalning|att betala) "(?P<amount>[^"]+)"|ingen differens)'))
+def then_settlement(villkor_kontext: Kontext, name: str, code: str, kind: str | None,
+                    amount: str | None) -> None:
+    """The reconciliation row (villkor = its name): earned − invoiced, negative = repayment.
+    The amount is written without sign: `återbetalning "70 000 kr"` is −70 000 kr."""
+    k = villkor_kontext
+    if name not in {r.name for r in k.model.reconciliations}:
+        raise AssertionError(f"överenskommelsen har ingen avstämning {name}; avstämningarna är: "
+                             + (", ".join(r.name for r in k.model.reconciliations) or "inga"))
+    row = _row(k, code, name)
+    if kind is None:
+        expected, wanted = Fraction(0), "ingen differens"
+    else:
+        size = abs(_money(amount or ""))
+        expected = -size if kind == "återbetalning" else size
+        wanted = f"{kind} {swedish_money(size)}"
+    if row.amount != expected:
+        got = ("inget belopp" if row.amount is None else "ingen differens" if row.amount == 0
+               else f"återbetalning {swedish_money(-row.amount)}" if row.amount < 0
+               else f"att betala {swedish_money(row.amount)}")
+        raise _fail(f"avstämningen {name} för mottagare {code} ger {wanted}",
+                    f"{got} ({row.verdict.value}; {row.note})", k, [row])
+
+
+# ---- Så: kontroller ------------------------------------------------------------------------------
+
+def _check_title(k: Kontext, title: str) -> str:
+    titles = [c.title for c in k.model.version_at(k.per).checks]
+    if title not in titles:
+        raise AssertionError(f"överenskommelsen har ingen kontroll \"{title}\"; " +
+                             ("kontrollerna är:\n" + "\n".join(f'  "{t}"' for t in titles)
+                              if titles else "den har inga kontroller"))
+    return title
+
+
+@then(parsers.parse('är kontrollen "{title}" inte uppfylld'))
+def then_check_fails(villkor_kontext: Kontext, title: str) -> None:
+    """The run stops with V160 naming the kontroll; `Och felet nämner "…"` may follow."""
+    k = villkor_kontext
+    _check_title(k, title)
+    if not k.computed:
+        raise AssertionError(NOT_COMPUTED)
+    hits = [d for d in k.diagnostics if d.code == "V160" and f'"{title}"' in d.message]
+    if k.result is not None or not hits:
+        got = "beräkningen lyckades" if k.result is not None else "andra fel"
+        raise AssertionError(f"Förväntat: kontrollen \"{title}\" håller inte (felet V160)\n"
+                             f"Fick:      {got}. Meddelanden:\n" + _diag_text(k.diagnostics))
+    k.error_code = "V160"
+
+
+@then(parsers.parse('är kontrollen "{title}" uppfylld'))
+def then_check_holds(villkor_kontext: Kontext, title: str) -> None:
+    """The kontroll holds with this data (within its tolerance); it is evaluated again here."""
+    k = villkor_kontext
+    _check_title(k, title)
+    if not k.computed:
+        raise AssertionError(NOT_COMPUTED)
+    if k.dataset is None or any(d.is_error and d.code != "V160" for d in k.diagnostics):
+        raise AssertionError("indata gick inte att läsa, så kontrollen kan inte prövas. Felen:\n"
+                             + _diag_text(k.diagnostics))
+    result = next(c for c in evaluate_checks(k.model, k.model.version_at(k.per), k.params,
+                                             k.dataset) if c.check.title == title)
+    if result.passed is not True:
+        got = "går inte att avgöra" if result.passed is None else "håller inte"
+        raise AssertionError(f"Förväntat: kontrollen \"{title}\" håller\n"
+                             f"Fick:      {got}: {result.detail}")

@@ -1,0 +1,169 @@
+# language: sv
+Egenskap: Tillkommande ersättning 2019 för MMR1 vid Lextorp Vårdcentral
+  Som handläggare på hälso- och sjukvårdsstyrelsen
+  vill jag att verktyget räknar 35 000 kr per avslutad behandlingsserie MMR1 registrerad i VEGA,
+  prövar månadsfakturorna mot anvisningen och stämmer av helåret mot VEGA,
+  så att för mycket fakturerat betalas tillbaka och för lite betalas ut.
+
+  Exempeldatan: teamkompetensen är intygad, 28 avslutade serier 2019 (S001–S028, alla i NRS),
+  12 månadsfakturor (rad 2–13 i fakturor.csv, januari–december) på sammanlagt 30 serier
+  = 1 050 000 kr, och återrapporten inkom 2020-01-10.
+
+  Bakgrund:
+    Givet överenskommelsen "agreements/vgr-lextorp-2019.villkor"
+    Och exempeldata från "examples/vgr-lextorp-2019"
+
+  # ---- Exempeldatan ---------------------------------------------------------------------
+
+  # 28 serier × 35 000 kr = 980 000 kr intjänat; fakturerat 30 × 35 000 = 1 050 000 kr.
+  Scenario: Exempeldatan: 28 serier ger 980 000 kr och 70 000 kr ska betalas tillbaka
+    När utfallet beräknas
+    Så är utfallet för mottagare "612300" och villkor "1" "uppfyllt"
+    Och är utfallet för mottagare "612300" och villkor "2" "uppfyllt"
+    Och är utfallet för mottagare "612300" och villkor "3" "uppfyllt"
+    Och får mottagare "612300" för villkor "1" "980 000 kr"
+    Och får mottagare "612300" totalt "980 000 kr"
+    Och ger avstämningen "helår" för mottagare "612300" återbetalning "70 000 kr"
+    Och godkänns alla fakturarader
+    Och säger förklaringen för mottagare "612300" och villkor "helår":
+      """
+      fakturerat 1 050 000 kr, intjänat 980 000 kr
+      återbetalning 70 000 kr
+      """
+
+  # ---- Antalet serier i VEGA och helårsavstämningen ----------------------------------------
+
+  # Intjänat = 35 000 kr × serier avslutade 2019; avstämningen = intjänat − fakturerat 1 050 000 kr.
+  Scenariomall: Helårsavstämningen mot antalet serier i VEGA
+    Givet följande rader läggs till "<fler>" gånger i filen "vega.csv":
+      | enhetskod | avslutad   | nrs |
+      | 612300    | 2019-12-20 | ja  |
+    När utfallet beräknas
+    Så får mottagare "612300" för villkor "1" "<intjänat>"
+    Och ger avstämningen "helår" för mottagare "612300" <avstämning>
+
+    Exempel:
+      | fler | intjänat     | avstämning                    |
+      | 0    | 980 000 kr   | återbetalning "70 000 kr"     |
+      | 1    | 1 015 000 kr | återbetalning "35 000 kr"     |
+      | 2    | 1 050 000 kr | ingen differens               |
+      | 3    | 1 085 000 kr | att betala "35 000 kr"        |
+      | 10   | 1 330 000 kr | att betala "280 000 kr"       |
+
+  # 27 serier: 945 000 kr intjänat, 1 050 000 − 945 000 = 105 000 kr tillbaka.
+  Scenario: En serie som inte finns i VEGA ger större återbetalning
+    Givet att raden för "S028" i filen "vega.csv" tas bort
+    När utfallet beräknas
+    Så får mottagare "612300" för villkor "1" "945 000 kr"
+    Och ger avstämningen "helår" för mottagare "612300" återbetalning "105 000 kr"
+
+  Scenariomall: Bara serier avslutade under 2019 räknas
+    Givet följande rader läggs till i filen "vega.csv":
+      | enhetskod | serie | avslutad   | nrs |
+      | 612300    | S100  | <avslutad> | ja  |
+    När utfallet beräknas
+    Så får mottagare "612300" för villkor "1" "<belopp>"
+
+    Exempel:
+      | avslutad   | belopp       |
+      | 2018-12-31 | 980 000 kr   |
+      | 2019-01-01 | 1 015 000 kr |
+      | 2019-12-31 | 1 015 000 kr |
+      | 2020-01-01 | 980 000 kr   |
+
+  # ---- Villkor 1 och 2: teamkompetens och NRS ----------------------------------------------
+
+  Scenario: Utan intygad teamkompetens betalas ingenting
+    Givet att kolumnen "teamkompetens_intygad" för "612300" i filen "utforare.csv" är "nej"
+    När utfallet beräknas
+    Så är utfallet för mottagare "612300" och villkor "1" "ej uppfyllt"
+    Och får mottagare "612300" för villkor "1" "0 kr"
+    Och får mottagare "612300" totalt "0 kr"
+
+  # Rad 29 i vega.csv är serie S028 (avslutad 2019-12-10).
+  Scenario: En serie som inte registrerats i NRS gör villkor 2 ej uppfyllt och ingen ersättning betalas
+    Givet att kolumnen "nrs" på rad "29" i filen "vega.csv" är "nej"
+    När utfallet beräknas
+    Så är utfallet för mottagare "612300" och villkor "2" "ej uppfyllt"
+    Och är utfallet för mottagare "612300" och villkor "1" "ej uppfyllt"
+    Och får mottagare "612300" för villkor "1" "0 kr"
+    Och får mottagare "612300" totalt "0 kr"
+
+  Scenario: Okänt om en serie registrerats i NRS ger underlag saknas
+    Givet att kolumnen "nrs" på rad "29" i filen "vega.csv" är tom
+    När utfallet beräknas
+    Så är utfallet för mottagare "612300" och villkor "2" "underlag saknas"
+    Och är utfallet för mottagare "612300" och villkor "1" "underlag saknas"
+    Och saknar mottagare "612300" belopp för villkor "1"
+
+  Scenario: En serie från 2018 utan NRS påverkar inte 2019
+    Givet följande rader läggs till i filen "vega.csv":
+      | enhetskod | serie | avslutad   | nrs |
+      | 612300    | S900  | 2018-11-30 | nej |
+    När utfallet beräknas
+    Så är utfallet för mottagare "612300" och villkor "2" "uppfyllt"
+    Och får mottagare "612300" för villkor "1" "980 000 kr"
+
+  # ---- Villkor 3: återrapporteringen senast 2020-01-15 -------------------------------------
+
+  Scenariomall: Återrapporten prövas mot fristen 2020-01-15
+    Givet att kolumnen "inkom" för "612300" i filen "rapport.csv" är "<inkom>"
+    När utfallet beräknas
+    Så är utfallet för mottagare "612300" och villkor "3" "<utfall>"
+    Och får mottagare "612300" för villkor "1" "980 000 kr"
+
+    Exempel:
+      | inkom      | utfall          |
+      | 2020-01-15 | uppfyllt        |
+      | 2020-01-16 | bedömning krävs |
+
+  Scenario: Utan återrapport saknas underlag för villkor 3
+    Givet att filen "rapport.csv" saknas
+    När utfallet beräknas
+    Så är utfallet för mottagare "612300" och villkor "3" "underlag saknas"
+
+  Scenario: En återrapport utan vidtagna åtgärder ger underlag saknas
+    Givet att kolumnen "vidtagna_åtgärder" för "612300" i filen "rapport.csv" är tom
+    När utfallet beräknas
+    Så är utfallet för mottagare "612300" och villkor "3" "underlag saknas"
+
+  # ---- Fakturorna ------------------------------------------------------------------------
+
+  # Rad 2 är januari, rad 13 december. En regel som bryts ger en anmärkning på just den raden.
+  Scenariomall: En faktura som bryter mot en regel avvisas, de andra godkänns
+    Givet att kolumnen "<kolumn>" på rad "<rad>" i filen "fakturor.csv" är "<värde>"
+    När utfallet beräknas
+    Så avvisas fakturaraden på rad "<rad>" i "fakturor.csv" med anmärkningen "<anmärkning>"
+    Och har fakturaraden på rad "<rad>" i "fakturor.csv" "1" anmärkning
+    Och avvisas "1" fakturarader
+    Och godkänns fakturaraden på rad "2" i "fakturor.csv"
+
+    Exempel:
+      | regel                 | kolumn      | rad | värde     | anmärkning                                              |
+      | fel beställarid       | beställarid | 3   | 6080001   | beställarid är 6080001, ska vara 6080002                |
+      | fel kundnummer        | kundnummer  | 4   | I71103    | kundnummer är I71103, ska vara I71102                   |
+      | fel enhetskod         | enhetskod   | 5   | 612301    | enhetskod är 612301, ska vara 612300                    |
+      | okänd produktkod      | produktkod  | 6   | 90152     | okänd produktkod 90152                                  |
+      | månad utanför året    | månad       | 7   | 2020-01   | utanför perioden 2019-01-01–2019-12-31                  |
+      | felskriven månad      | månad       | 8   | juli 2019 | ska skrivas ÅÅÅÅ-MM                                     |
+      | belopp ≠ antal × pris | belopp      | 9   | 105001    | stämmer inte med antal × pris = 3 × 35 000 kr = 105 000 kr |
+      | belopp saknas         | belopp      | 10  |           | belopp saknas                                           |
+
+  # Den tillagda raden blir rad 14; kolumner som tabellen utelämnar blir tomma.
+  Scenario: En trettonde faktura godkänns men ökar återbetalningen
+    Givet följande rader läggs till i filen "fakturor.csv":
+      | fakturanummer | beställarid | kundnummer | enhetskod | produktkod | månad   | antal | belopp |
+      | F2019-13      | 6080002     | I71102     | 612300    | 90157      | 2019-12 | 1     | 35000  |
+    När utfallet beräknas
+    Så godkänns alla fakturarader
+    Och godkänns fakturaraden på rad "14" i "fakturor.csv"
+    Och ger avstämningen "helår" för mottagare "612300" återbetalning "105 000 kr"
+
+  Scenario: En tillagd faktura utan kundnummer avvisas
+    Givet följande rader läggs till i filen "fakturor.csv":
+      | beställarid | enhetskod | produktkod | månad   | antal | belopp |
+      | 6080002     | 612300    | 90157      | 2019-12 | 1     | 35000  |
+    När utfallet beräknas
+    Så avvisas fakturaraden på rad "14" i "fakturor.csv" med anmärkningen "kundnummer saknas"
+    Och har fakturaraden på rad "14" i "fakturor.csv" "1" anmärkning
+    Och avvisas "1" fakturarader
