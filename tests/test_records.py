@@ -156,3 +156,25 @@ slut
     result, _, diags = evaluate(loaded.model, tmp_path, {})
     assert [d.code for d in diags] == ["V210"] and diags[0].severity == "varning"
     assert next(r for r in result.rows if r.villkor == "p").amount == Fraction(10)
+
+
+def test_a_value_with_an_aggregate_is_the_same_for_everyone(tmp_path):
+    """A `värde` is global: summa over all records, not the first recipient's."""
+    src = AGREEMENT + """
+värde totalt: belopp = summa(intyg.kostnad)
+  källa d
+utbetalning q "Andel av totalen"
+  utan villkor
+  källa d
+  belopp totalt * 0,5 till varje mottagare i enheter
+  avrundning öre, halvt uppåt
+slut
+"""
+    loaded = load_agreement_text(src)
+    assert loaded.ok, loaded.diagnostics
+    (tmp_path / "intyg.csv").write_text("enhet,datum,komplett,kostnad\nA,2010-01-01,ja,10\n"
+                                        "B,2010-01-01,ja,20\nB,2010-01-02,ja,20\n",
+                                        encoding="utf-8")
+    result, _, diags = evaluate(loaded.model, tmp_path, {})
+    paid = {r.recipient.code: r.amount for r in result.rows if r.villkor == "q"}
+    assert paid == {"A": 25, "B": 25}

@@ -37,7 +37,7 @@ def _print_diags(diags: list[Diagnostic], source: str | None) -> None:
 def _summary(diags: list[Diagnostic]) -> str:
     errors = sum(d.is_error for d in diags)
     warnings = len(diags) - errors
-    return f"{errors} fel, {warnings} varningar"
+    return f"{errors} fel, {warnings} {'varning' if warnings == 1 else 'varningar'}"
 
 
 class _Date(click.ParamType):
@@ -189,6 +189,7 @@ def _prepare(agreement: str, data: str, params: tuple[str, ...], per: date | Non
         _print_diags(diags, None)
         err_console.print(f"{_summary(diags)} i indata; inget resultat skrivet", markup=False)
         sys.exit(1)
+    _print_diags(diags, None)   # warnings: stray records, a kontroll that could not be decided
     return model, result
 
 

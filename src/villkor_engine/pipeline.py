@@ -109,9 +109,12 @@ def evaluate(model: Model, data_dir: str | Path, params: dict[str, Any],
     version = model.version_at(per)
     for c in evaluate_checks(model, version, params, data):
         if c.passed is False:
-            diags.append(Diagnostic("V160", f"kontrollen \"{c.check.title}\" håller inte med "
-                                    f"de givna parametrarna: {c.detail}", c.check.span,
-                                    hint="kontrollera --param"))
+            diags.append(Diagnostic("V160", f"kontrollen \"{c.check.title}\" håller inte för "
+                                    f"indata och parametrar: {c.detail}", c.check.span,
+                                    hint="kontrollera indatafilerna och eventuella --param"))
+        elif c.passed is None:
+            diags.append(Diagnostic("V161", f"kontrollen \"{c.check.title}\" kunde inte "
+                                    f"prövas: {c.detail}", c.check.span, severity="varning"))
     if any(d.is_error for d in diags):
         return None, data, diags
     return run(model, data, params, per), data, diags

@@ -77,6 +77,7 @@ class Result:
     rows: list[Row]
     pots: list[PotSummary]
     invoices: list[InvoiceLine] = field(default_factory=list)
+    has_invoicing: bool = False   # the agreement declares invoice rules (even if no lines came)
 
 
 class Engine:
@@ -222,7 +223,9 @@ class Engine:
         else:
             for r, verdict, _ in judged:
                 if verdict == V.UPPFYLLT:
-                    aenv = self.env.at(r.code, p.villkor)
+                    # a fixed sum belongs to no recipient's rows (as the checker types it)
+                    aenv = self.env.at(r.code if isinstance(rule, ast.PerMember) else None,
+                                       p.villkor)
                     amounts[r.code] = evaluate(rule.amount, aenv)
                     reads[r.code] = aenv.reads
         cap_each = self._global(p.cap_each)
@@ -291,17 +294,20 @@ class Engine:
         rows: list[Row] = []
         order = [r for members in self.data.recipients.values() for r in members]
         vorder = {vid: i for i, vid in enumerate(sorted(self.version.villkor, key=_vid_key))}
+        per_recipient: dict[str, list[str]] = {}
+        for code, vid in by_key:
+            per_recipient.setdefault(code, []).append(vid)
         for r in order:
-            keys = sorted((k for k in by_key if k[0] == r.code),
-                          key=lambda k: (vorder.get(k[1], 999), k[1]))
+            vids = sorted(per_recipient.get(r.code, []), key=lambda v: (vorder.get(v, 999), v))
             mine = []
-            for _, vid in keys:
+            for vid in vids:
                 rows.append(self._row(r, vid, by_key[(r.code, vid)]))
                 mine.append(rows[-1])
             rows.extend(settlements.get(r.code, []))   # settled apart: not in the summa
             if mine:
                 rows.append(self._total(r, mine))
-        return Result(self.version, self.per, rows, pots, invoices)
+        return Result(self.version, self.per, rows, pots, invoices,
+                      bool(self.model.invoicing))
 
     def _row(self, r: Recipient, vid: str, lines: list[Line]) -> Row:
         v = self.version.villkor.get(vid)

@@ -126,8 +126,10 @@ def _name(name: str, env: Env) -> Any:
                        f"(ange --param {name}=…)")
     if name in env.value_cache:
         return env.value_cache[name]
+    # A `värde` belongs to no recipient (the checker enforces it): evaluate it once, globally,
+    # so an aggregate in it counts all records, whoever asks first.
     value = env.version.values[name]
-    result = evaluate(value.expr, env)
+    result = evaluate(value.expr, env.at(None))
     env.value_cache[name] = result
     return result
 

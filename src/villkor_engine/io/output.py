@@ -167,7 +167,7 @@ def write_result(result: Result, out: Path) -> list[Path]:
     """Side files first, the result last: a result file present means the run completed."""
     written = [side_path(out, "potter")]
     write_atomic(written[0], pots_csv(result))
-    if result.invoices:
+    if result.has_invoicing:
         written.append(side_path(out, "fakturor"))
         write_atomic(written[-1], to_csv(invoice_rows(result), INVOICE_COLUMNS))
     write_atomic(out, results_csv(result))
