@@ -81,6 +81,7 @@ Egenskap: Tillkommande ersättning 2019 för MMR1 vid Lextorp Vårdcentral
     Och får mottagare "612300" totalt "0 kr"
 
   # Rad 29 i vega.csv är serie S028 (avslutad 2019-12-10).
+  # Villkoren är inte uppfyllda: inget är intjänat, allt fakturerat (30 × 35 000 kr) återbetalas.
   Scenario: En serie som inte registrerats i NRS gör villkor 2 ej uppfyllt och ingen ersättning betalas
     Givet att kolumnen "nrs" på rad "29" i filen "vega.csv" är "nej"
     När utfallet beräknas
@@ -88,6 +89,7 @@ Egenskap: Tillkommande ersättning 2019 för MMR1 vid Lextorp Vårdcentral
     Och är utfallet för mottagare "612300" och villkor "1" "ej uppfyllt"
     Och får mottagare "612300" för villkor "1" "0 kr"
     Och får mottagare "612300" totalt "0 kr"
+    Och ger avstämningen "helår" för mottagare "612300" återbetalning "1 050 000 kr"
 
   Scenario: Okänt om en serie registrerats i NRS ger underlag saknas
     Givet att kolumnen "nrs" på rad "29" i filen "vega.csv" är tom
@@ -95,6 +97,8 @@ Egenskap: Tillkommande ersättning 2019 för MMR1 vid Lextorp Vårdcentral
     Så är utfallet för mottagare "612300" och villkor "2" "underlag saknas"
     Och är utfallet för mottagare "612300" och villkor "1" "underlag saknas"
     Och saknar mottagare "612300" belopp för villkor "1"
+    Och är utfallet för mottagare "612300" och villkor "helår" "underlag saknas"
+    Och saknar mottagare "612300" belopp för villkor "helår"
 
   Scenario: En serie från 2018 utan NRS påverkar inte 2019
     Givet följande rader läggs till i filen "vega.csv":

@@ -75,14 +75,14 @@ Egenskap: Tillkommande ersättning 2018 till Närhälsan för sjukskrivnings- oc
       | 20175   | 1 195 338     | 49749967     |
 
   # Taket för 90153 blir 49 750 009,18 kr; decemberfakturan (rad 25) tar summan till 49 800 411 kr.
-  # Helåret: 49 750 009,18 − 49 800 411 = −50 401,82 kr (avstämningen avrundas inte).
+  # Helåret: intjänat avrundas till hela kronor, 49 750 009 − 49 800 411 = −50 402 kr.
   Scenario: Färre listade: decemberfakturan för 90153 går över taket och en del betalas tillbaka
     Givet att kolumnen "listade_16_67" på rad "2" i filen "listade.csv" är "20176"
     När utfallet beräknas
     Så avvisas fakturaraden på rad "25" i "fakturor.csv" med anmärkningen "mer än beviljat 49 750 009,18 kr"
     Och avvisas "1" fakturarader
     Och godkänns fakturaraden på rad "24" i "fakturor.csv"
-    Och ger avstämningen "helår" för mottagare "Närhälsan" återbetalning "50 401,82 kr"
+    Och ger avstämningen "helår" för mottagare "Närhälsan" återbetalning "50 402 kr"
 
   # ---- Lokala projekt: ansökan senast 2018-02-28 -------------------------------------------
 
@@ -103,8 +103,8 @@ Egenskap: Tillkommande ersättning 2018 till Närhälsan för sjukskrivnings- oc
     Så får mottagare "Närhälsan" totalt "79 000 411 kr"
     Och ger avstämningen "helår" för mottagare "Närhälsan" att betala "400 000 kr"
 
-  # Kontrollen summerar alla beviljade projekt (även det sena): 10 900 000 kr i exemplet,
-  # tolerans 500 000 kr kring "cirka 10 500 000 kronor", alltså 10 000 000–11 000 000 kr.
+  # Kontrollen summerar projekten som sökts i tid (rad 2–4; rad 5 kom 2018-03-05): 10 500 000 kr
+  # i exemplet, tolerans 500 000 kr kring "cirka 10 500 000 kronor", alltså 10 000 000–11 000 000 kr.
   Scenariomall: De beviljade projekten inom toleransen
     Givet att kolumnen "beviljat" på rad "<rad>" i filen "projekt.csv" är "<beviljat>"
     När utfallet beräknas
@@ -112,8 +112,8 @@ Egenskap: Tillkommande ersättning 2018 till Närhälsan för sjukskrivnings- oc
 
     Exempel:
       | rad | beviljat | summa beviljat |
-      | 5   | 500000   | 11 000 000     |
-      | 2   | 3300000  | 10 000 000     |
+      | 2   | 4700000  | 11 000 000     |
+      | 3   | 2800000  | 10 000 000     |
 
   Scenariomall: De beviljade projekten utanför toleransen stoppar beräkningen
     Givet att kolumnen "beviljat" på rad "<rad>" i filen "projekt.csv" är "<beviljat>"
@@ -123,8 +123,8 @@ Egenskap: Tillkommande ersättning 2018 till Närhälsan för sjukskrivnings- oc
 
     Exempel:
       | rad | beviljat | summa beviljat |
-      | 5   | 500001   | 11 000 001     |
-      | 2   | 3299999  | 9 999 999      |
+      | 2   | 4700001  | 11 000 001     |
+      | 3   | 2799999  | 9 999 999      |
 
   # ---- Återrapporteringen: villkor 5.1 (2018-09-01) och 5.2 (2019-01-15) --------------------
 
@@ -157,6 +157,7 @@ Egenskap: Tillkommande ersättning 2018 till Närhälsan för sjukskrivnings- oc
     Och är utfallet för mottagare "Närhälsan" och villkor "1" "underlag saknas"
     Och saknar mottagare "Närhälsan" belopp för villkor "2"
     Och saknar mottagare "Närhälsan" belopp för villkor "summa"
+    Och är utfallet för mottagare "Närhälsan" och villkor "helår" "underlag saknas"
 
   Scenariomall: En obesvarad fråga i rapporten ger underlag saknas för sitt villkor
     Givet att kolumnen "<fråga>" för "Närhälsan" i filen "<fil>" är tom

@@ -170,3 +170,9 @@ def test_a_flood_of_errors_is_capped_with_a_note():
     src = "".join(f"värde v{i} = okänd{i}\n  källa d\n" for i in range(80))
     loaded = load_agreement_text(HEADER + src)
     assert len(loaded.diagnostics) == 51 and loaded.diagnostics[-1].code == "V009"
+
+
+def test_conditional_needs_a_condition_and_matching_branches():
+    assert "V110" in codes("värde x: belopp = om 1 kr då 2 kr annars 3 kr\n  källa d\n")
+    assert "V110" in codes("värde x = om ja då 2 kr annars 2020-01-01\n  källa d\n")
+    assert "V110" not in codes("värde x: belopp = om ja då 2 kr annars 0 kr\n  källa d\n")

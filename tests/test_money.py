@@ -85,3 +85,21 @@ def test_total_cap_scales_proportionally(amounts, cap):
 
 def test_largest_remainder_ties_go_to_the_first():
     assert largest_remainder(Fraction(10), [Fraction(10, 3)] * 3) == [4, 3, 3]
+
+
+def test_conditional_is_four_valued():
+    from villkor_engine.eval.interpreter import Env, evaluate
+    from villkor_engine.eval.values import Missing
+    from villkor_engine.io.data import Dataset
+    from villkor_engine.pipeline import load_agreement_text
+
+    loaded = load_agreement_text('överenskommelse "X"\nslut\ndokument d "D"\n'
+                                 "värde a: belopp = 1 kr\n  källa d\n")
+    env = Env(loaded.model, loaded.model.version_at(None), Dataset({}, {}), {})
+    pick = {v: ast.Conditional(ast.VerdictLit(v.value), ast.Num(Fraction(2), "kr"),
+                               ast.Num(Fraction(0), "kr")) for v in V}
+    assert evaluate(pick[V.UPPFYLLT], env) == 2
+    assert evaluate(pick[V.EJ_UPPFYLLT], env) == 0
+    missing = evaluate(pick[V.UNDERLAG_SAKNAS], env)
+    assert isinstance(missing, Missing) and missing.verdict == V.UNDERLAG_SAKNAS
+    assert evaluate(pick[V.BEDOMNING_KRAVS], env).verdict == V.BEDOMNING_KRAVS

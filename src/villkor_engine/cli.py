@@ -16,7 +16,7 @@ from rich.table import Table
 
 from . import __version__
 from .diagnostics import Diagnostic, render
-from .eval.values import swedish_money
+from .eval.values import VERDICTS, swedish_money
 from .explain import explain_rows
 from .fmt import format_text
 from .report import explain_html, render_html
@@ -234,7 +234,13 @@ def _print_invoices(result) -> None:
             console.print(f"  {x.file} rad {x.line}: {finding}", markup=False)
 
 
+TABLE_ROWS = 300   # larger results are summarised on screen; the file has every row
+
+
 def _print_table(result) -> None:
+    if len(result.rows) > TABLE_ROWS:
+        _print_summary(result)
+        return
     table = Table(title=f"Utfall ({result.version.label})", show_lines=False)
     for col, justify in (("mottagare", "left"), ("namn", "left"), ("villkor", "left"),
                          ("utfall", "left"), ("belopp", "right")):
@@ -244,6 +250,25 @@ def _print_table(result) -> None:
         table.add_row(r.recipient.code, r.recipient.name, r.villkor, r.verdict.value, amount,
                       end_section=r.villkor == "summa")
     console.print(table)
+    _print_pots(result)
+
+
+def _print_summary(result) -> None:
+    counts: dict[str, dict[str, int]] = {}
+    for r in result.rows:
+        counts.setdefault(r.villkor, {}).setdefault(r.verdict.value, 0)
+        counts[r.villkor][r.verdict.value] += 1
+    table = Table(title=f"Utfall per villkor ({result.version.label}; {len(result.rows)} rader)")
+    table.add_column("villkor")
+    for v in VERDICTS:
+        table.add_column(v, justify="right")
+    for vid, c in counts.items():
+        table.add_row(vid, *(str(c.get(v, 0)) for v in VERDICTS))
+    console.print(table)
+    _print_pots(result)
+
+
+def _print_pots(result) -> None:
     pots = Table(title="Potter och avrundning")
     for col in ("utbetalning", "villkor", "pott", "utbetalt", "avrundningsdifferens"):
         pots.add_column(col, justify="left" if col in ("utbetalning", "villkor") else "right")

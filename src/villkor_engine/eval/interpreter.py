@@ -75,6 +75,13 @@ def evaluate(e: ast.Expr, env: Env) -> Any:
         return _column(e, env)
     if isinstance(e, (ast.Count, ast.TotalOf, ast.ShareOf)):
         return _aggregate(e, env)
+    if isinstance(e, ast.Conditional):
+        test = as_verdict(evaluate(e.test, env))
+        if test == V.UPPFYLLT:
+            return evaluate(e.then, env)
+        if test == V.EJ_UPPFYLLT:
+            return evaluate(e.otherwise, env)
+        return Missing(f"villkoret i `om` är {test}", test)
     if isinstance(e, ast.Between):
         x = evaluate(e.operand, env)
         if isinstance(x, Missing):

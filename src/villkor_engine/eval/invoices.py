@@ -15,9 +15,9 @@ from typing import Any
 
 from ..io.data import Dataset, Recipient
 from ..syntax import ast
-from .interpreter import Env, evaluate
+from .interpreter import Env, as_verdict, evaluate
 from .trace import Step
-from .values import Missing, V, Verdict, swedish_money
+from .values import Missing, V, Verdict, exact_text, round_half_up, swedish_money, v_and
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -129,15 +129,29 @@ def reconcile(r: ast.Reconciliation, env: Env, data: Dataset) -> list[Settlement
         if r.granted is not None:
             parts["beviljat"] = evaluate(r.granted, e)
         step = Step(f"avstämning {r.name}: {r.title}", "", r.span, r.sources, e.reads)
+        if r.requirement is not None:
+            met = as_verdict(evaluate(r.requirement, e))
+            step.notes.append(f"krav för avstämningen: {met}")
+            if met == V.EJ_UPPFYLLT:
+                parts["intjänat"] = Fraction(0)   # requirements not met: nothing was earned
+            elif met != V.UPPFYLLT:
+                parts["intjänat"] = Missing(f"kraven för avstämningen: {met}", met)
         missing = [x for x in parts.values() if isinstance(x, Missing)]
         if missing:
-            step.result = str(V.UNDERLAG_SAKNAS)
+            verdict = v_and(*(m.verdict for m in missing))
+            step.result = str(verdict)
             step.notes.extend(m.reason for m in missing)
-            out.append(Settlement(r, who, V.UNDERLAG_SAKNAS, None,
-                                  "; ".join(m.reason for m in missing), step))
+            out.append(Settlement(r, who, verdict, None, "; ".join(m.reason for m in missing),
+                                  step))
             continue
         earned = parts["intjänat"]
         target = min(earned, parts["beviljat"]) if "beviljat" in parts else earned
+        if r.rounding is not None:
+            rounded = round_half_up(target, r.rounding.unit)
+            if rounded != target:
+                step.notes.append(f"intjänat {exact_text(target)} kr avrundat till "
+                                  f"{swedish_money(rounded)}")
+            target = rounded
         diff = target - parts["fakturerat"]
         shown = ", ".join(f"{k} {swedish_money(v)}" for k, v in parts.items())
         step.notes.append(shown)

@@ -549,6 +549,10 @@ class _Checker:
                         (r.granted, "beviljat")):
             if e is not None:
                 self.typed(e, scope, T.BELOPP, f"`{what}`")
+        if r.requirement is not None:
+            self.logical(r.requirement, scope)
+        if r.rounding is not None and r.rounding.mode != "halvt uppåt":
+            self.err("V173", "en avstämning avrundas halvt uppåt", r.rounding.span)
         if r.invoiced is None or r.earned is None:
             self.err("V170", f"avstämningen `{r.name}` behöver både `fakturerat` och `intjänat`",
                      r.span)
@@ -647,6 +651,20 @@ class _Checker:
             return col.type
         if isinstance(e, (ast.Count, ast.TotalOf, ast.ShareOf)):
             return self.infer_aggregate(e, scope)
+        if isinstance(e, ast.Conditional):
+            test = self.infer(e.test, scope)
+            if test and not T.is_logical(test):
+                self.err("V110", f"`om` ska följas av ett villkor, inte {test}", e.test.span)
+            a, b = self.infer(e.then, scope), self.infer(e.otherwise, scope)
+            if a is None or b is None:
+                return None
+            if T.assignable(a, b):
+                return a
+            if T.assignable(b, a):
+                return b
+            self.err("V110", f"`då` ger {a} men `annars` ger {b}", e.span,
+                     "båda grenarna ska ha samma typ, t.ex. `annars 0 kr`")
+            return None
         if isinstance(e, ast.Between):
             got = self.infer(e.operand, scope)
             if got and got != T.DATUM:
@@ -793,7 +811,7 @@ def _walk(e: ast.Expr):
     while stack:
         x = stack.pop()
         yield x
-        for attr in ("left", "right", "operand", "where", "among"):
+        for attr in ("left", "right", "operand", "where", "among", "test", "then", "otherwise"):
             if hasattr(x, attr):
                 stack.append(getattr(x, attr))
 

@@ -155,8 +155,18 @@ class ShareOf:
     span: Span = _span()
 
 
+@dataclass(frozen=True)
+class Conditional:
+    """`om X då A annars B`: A when X is uppfyllt, B when not; undecided X → missing."""
+
+    test: "Expr"
+    then: "Expr"
+    otherwise: "Expr"
+    span: Span = _span()
+
+
 Expr = Union[Num, DateLit, Str, Bool, VerdictLit, Name, ColumnRef, VillkorRef, Binary, Compare,
-             Logic, Not, Negate, Is, Between, Count, TotalOf, ShareOf]
+             Logic, Not, Negate, Is, Between, Count, TotalOf, ShareOf, Conditional]
 
 
 # ---- declarations --------------------------------------------------------------
@@ -427,6 +437,8 @@ class Reconciliation:
     earned: Expr | None
     granted: Expr | None
     span: Span = _span()
+    requirement: Expr | None = None   # not met: nothing is earned
+    rounding: "Rounding | None" = None
 
 
 @dataclass(frozen=True)

@@ -383,8 +383,12 @@ class _Builder:
                  (("recon_invoiced", "fakturerat"), ("recon_earned", "intjänat"),
                   ("recon_granted", "beviljat"))}
         expr = {k: self.expr(v.children[0]) if v else None for k, v in parts.items()}
+        req = self._single(t, attrs, "requirement", "`krav`")
+        rounding = self._single(t, attrs, "rounding", "`avrundning`")
         return ast.Reconciliation(name, title, group, self.sources(attrs), expr["recon_invoiced"],
-                                  expr["recon_earned"], expr["recon_granted"], self.span(t))
+                                  expr["recon_earned"], expr["recon_granted"], self.span(t),
+                                  self.expr(req.children[0]) if req else None,
+                                  self.rounding(rounding) if rounding else None)
 
     def i_listed_group(self, t: Tree) -> ast.Group:
         members = tuple(ast.Member(str(m.children[0]), self.text(m.children[1]), self.span(m))
@@ -577,6 +581,8 @@ class _Builder:
             return ast.ColumnRef(str(c[0]), str(c[1]), sp)
         if d == "villkor_ref":
             return ast.VillkorRef(str(c[0]), sp)
+        if d == "conditional":
+            return ast.Conditional(self.expr(c[0]), self.expr(c[1]), self.expr(c[2]), sp)
         if d == "between":
             return ast.Between(self.expr(c[0]), self.date(c[1]), self.date(c[2]), sp)
         parts = {x.data: self.expr(x.children[0]) for x in c if isinstance(x, Tree)
