@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
 
 import click
@@ -213,14 +214,56 @@ def _with_common(f):
 @click.argument("agreement", type=click.Path())
 @_with_common
 @click.option("--out", "out", required=True, type=click.Path(), help="Resultatfil (CSV).")
+@click.option("--motor", "engine", type=click.Choice(["auto", "referens", "kolumn"]),
+              default="auto", help="kolumn: snabb kolumnmotor för det den stöder; referens: "
+              "referensutvärderaren; auto: kolumnmotorn när den kan (standard).")
 def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
-            out: str) -> None:
+            out: str, engine: str) -> None:
     """Pröva villkoren och beräkna utbetalningarna för alla mottagare."""
+    if engine != "referens" and not params:
+        if _run_columnar(agreement, data, per, Path(out), required=engine == "kolumn"):
+            return
     _, result = _prepare(agreement, data, params, per)
     side = write_result(result, Path(out))
     _print_table(result)
     _print_invoices(result)
     console.print(f"\nResultat: {out}  (även: {', '.join(str(p) for p in side)})", markup=False)
+
+
+def _run_columnar(agreement: str, data: str, per: date | None, out: Path,
+                  required: bool) -> bool:
+    """Run on the columnar back-end if the plan covers the agreement; False to fall back."""
+    from .batch.arrow import run_plan
+    from .batch.plan import Unsupported, compile_plan
+
+    loaded = load_agreement(agreement)
+    if not loaded.ok:
+        return False   # the reference path reports the diagnostics
+    plan = compile_plan(loaded.model, loaded.model.version_at(per))
+    result = plan if isinstance(plan, Unsupported) else run_plan(plan, Path(data), out)
+    if isinstance(result, Unsupported):
+        if required:
+            err_console.print(f"fel[V304]: kolumnmotorn stöder inte överenskommelsen: "
+                              f"{result.reason}\n  = tips: kör med --motor referens",
+                              markup=False)
+            sys.exit(2)
+        return False
+    for e in result.errors:
+        err_console.print(f"{e.file}:{e.line}: fel[V204]: {e.message}", markup=False)
+    table = Table(title=f"Potter (kolumnmotorn, {result.rows} mottagare)")
+    for col in ("utbetalning", "villkor", "pott", "utbetalt", "avrundningsdifferens"):
+        table.add_column(col, justify="left" if col in ("utbetalning", "villkor") else "right")
+    for p in result.pots:
+        table.add_row(p["utbetalning"], p["villkor"], swedish_money(Fraction(p["pott"], 100)),
+                      swedish_money(Fraction(p["utbetalt"], 100)),
+                      swedish_money(Fraction(p["utbetalt"] - p["pott"], 100))
+                      if p["uppfyllt"] else "–")
+    console.print(table)
+    console.print(f"\nResultat: {out}" + (f"  (felrader: {out.stem}.fel{out.suffix})"
+                                          if result.errors else ""), markup=False)
+    if result.errors:
+        sys.exit(1)
+    return True
 
 
 def _print_invoices(result) -> None:
