@@ -1,0 +1,112 @@
+"""Benchmark bench/pott.villkor against its peers, whole process CSV → CSV, in one run.
+
+    python bench/run.py [--sizes 1000,100000,1000000] [--repeat 3] [--openfisca PYTHON]
+
+Tools, timed alternately: `villkor run` (columnar back-end), the hand-written pyarrow + numpy
+script (bench/handwritten.py) and OpenFisca 46 (bench/openfisca_pott.py, in the venv whose python
+is given with --openfisca; skipped without). Wall time and peak memory come from /usr/bin/time.
+Each tool's amounts are compared with the exact result computed here with Python integers.
+Also: the reference evaluator (with its explanations) in recipients per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from generate import generate  # noqa: E402
+
+POT = 1_000_000_000
+
+
+def exact_shares(data: Path) -> dict[str, int]:
+    """The oracle: ⌊(2·P·k + T) / 2T⌋ in Python integers, for the rows with a = b = ja."""
+    rows = list(csv.DictReader(open(data / "mottagare.csv", encoding="utf-8")))
+    ok = {r["id"]: r["a"].lower() == "ja" and r["b"].lower() == "ja" for r in rows}
+    total = sum(int(r["befolkning"]) for r in rows if ok[r["id"]])
+    return {r["id"]: (2 * POT * int(r["befolkning"]) + total) // (2 * total) if ok[r["id"]] else 0
+            for r in rows}
+
+
+def timed(cmd: list[str]) -> tuple[float, int, str]:
+    done = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    last = done.stderr.strip().splitlines()[-1].split()
+    return float(last[0]), int(last[1]), done.stderr
+
+
+def wrong(out: Path, oracle: dict[str, int]) -> int:
+    bad = 0
+    for r in csv.DictReader(open(out, encoding="utf-8")):
+        if r["villkor"] == "1" and int(r["belopp"] or -1) != oracle[r["mottagare"]]:
+            bad += 1
+    return bad
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,100000,1000000")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--openfisca", default=None, help="python of a venv with openfisca-core 46")
+    ap.add_argument("--reference", type=int, default=20000,
+                    help="recipients for the reference-evaluator rate")
+    args = ap.parse_args()
+    villkor = shutil.which("villkor") or str(Path(sys.executable).parent / "villkor")
+    work = Path(tempfile.mkdtemp(prefix="villkor-bench-"))
+    print("| mottagare | verktyg | tid (median) s | relativt villkor | topp-minne MB | fel belopp |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for n in (int(x) for x in args.sizes.split(",")):
+        data = work / f"n{n}"
+        generate(n, data)
+        oracle = exact_shares(data)
+        tools = {
+            "villkor run (kolumn)": [villkor, "run", str(HERE / "pott.villkor"), "--data",
+                                     str(data), "--out", str(data / "villkor.csv")],
+            "pyarrow+numpy för hand": [sys.executable, str(HERE / "handwritten.py"), str(data),
+                                       str(data / "hand.csv")],
+        }
+        outs = {"villkor run (kolumn)": data / "villkor.csv",
+                "pyarrow+numpy för hand": data / "hand.csv"}
+        if args.openfisca:
+            tools["OpenFisca 46"] = [args.openfisca, str(HERE / "openfisca_pott.py"), str(data),
+                                     str(data / "openfisca.csv")]
+            outs["OpenFisca 46"] = data / "openfisca.csv"
+        times = {k: [] for k in tools}
+        peaks = {k: 0 for k in tools}
+        compute = []
+        for _ in range(args.repeat):
+            for name, cmd in tools.items():   # alternately, so load drifts hit all alike
+                secs, kb, err = timed(cmd)
+                times[name].append(secs)
+                peaks[name] = max(peaks[name], kb)
+                if name == "OpenFisca 46":
+                    compute += [float(line.split()[1]) for line in err.splitlines()
+                                if line.startswith("openfisca-beräkning")]
+        base = statistics.median(times["villkor run (kolumn)"])
+        for name in tools:
+            t = statistics.median(times[name])
+            print(f"| {n:,} | {name} | {t:.2f} | {t / base:.2f} | {peaks[name] / 1024:.0f} | "
+                  f"{wrong(outs[name], oracle):,} |".replace(",", " "))
+        if compute:
+            print(f"| {n:,} | OpenFisca 46, bara beräkningen | {statistics.median(compute):.3f} "
+                  "| | | |".replace(",", " "))
+    data = work / "reference"
+    generate(args.reference, data)
+    secs, kb, _ = timed([villkor, "run", str(HERE / "pott.villkor"), "--data", str(data),
+                         "--out", str(data / "ref.csv"), "--motor", "referens"])
+    print(f"\nReferensutvärderaren (med förklaringar), {args.reference:,} mottagare: {secs:.2f} s, "
+          f"{args.reference / secs:,.0f} mottagare/s, topp {kb / 1024:.0f} MB".replace(",", " "))
+    shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
