@@ -7,7 +7,6 @@ CI runs a bounded number of examples; a longer run:
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -21,7 +21,7 @@ from .eval.values import VERDICTS, swedish_money
 from .explain import explain_rows
 from .fmt import format_text
 from .report import explain_html, render_html
-from .io.output import write_atomic, write_result
+from .io.output import atomic_path, write_atomic, write_result
 from .pipeline import evaluate, load_agreement, parse_params
 
 # emoji=False: rich would otherwise turn `fil:100:49` into a 💯 emoji
@@ -337,10 +337,8 @@ def report_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | N
     if target.suffix.lower() == ".xlsx":
         from .report import write_xlsx   # openpyxl only for Excel output
 
-        tmp = target.with_name(f".{target.name}.tmp")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_xlsx(model, result, tmp)
-        tmp.replace(target)
+        with atomic_path(target) as tmp:
+            write_xlsx(model, result, tmp)
     else:
         write_atomic(target, render_html(model, result))
     console.print(f"Rapport: {out}", markup=False)

@@ -22,7 +22,6 @@ from .fmt import format_text
 from .io.data import Dataset
 from .model.model import Model
 from .pipeline import load_agreement_text
-from .syntax import ast
 from .syntax.parse import TOP_KEYWORDS
 
 KEYWORDS = sorted(set(TOP_KEYWORDS) | {

@@ -8,8 +8,6 @@ to an error file beside the output; every good row gets its result.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..io.output import atomic_path
 from ..model import types as T
 from ..syntax import ast
 from .plan import Plan, Unsupported
@@ -286,16 +285,5 @@ def _rows(plan: Plan, keys, names, vid: str, code: np.ndarray, belopp, exakt, vo
 
 
 def _write_csv_atomic(table: pa.Table, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_path(out) as tmp:
         pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed"))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -137,11 +137,8 @@ def _load_records(spec: RecordSpec, base: Path, model: Model,
                 index.setdefault(str(code), []).append(row)
         data.by_group[group] = index
         if g is not None and g.via is not None and g.table == spec.name:
-            def label(code: str) -> str:
-                named = next((r.values.get(g.name_column) for r in index[code]
-                              if g.name_column and r.values.get(g.name_column)), None)
-                return str(named or code)
-            recipients[group] = [Recipient(code, label(code), group) for code in sorted(index)]
+            recipients[group] = [Recipient(code, _label(index[code], g.name_column, code), group)
+                                 for code in sorted(index)]
             continue
         known = {r.code for r in recipients.get(group, [])}
         stray = [r.line for r in data.rows if str(r.values.get(column)) not in known]
@@ -152,6 +149,12 @@ def _load_records(spec: RecordSpec, base: Path, model: Model,
                       severity="varning", hint="de räknas inte för någon mottagare men finns "
                       "kvar i tabellen")
     return data
+
+
+def _label(rows: list[Row], column: str | None, code: str) -> str:
+    """A recipient's name from its records' name column, or its code."""
+    named = next((r.values.get(column) for r in rows if column and r.values.get(column)), None)
+    return str(named or code)
 
 
 def _villkor_ids(model: Model) -> set[str]:

@@ -9,6 +9,7 @@ import csv
 import io
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from datetime import date
@@ -76,22 +77,33 @@ INVOICE_COLUMNS = list(InvoiceRow.model_fields)
 POT_COLUMNS = list(PotRow.model_fields)
 
 
-def write_atomic(path: Path, text: str) -> None:
+@contextmanager
+def atomic_path(path: Path):
+    """A temp file beside `path`, renamed over it only when the block succeeds.
+
+    Every writer of results goes through here (CSV text, Arrow tables, Excel), so a killed run
+    leaves the old file or the new one, never half of one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; an output file is an ordinary file
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_atomic(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _exact(x) -> str:

@@ -636,14 +636,9 @@ class _Checker:
                      did_you_mean(e.name, list(m.parameters) + list(self.values_by_name)))
             return None
         if isinstance(e, ast.ColumnRef) and e.table in m.records:
-            rec = m.records[e.table]
-            col = rec.columns.get(e.column)
+            col = self.column(m.records[e.table], e)
             if col is None:
-                self.err("V102", f"tabellen `{e.table}` har ingen kolumn `{e.column}`", e.span,
-                         did_you_mean(e.column, rec.columns))
                 return None
-            self.used_tables.add(rec.name)
-            self.used_columns.add((rec.name, col.name))
             if scope.record != e.table:
                 self.err("V107", f"`{e.table}` är en tabell med poster: läs den med antal(…), "
                          "summa(…) eller andel(…)", e.span,
@@ -678,13 +673,9 @@ class _Checker:
                 self.err("V102", f"okänd tabell `{e.table}`", e.span,
                          did_you_mean(e.table, list(m.tables) + list(m.records)))
                 return None
-            col = t.columns.get(e.column)
+            col = self.column(t, e)
             if col is None:
-                self.err("V102", f"tabellen `{e.table}` har ingen kolumn `{e.column}`", e.span,
-                         did_you_mean(e.column, t.columns))
                 return None
-            self.used_tables.add(t.name)
-            self.used_columns.add((t.name, col.name))
             if scope.group is None:
                 self.err("V107", f"`{e.table}.{e.column}` läser en mottagares rad, men {scope.where}"
                          " gäller ingen mottagare", e.span,
@@ -738,6 +729,17 @@ class _Checker:
                          e.span)
             return T.UTFALL
         raise AssertionError(type(e))
+
+    def column(self, table, e: ast.ColumnRef) -> ColumnSpec | None:
+        """A column of a keyed or record table, marked used; unknown → V102 with a hint."""
+        col = table.columns.get(e.column)
+        if col is None:
+            self.err("V102", f"tabellen `{e.table}` har ingen kolumn `{e.column}`", e.span,
+                     did_you_mean(e.column, table.columns))
+            return None
+        self.used_tables.add(table.name)
+        self.used_columns.add((table.name, col.name))
+        return col
 
     def infer_aggregate(self, e, scope: Scope) -> str | None:
         m = self.model
