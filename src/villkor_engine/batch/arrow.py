@@ -108,9 +108,12 @@ class Columns:
         key = spec.keys[0]
         keys = self.text[key]
         # the first row of each key keeps it; a later row with the same key is an error
-        _, first = np.unique(keys.to_numpy(zero_copy_only=False).astype(str), return_index=True)
-        dup = np.ones(self.n, dtype=bool)
-        dup[first] = False
+        dup = np.zeros(self.n, dtype=bool)
+        if pc.count_distinct(keys, mode="all").as_py() != self.n:   # rare: find them
+            _, first = np.unique(keys.to_numpy(zero_copy_only=False).astype(str),
+                                 return_index=True)
+            dup[:] = True
+            dup[first] = False
         self._add(key, keys, dup, "finns redan på en tidigare rad")
         self.good = ~(bad | dup)
 
@@ -186,7 +189,7 @@ def run_plan(plan: Plan, data_dir: Path, out: Path) -> BatchResult | Unsupported
     exact_micro = np.zeros(m, dtype=np.int64)
     open_ = np.zeros(m, dtype=bool)
     top = [vid for vid in plan.version.villkor]
-    for vorder, vid in enumerate(top):
+    for vid in top:
         code = v[vid]
         pot = next((p for p in plan.pots if p.payment.villkor == vid), None)
         belopp = pa.nulls(m, pa.string())
@@ -218,14 +221,16 @@ def run_plan(plan: Plan, data_dir: Path, out: Path) -> BatchResult | Unsupported
                              "uppfyllt": int(eligible.sum()), "ej_uppfyllt": int((code == EJ).sum()),
                              "underlag_saknas": int((code == SAKNAS).sum()),
                              "bedömning_krävs": int((code == BEDOMNING).sum())})
-        parts.append(_rows(plan, keys, names, vid, code, belopp, exakt, vorder, m,
+        parts.append(_rows(plan, keys, names, vid, code, belopp, exakt, m,
                            pot.payment if pot else None))
     summa_code = _summa_code(v, top, open_)
     parts.append(_rows(plan, keys, names, "summa", summa_code,
                        _money(paid_ore, ~open_ | (paid_ore != 0), 1),
-                       _micro_text(exact_micro, np.ones(m, dtype=bool)), len(top), m, None))
-    table = pa.concat_tables(parts).sort_by([("_i", "ascending"), ("_v", "ascending")])
-    table = table.drop_columns(["_i", "_v"])
+                       _micro_text(exact_micro, np.ones(m, dtype=bool)), m, None))
+    # interleave: recipient i's rows are parts[0][i], parts[1][i], …, summa — by index, no sort
+    k = len(parts)
+    order = (np.arange(k * m).reshape(k, m).T.ravel()) if m else np.zeros(0, dtype=np.int64)
+    table = pa.concat_tables(parts).take(pa.array(order))
     _write_csv_atomic(table, out)
     result = BatchResult(m, cols.errors, pot_rows)
     if cols.errors:
@@ -268,8 +273,8 @@ def _micro_text(micro: np.ndarray, known: np.ndarray) -> pa.Array:
     return pc.if_else(pa.array(known), text, pa.nulls(len(micro), pa.string()))
 
 
-def _rows(plan: Plan, keys, names, vid: str, code: np.ndarray, belopp, exakt, vorder: int,
-          m: int, payment) -> pa.Table:
+def _rows(plan: Plan, keys, names, vid: str, code: np.ndarray, belopp, exakt, m: int,
+          payment) -> pa.Table:
     label = plan.version.label
     sources = "; ".join(f"{s.document}: {s.locator}" if s.locator else s.document
                         for s in (payment.sources if payment else ()))
@@ -277,11 +282,10 @@ def _rows(plan: Plan, keys, names, vid: str, code: np.ndarray, belopp, exakt, vo
                       "beloppet kan inte bestämmas", "")
     due = payment.due.isoformat() if payment is not None and payment.due else ""
     return pa.table({
-        "mottagare": keys, "namn": names, "villkor": pa.array([vid] * m),
+        "mottagare": keys, "namn": names, "villkor": pa.repeat(vid, m),
         "utfall": VERDICT_TEXT.take(pa.array(code)), "belopp": belopp, "exakt_belopp": exakt,
-        "betalas_senast": pa.array([due] * m), "version": pa.array([label] * m),
-        "källa": pa.array([sources] * m), "anmärkning": note,
-        "_i": pa.array(np.arange(m)), "_v": pa.array(np.full(m, vorder))})
+        "betalas_senast": pa.repeat(due, m), "version": pa.repeat(label, m),
+        "källa": pa.repeat(sources, m), "anmärkning": note})
 
 
 def _write_csv_atomic(table: pa.Table, out: Path) -> None:
