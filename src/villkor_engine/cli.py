@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -17,7 +18,8 @@ from rich.table import Table
 
 from . import __version__
 from .diagnostics import Diagnostic, render
-from .eval.values import VERDICTS, swedish_money
+from .eval.values import VERDICTS, money_text, swedish_money
+from .io.ledger import Run, default_ledger, history, record
 from .explain import explain_rows
 from .fmt import format_text
 from .report import explain_html, render_html
@@ -87,7 +89,7 @@ def _usage_error(exc: click.exceptions.UsageError) -> None:
         message = f"ogiltigt värde för `{name}`: {exc.message}"
     elif exc.message.startswith("No such command"):
         message = "okänt kommando " + exc.message.split(" ", 3)[-1].rstrip(".")
-        hint = "kommandona är check, fmt, run, explain, report och lsp"
+        hint = "kommandona är check, fmt, run, explain, report, history och lsp"
     else:
         message = exc.message
     usage = exc.ctx.get_usage() if exc.ctx else ""
@@ -217,28 +219,80 @@ def _with_common(f):
 @click.option("--motor", "engine", type=click.Choice(["auto", "referens", "kolumn"]),
               default="auto", help="kolumn: snabb kolumnmotor för det den stöder; referens: "
               "referensutvärderaren; auto: kolumnmotorn när den kan (standard).")
+@click.option("--ledger", "ledger", type=click.Path(), default=None,
+              help="Körningsloggen (DuckDB); standard: villkor-körningar.duckdb bredvid --out.")
 def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
-            out: str, engine: str) -> None:
+            out: str, engine: str, ledger: str | None) -> None:
     """Pröva villkoren och beräkna utbetalningarna för alla mottagare."""
+    started = time.perf_counter()
+    target = Path(out)
+    log = Path(ledger) if ledger else default_ledger(target)
     if engine != "referens" and not params:
-        if _run_columnar(agreement, data, per, Path(out), required=engine == "kolumn"):
+        done = _run_columnar(agreement, data, per, target, required=engine == "kolumn")
+        if done is not None:
+            _record(log, Run(Path(agreement), done[0], per, {}, Path(data), "kolumn",
+                             done[1].rows, len(done[1].errors),
+                             [{"utbetalning": p["utbetalning"], "villkor": p["villkor"],
+                               "pott": money_text(Fraction(p["pott"], 100)),
+                               "utbetalt": money_text(Fraction(p["utbetalt"], 100))}
+                              for p in done[1].pots], target,
+                             time.perf_counter() - started))
+            if done[1].errors:
+                sys.exit(1)
             return
-    _, result = _prepare(agreement, data, params, per)
-    side = write_result(result, Path(out))
+    model, result = _prepare(agreement, data, params, per)
+    side = write_result(result, target)
     _print_table(result)
     _print_invoices(result)
     console.print(f"\nResultat: {out}  (även: {', '.join(str(p) for p in side)})", markup=False)
+    values, _ = parse_params(model, list(params))
+    _record(log, Run(Path(agreement), result.version.label, per, values, Path(data), "referens",
+                     len(result.rows), 0,
+                     [{"utbetalning": p.payment.name, "villkor": p.villkor or "",
+                       "pott": money_text(p.pot) if p.pot is not None else "",
+                       "utbetalt": money_text(p.paid_total)} for p in result.pots], target,
+                     time.perf_counter() - started))
+
+
+def _record(ledger: Path, run: Run) -> None:
+    """Log the run; a ledger that cannot be written is a warning, never a lost result."""
+    try:
+        run_id = record(ledger, run)
+    except Exception as exc:   # noqa: BLE001 - the result is written; say why the log is not
+        err_console.print(f"varning[V305]: körningen kunde inte loggas i {ledger}: {exc}",
+                          markup=False)
+        return
+    console.print(f"Körning {run_id} loggad i {ledger}", markup=False)
+
+
+@main.command("history")
+@click.option("--ledger", "ledger", type=click.Path(), default="villkor-körningar.duckdb",
+              help="Körningsloggen (DuckDB).")
+def history_cmd(ledger: str) -> None:
+    """Lista de loggade körningarna."""
+    if not Path(ledger).is_file():
+        err_console.print(f"fel[V306]: ingen körningslogg `{ledger}`\n  = tips: ange --ledger; "
+                          "loggen ligger bredvid resultatfilen", markup=False)
+        sys.exit(1)
+    # one plain line per run: greppable, and never cut to the terminal's width
+    for r in history(Path(ledger)):
+        console.print(f"{r['id']:>4}  {r['tid']:%Y-%m-%d %H:%M:%S}  "
+                      f"{Path(r['överenskommelse']).name}  per "
+                      f"{r['per'].isoformat() if r['per'] else 'senaste'}  motor {r['motor']}  "
+                      f"rader {r['rader']}  fel {r['fel']}  utdata {r['utdata_sha256'][:16]}  "
+                      f"version: {r['version']}", markup=False, soft_wrap=True)
 
 
 def _run_columnar(agreement: str, data: str, per: date | None, out: Path,
-                  required: bool) -> bool:
-    """Run on the columnar back-end if the plan covers the agreement; False to fall back."""
+                  required: bool):
+    """Run on the columnar back-end if the plan covers the agreement; None to fall back,
+    else (version label, BatchResult)."""
     from .batch.arrow import run_plan
     from .batch.plan import Unsupported, compile_plan
 
     loaded = load_agreement(agreement)
     if not loaded.ok:
-        return False   # the reference path reports the diagnostics
+        return None   # the reference path reports the diagnostics
     plan = compile_plan(loaded.model, loaded.model.version_at(per))
     result = plan if isinstance(plan, Unsupported) else run_plan(plan, Path(data), out)
     if isinstance(result, Unsupported):
@@ -247,10 +301,10 @@ def _run_columnar(agreement: str, data: str, per: date | None, out: Path,
                               f"{result.reason}\n  = tips: kör med --motor referens",
                               markup=False)
             sys.exit(2)
-        return False
+        return None
     for e in result.errors:
         err_console.print(f"{e.file}:{e.line}: fel[V204]: {e.message}", markup=False)
-    table = Table(title=f"Potter (kolumnmotorn, {result.rows} mottagare)")
+    table = Table(title=f"Potter (kolumnmotorn, {result.rows} rader)")
     for col in ("utbetalning", "villkor", "pott", "utbetalt", "avrundningsdifferens"):
         table.add_column(col, justify="left" if col in ("utbetalning", "villkor") else "right")
     for p in result.pots:
@@ -261,9 +315,7 @@ def _run_columnar(agreement: str, data: str, per: date | None, out: Path,
     console.print(table)
     console.print(f"\nResultat: {out}" + (f"  (felrader: {out.stem}.fel{out.suffix})"
                                           if result.errors else ""), markup=False)
-    if result.errors:
-        sys.exit(1)
-    return True
+    return plan.version.label, result
 
 
 def _print_invoices(result) -> None:

@@ -40,7 +40,7 @@ class BatchError:
 
 @dataclass
 class BatchResult:
-    rows: int
+    rows: int                      # output rows written (recipients × villkor, plus summa)
     errors: list[BatchError] = field(default_factory=list)
     pots: list[dict] = field(default_factory=list)
 
@@ -232,7 +232,7 @@ def run_plan(plan: Plan, data_dir: Path, out: Path) -> BatchResult | Unsupported
     order = (np.arange(k * m).reshape(k, m).T.ravel()) if m else np.zeros(0, dtype=np.int64)
     table = pa.concat_tables(parts).take(pa.array(order))
     _write_csv_atomic(table, out)
-    result = BatchResult(m, cols.errors, pot_rows)
+    result = BatchResult(table.num_rows, cols.errors, pot_rows)
     if cols.errors:
         errors = pa.table({"fil": [e.file for e in cols.errors],
                            "rad": [e.line for e in cols.errors],
