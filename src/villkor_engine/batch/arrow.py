@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..eval.engine import sources_text
+from ..eval.interpreter import COMPARE
 from ..io.output import atomic_path
 from ..model import types as T
 from ..syntax import ast
@@ -167,9 +169,7 @@ def verdicts(plan: Plan, cols: Columns) -> dict[str, np.ndarray]:
             else:
                 x, num, den = cols.values[col], lit.value.numerator, lit.value.denominator
                 left = x.astype(object) * den if abs(den) > 1 else x    # exact: x·den op num
-                hit = {"<": left < num, "<=": left <= num, ">": left > num, ">=": left >= num,
-                       "=": left == num, "!=": left != num}[e.op]
-                hit = np.asarray(hit, dtype=bool)
+                hit = np.asarray(COMPARE[e.op](left, num), dtype=bool)
             return np.where(null, SAKNAS, np.where(hit, UPPFYLLT, EJ)).astype(np.int8)
         raise AssertionError(type(e))   # the plan admits nothing else
 
@@ -188,7 +188,7 @@ def run_plan(plan: Plan, data_dir: Path, out: Path) -> BatchResult | Unsupported
     paid_ore = np.zeros(m, dtype=np.int64)
     exact_micro = np.zeros(m, dtype=np.int64)
     open_ = np.zeros(m, dtype=bool)
-    top = [vid for vid in plan.version.villkor]
+    top = list(plan.version.villkor)
     for vid in top:
         code = v[vid]
         pot = next((p for p in plan.pots if p.payment.villkor == vid), None)
@@ -276,8 +276,7 @@ def _micro_text(micro: np.ndarray, known: np.ndarray) -> pa.Array:
 def _rows(plan: Plan, keys, names, vid: str, code: np.ndarray, belopp, exakt, m: int,
           payment) -> pa.Table:
     label = plan.version.label
-    sources = "; ".join(f"{s.document}: {s.locator}" if s.locator else s.document
-                        for s in (payment.sources if payment else ()))
+    sources = sources_text(payment.sources) if payment else ""
     note = pc.if_else(pa.array((code == SAKNAS) | (code == BEDOMNING)),
                       "beloppet kan inte bestämmas", "")
     due = payment.due.isoformat() if payment is not None and payment.due else ""

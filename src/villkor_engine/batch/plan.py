@@ -94,9 +94,7 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
 
 
 def _expr_supported(e: ast.Expr, table: TableSpec) -> Unsupported | None:
-    stack = [e]
-    while stack:
-        x = stack.pop()
+    for x in ast.walk(e):
         if isinstance(x, ast.ColumnRef):
             if x.table != table.name:
                 return Unsupported(f"kolumnen {x.table}.{x.column}: bara mottagartabellen",
@@ -110,7 +108,4 @@ def _expr_supported(e: ast.Expr, table: TableSpec) -> Unsupported | None:
         if isinstance(x, ast.Compare) and not (
                 isinstance(x.left, ast.ColumnRef) and isinstance(x.right, (ast.Num, ast.Str))):
             return Unsupported("jämförelser stöds bara som kolumn mot konstant", x.span)
-        for attr in ("left", "right", "operand"):
-            if hasattr(x, attr):
-                stack.append(getattr(x, attr))
     return None

@@ -288,7 +288,7 @@ class Engine:
             for st in reconcile(rec, self.env.at(None), self.data):
                 settlements.setdefault(st.recipient.code, []).append(
                     Row(st.recipient, rec.name, st.verdict, st.amount, st.amount, None,
-                        _sources(rec.sources), self.version.label, st.note, [st.step]))
+                        sources_text(rec.sources), self.version.label, st.note, [st.step]))
         invoices = [line for inv in self.model.invoicing
                     for line in check_invoices(inv, self.env.at(None), self.data)]
         rows: list[Row] = []
@@ -313,7 +313,7 @@ class Engine:
         v = self.version.villkor.get(vid)
         if not lines:
             verdict, step = self.villkor(vid, r.code)
-            return Row(r, vid, verdict, None, None, None, _sources(v.sources) if v else "",
+            return Row(r, vid, verdict, None, None, None, sources_text(v.sources) if v else "",
                        self.version.origin.get(("villkor", vid), ""),
                        "ingen utbetalning är knuten till villkoret", [step], payable=False)
         verdict = v_and(*(x.verdict for x in lines))
@@ -323,7 +323,7 @@ class Engine:
         notes = sorted({n for x in lines if x.amount is None for n in x.step.notes})
         dues = [x.payment.due for x in lines if x.payment.due]
         srcs = [s for x in lines for s in x.payment.sources]
-        return Row(r, vid, verdict, amount, exact, max(dues) if dues else None, _sources(srcs),
+        return Row(r, vid, verdict, amount, exact, max(dues) if dues else None, sources_text(srcs),
                    self.version.origin.get(("villkor", vid), "") if v else "",
                    "; ".join(notes), [x.step for x in lines])
 
@@ -359,10 +359,11 @@ class Engine:
                     swedish_money(amount) if amount is not None else str(verdict),
                     total.span if total else None, total.sources if total else (), notes=[note])
         return Row(r, "summa", verdict, amount, exact, None,
-                   _sources(total.sources) if total else "", self.version.label, note, [step])
+                   sources_text(total.sources) if total else "", self.version.label, note, [step])
 
 
-def _sources(sources) -> str:
+def sources_text(sources) -> str:
+    """`dokument: avsnitt; …`, each citation once, for the `källa` column."""
     seen: list[str] = []
     for s in sources:
         text = f"{s.document}: {s.locator}" if s.locator else s.document

@@ -7,7 +7,7 @@ their reason, and logic is four-valued, so a blank answer never turns into `nej`
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any, Callable
@@ -178,9 +178,7 @@ def _aggregate(e, env: Env) -> Any:
             return candidates
         kept = []
         for row in candidates:
-            inner = Env(env.model, env.version, env.data, env.params, env.recipient, env.villkor,
-                        [], env.villkor_verdict, env.value_cache, row)
-            verdict = as_verdict(evaluate(cond, inner))
+            verdict = as_verdict(evaluate(cond, replace(env, reads=[], record=row)))
             if verdict == V.UPPFYLLT:
                 kept.append(row)
             elif verdict != V.EJ_UPPFYLLT:
@@ -237,9 +235,9 @@ def _arith(op: str, a: Any, b: Any) -> Any:
     return Fraction(a) / Fraction(b)
 
 
-_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "=": operator.eq, "!=": operator.ne}
 
 
 def _compare(op: str, a: Any, b: Any) -> bool:
-    return _COMPARE[op](a, b)
+    return COMPARE[op](a, b)

@@ -160,7 +160,7 @@ def _label(rows: list[Row], column: str | None, code: str) -> str:
 def _villkor_ids(model: Model) -> set[str]:
     from ..syntax import ast
     ids = set()
-    for item in list(model.base) + [x for a in model.amendments for x in a.items]:
+    for item in model.all_items():
         if isinstance(item, ast.Villkor):
             ids.add(item.vid)
     return ids

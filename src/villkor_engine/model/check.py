@@ -260,7 +260,7 @@ class _Checker:
     def check_values(self) -> None:
         m = self.model
         values: dict[str, ast.Value] = {}
-        for v in list(m.base) + [x for a in m.amendments for x in a.items]:
+        for v in m.all_items():
             if isinstance(v, ast.Value):
                 values.setdefault(v.name, v)
         self.values_by_name = values
@@ -307,7 +307,7 @@ class _Checker:
 
     def villkor_ids(self) -> frozenset[str]:
         ids = set()
-        for v in list(self.model.base) + [x for a in self.model.amendments for x in a.items]:
+        for v in self.model.all_items():
             if isinstance(v, ast.Villkor):
                 ids.add(v.vid)
                 ids.update(s.vid for s in v.subs)
@@ -560,7 +560,7 @@ class _Checker:
     def _villkor_decl(self, vid: str | None) -> ast.Villkor | None:
         """The latest declaration of a villkor (amendments after the base)."""
         found = None
-        for item in list(self.model.base) + [x for a in self.model.amendments for x in a.items]:
+        for item in self.model.all_items():
             if isinstance(item, ast.Villkor) and item.vid == vid:
                 found = item
         return found
@@ -805,18 +805,8 @@ class _Checker:
 
 
 def _villkor_refs(e: ast.Expr) -> set[str]:
-    return {x.vid for x in _walk(e) if isinstance(x, ast.VillkorRef)}
-
-
-def _walk(e: ast.Expr):
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        yield x
-        for attr in ("left", "right", "operand", "where", "among", "test", "then", "otherwise"):
-            if hasattr(x, attr):
-                stack.append(getattr(x, attr))
+    return {x.vid for x in ast.walk(e) if isinstance(x, ast.VillkorRef)}
 
 
 def _names(e: ast.Expr) -> set[str]:
-    return {x.name for x in _walk(e) if isinstance(x, ast.Name)}
+    return {x.name for x in ast.walk(e) if isinstance(x, ast.Name)}

@@ -110,6 +110,10 @@ class Model:
                 version.label, version.in_force = label, amendment.in_force
         return version
 
+    def all_items(self) -> list:
+        """The base items, then every amendment's, in file order (for whole-file checks)."""
+        return list(self.base) + [x for a in self.amendments for x in a.items]
+
     def group_of_member(self, code: str) -> str | None:
         for g in self.groups.values():
             if any(m.code == code for m in g.members):

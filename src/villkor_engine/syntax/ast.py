@@ -168,6 +168,17 @@ class Conditional:
 Expr = Union[Num, DateLit, Str, Bool, VerdictLit, Name, ColumnRef, VillkorRef, Binary, Compare,
              Logic, Not, Negate, Is, Between, Count, TotalOf, ShareOf, Conditional]
 
+CHILDREN = ("left", "right", "operand", "where", "among", "test", "then", "otherwise")
+
+
+def walk(e: Expr):
+    """Every node of an expression, without recursion."""
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        yield x
+        stack.extend(c for c in (getattr(x, a, None) for a in CHILDREN) if c is not None)
+
 
 # ---- declarations --------------------------------------------------------------
 

@@ -110,27 +110,15 @@ def _open_paren(exc: UnexpectedInput, text: str) -> tuple[str, ...]:
     if "RPAR" not in expected:
         return ()
     pos = getattr(exc, "pos_in_stream", None)
-    upto = text[:pos] if pos is not None else text
-    stack: list[int] = []
-    in_string = in_comment = False
-    for i, ch in enumerate(upto):
-        if ch == "\n":
-            in_string = in_comment = False
-        elif in_comment or (in_string and ch != '"'):
-            continue
-        elif ch == '"':
-            in_string = not in_string
-        elif ch == "#":
-            in_comment = True
-        elif ch == "(":
-            stack.append(i)
-        elif ch == ")" and stack:
+    stack: list[tuple[int, int]] = []
+    for ch, line, column in _parens(text[:pos] if pos is not None else text):
+        if ch == "(":
+            stack.append((line, column))
+        elif stack:
             stack.pop()
     if not stack:
         return ()
-    at = stack[-1]
-    line = upto.count("\n", 0, at) + 1
-    column = at - (upto.rfind("\n", 0, at) + 1) + 1
+    line, column = stack[-1]
     return (f"parentesen som inte stängs öppnades på rad {line}, kolumn {column}",)
 
 
@@ -229,9 +217,9 @@ def _recover(text: str, file: str, diags: Diagnostics) -> None:
                 diags.add(code, msg, span, hint=hint)
 
 
-def _paren_depth(text: str, file: str) -> Diagnostic | None:
-    """Parentheses vanish from the tree, so their nesting is bounded on the text itself."""
-    depth, line, col = 0, 1, 0
+def _parens(text: str):
+    """Each `(` and `)` outside texts and comments, with its line and column (1-based)."""
+    line, col = 1, 0
     in_string = in_comment = False
     for ch in text:
         col += 1
@@ -245,13 +233,21 @@ def _paren_depth(text: str, file: str) -> Diagnostic | None:
             continue
         elif ch == "#":
             in_comment = True
-        elif ch == "(":
+        elif ch in "()":
+            yield ch, line, col
+
+
+def _paren_depth(text: str, file: str) -> Diagnostic | None:
+    """Parentheses vanish from the tree, so their nesting is bounded on the text itself."""
+    depth = 0
+    for ch, line, col in _parens(text):
+        if ch == "(":
             depth += 1
             if depth > MAX_DEPTH:
                 return Diagnostic("V005", f"för många nästlade parenteser (högst {MAX_DEPTH})",
                                   Span(file, line, col, line, col + 1),
                                   hint="dela upp uttrycket med `värde`")
-        elif ch == ")":
+        else:
             depth = max(0, depth - 1)
     return None
 
