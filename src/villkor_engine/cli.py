@@ -9,7 +9,6 @@ import json
 import sys
 import time
 from datetime import date
-from fractions import Fraction
 from pathlib import Path
 
 import click
@@ -23,7 +22,7 @@ from .io.ledger import Run, default_ledger, history, record
 from .explain import explain_rows
 from .fmt import format_text
 from .report import explain_html, render_html
-from .io.output import atomic_path, write_atomic, write_result
+from .io.output import atomic_path, side_path, write_atomic, write_result
 from .pipeline import evaluate, load_agreement, parse_params
 
 # emoji=False: rich would otherwise turn `fil:100:49` into a 💯 emoji
@@ -175,14 +174,19 @@ def _read_text(path: str) -> str | None:
         return None
 
 
-def _prepare(agreement: str, data: str, params: tuple[str, ...], per: date | None):
+def _load(agreement: str):
+    """The checked model, or the diagnostics and exit code 1."""
     loaded = load_agreement(agreement)
     if not loaded.ok:
         _print_diags(loaded.diagnostics, loaded.text)
         err_console.print(f"{agreement}: {_summary(loaded.diagnostics)}; inget beräknat",
                           markup=False)
         sys.exit(1)
-    model = loaded.model
+    return loaded.model
+
+
+def _evaluate(model, data: str, params: tuple[str, ...], per: date | None):
+    """Parameters parsed once, the data loaded, the reference evaluator run: (values, result)."""
     values, pdiags = parse_params(model, list(params))
     if pdiags:
         _print_diags(pdiags, None)
@@ -193,7 +197,12 @@ def _prepare(agreement: str, data: str, params: tuple[str, ...], per: date | Non
         err_console.print(f"{_summary(diags)} i indata; inget resultat skrivet", markup=False)
         sys.exit(1)
     _print_diags(diags, None)   # warnings: stray records, a kontroll that could not be decided
-    return model, result
+    return values, result
+
+
+def _prepare(agreement: str, data: str, params: tuple[str, ...], per: date | None):
+    model = _load(agreement)
+    return model, _evaluate(model, data, params, per)[1]
 
 
 _common = [
@@ -227,31 +236,31 @@ def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None
     started = time.perf_counter()
     target = Path(out)
     log = Path(ledger) if ledger else default_ledger(target)
+    model = _load(agreement)
     if engine != "referens" and not params:
-        done = _run_columnar(agreement, data, per, target, required=engine == "kolumn")
+        done = _run_columnar(model, data, per, target, required=engine == "kolumn")
         if done is not None:
-            _record(log, Run(Path(agreement), done[0], per, {}, Path(data), "kolumn",
-                             done[1].rows, len(done[1].errors),
-                             [{"utbetalning": p["utbetalning"], "villkor": p["villkor"],
-                               "pott": money_text(Fraction(p["pott"], 100)),
-                               "utbetalt": money_text(Fraction(p["utbetalt"], 100))}
-                              for p in done[1].pots], target,
-                             time.perf_counter() - started))
-            if done[1].errors:
+            _record(log, Run(Path(agreement), model.version_at(per).label, per, {}, Path(data),
+                             "kolumn", done.rows, len(done.errors), _ledger_pots(done.pots),
+                             target, time.perf_counter() - started))
+            if done.errors:
                 sys.exit(1)
             return
-    model, result = _prepare(agreement, data, params, per)
+    values, result = _evaluate(model, data, params, per)
     side = write_result(result, target)
     _print_table(result)
     _print_invoices(result)
     console.print(f"\nResultat: {out}  (även: {', '.join(str(p) for p in side)})", markup=False)
-    values, _ = parse_params(model, list(params))
     _record(log, Run(Path(agreement), result.version.label, per, values, Path(data), "referens",
-                     len(result.rows), 0,
-                     [{"utbetalning": p.payment.name, "villkor": p.villkor or "",
-                       "pott": money_text(p.pot) if p.pot is not None else "",
-                       "utbetalt": money_text(p.paid_total)} for p in result.pots], target,
+                     len(result.rows), 0, _ledger_pots(result.pots), target,
                      time.perf_counter() - started))
+
+
+def _ledger_pots(pots) -> list[dict[str, str]]:
+    """Each pot's totals as exact text, the same for both engines."""
+    return [{"utbetalning": p.payment.name, "villkor": p.villkor or "",
+             "pott": money_text(p.pot) if p.pot is not None else "",
+             "utbetalt": money_text(p.paid_total)} for p in pots]
 
 
 def _record(ledger: Path, run: Run) -> None:
@@ -283,17 +292,13 @@ def history_cmd(ledger: str) -> None:
                       f"version: {r['version']}", markup=False, soft_wrap=True)
 
 
-def _run_columnar(agreement: str, data: str, per: date | None, out: Path,
-                  required: bool):
-    """Run on the columnar back-end if the plan covers the agreement; None to fall back,
-    else (version label, BatchResult)."""
+def _run_columnar(model, data: str, per: date | None, out: Path, required: bool):
+    """Run on the columnar back-end if the plan covers the agreement: its BatchResult, or None
+    to fall back to the reference evaluator."""
     from .batch.arrow import run_plan
     from .batch.plan import Unsupported, compile_plan
 
-    loaded = load_agreement(agreement)
-    if not loaded.ok:
-        return None   # the reference path reports the diagnostics
-    plan = compile_plan(loaded.model, loaded.model.version_at(per))
+    plan = compile_plan(model, model.version_at(per))
     result = plan if isinstance(plan, Unsupported) else run_plan(plan, Path(data), out)
     if isinstance(result, Unsupported):
         if required:
@@ -304,18 +309,10 @@ def _run_columnar(agreement: str, data: str, per: date | None, out: Path,
         return None
     for e in result.errors:
         err_console.print(f"{e.file}:{e.line}: fel[V204]: {e.message}", markup=False)
-    table = Table(title=f"Potter (kolumnmotorn, {result.rows} rader)")
-    for col in ("utbetalning", "villkor", "pott", "utbetalt", "avrundningsdifferens"):
-        table.add_column(col, justify="left" if col in ("utbetalning", "villkor") else "right")
-    for p in result.pots:
-        table.add_row(p["utbetalning"], p["villkor"], swedish_money(Fraction(p["pott"], 100)),
-                      swedish_money(Fraction(p["utbetalt"], 100)),
-                      swedish_money(Fraction(p["utbetalt"] - p["pott"], 100))
-                      if p["uppfyllt"] else "–")
-    console.print(table)
-    console.print(f"\nResultat: {out}" + (f"  (felrader: {out.stem}.fel{out.suffix})"
-                                          if result.errors else ""), markup=False)
-    return plan.version.label, result
+    _print_pots(result)
+    errors = f"  (felrader: {side_path(out, 'fel')})" if result.errors else ""
+    console.print(f"\nResultat: {out}, {result.rows} rader (kolumnmotorn){errors}", markup=False)
+    return result
 
 
 def _print_invoices(result) -> None:

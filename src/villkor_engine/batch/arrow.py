@@ -9,6 +9,7 @@ to an error file beside the output; every good row gets its result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..eval.engine import sources_text
+from ..eval.engine import PotSummary, sources_text
 from ..eval.interpreter import COMPARE
-from ..io.output import atomic_path
+from ..io.output import atomic_path, side_path
 from ..model import types as T
 from ..syntax import ast
 from .plan import Plan, Unsupported
@@ -44,7 +45,7 @@ class BatchError:
 class BatchResult:
     rows: int                      # output rows written (recipients × villkor, plus summa)
     errors: list[BatchError] = field(default_factory=list)
-    pots: list[dict] = field(default_factory=list)
+    pots: list[PotSummary] = field(default_factory=list)
 
 
 class Columns:
@@ -216,11 +217,12 @@ def run_plan(plan: Plan, data_dir: Path, out: Path) -> BatchResult | Unsupported
             exact_micro += np.where(known, micro, 0)
             belopp = _money(ore, known, u)
             exakt = _micro_text(micro, known)
-            pot_rows.append({"utbetalning": pot.payment.name, "villkor": vid,
-                             "pott": pot.pot_ore, "utbetalt": int(ore[known].sum()),
-                             "uppfyllt": int(eligible.sum()), "ej_uppfyllt": int((code == EJ).sum()),
-                             "underlag_saknas": int((code == SAKNAS).sum()),
-                             "bedömning_krävs": int((code == BEDOMNING).sum())})
+            counts = {text: int((code == c).sum())
+                      for c, text in enumerate(VERDICT_TEXT.to_pylist())}
+            pot_rows.append(PotSummary(
+                pot.payment, vid, Fraction(pot.pot_ore, 100),
+                Fraction(pot.pot_ore, 100) if total else Fraction(0),   # shared in full, or not
+                Fraction(int(ore[known].sum()), 100), counts))
         parts.append(_rows(plan, keys, names, vid, code, belopp, exakt, m,
                            pot.payment if pot else None))
     summa_code = _summa_code(v, top, open_)
@@ -238,7 +240,7 @@ def run_plan(plan: Plan, data_dir: Path, out: Path) -> BatchResult | Unsupported
                            "rad": [e.line for e in cols.errors],
                            "kolumn": [e.column for e in cols.errors],
                            "meddelande": [e.message for e in cols.errors]})
-        _write_csv_atomic(errors, out.with_name(f"{out.stem}.fel{out.suffix or '.csv'}"))
+        _write_csv_atomic(errors, side_path(out, "fel"))
     return result
 
 
