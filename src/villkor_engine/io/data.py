@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -77,10 +78,12 @@ class Dataset:
     def members(self, group: str) -> list[Recipient]:
         return self.recipients.get(group, [])
 
+    @cached_property
+    def by_code(self) -> dict[str, Recipient]:
+        return {r.code: r for members in self.recipients.values() for r in members}
+
     def recipient(self, code: str) -> Recipient | None:
-        if not hasattr(self, "_by_code"):
-            self._by_code = {r.code: r for members in self.recipients.values() for r in members}
-        return self._by_code.get(code)
+        return self.by_code.get(code)
 
 
 def load(model: Model, data_dir: str | Path) -> tuple[Dataset, list[Diagnostic]]:
