@@ -27,14 +27,19 @@ def explain_rows(model: Model, result: Result, rows: list[Row]) -> str:
     return "\n".join(out) + "\n"
 
 
+def citation(model: Model, source) -> str:
+    """A källa as people read it: the document's title, then where in it."""
+    doc = model.documents.get(source.document)
+    title = doc.title if doc else source.document
+    return title + (f", {source.locator}" if source.locator else "")
+
+
 def _step(model: Model, step: Step, depth: int) -> list[str]:
     pad = "  " * depth
     lines = [f"{pad}- {step.label}: {step.result}"]
     where = f"{step.span.file}:{step.span.line}" if step.span and step.span.line else None
     for s in step.sources:
-        doc = model.documents.get(s.document)
-        title = doc.title if doc else s.document
-        lines.append(f"{pad}    källa: {title}" + (f", {s.locator}" if s.locator else ""))
+        lines.append(f"{pad}    källa: {citation(model, s)}")
     if where:
         lines.append(f"{pad}    regel: {where}")
     for r in step.reads:

@@ -18,6 +18,7 @@ from . import __version__
 from .diagnostics import Span
 from .eval.interpreter import Env, evaluate
 from .eval.values import Missing, exact_text
+from .explain import citation
 from .fmt import format_text
 from .io.data import Dataset
 from .model.model import Model
@@ -141,11 +142,7 @@ def _word_at(text: str, pos: T.Position) -> str | None:
 
 
 def _sources(model: Model, sources) -> str:
-    parts = []
-    for s in sources:
-        doc = model.documents.get(s.document)
-        parts.append(f"{doc.title if doc else s.document}" + (f", {s.locator}" if s.locator else ""))
-    return "\n".join(f"- källa: {p}" for p in parts)
+    return "\n".join(f"- källa: {citation(model, s)}" for s in sources)
 
 
 def describe(model: Model, sym: Symbol) -> str:
