@@ -295,11 +295,16 @@ def history_cmd(ledger: str) -> None:
 def _run_columnar(model, data: str, per: date | None, out: Path, required: bool):
     """Run on the columnar back-end if the plan covers the agreement: its BatchResult, or None
     to fall back to the reference evaluator."""
-    from .batch.arrow import run_plan
+    from .batch.duck import InputProblem, run_plan
     from .batch.plan import Unsupported, compile_plan
 
     plan = compile_plan(model, model.version_at(per))
-    result = plan if isinstance(plan, Unsupported) else run_plan(plan, Path(data), out)
+    try:
+        result = plan if isinstance(plan, Unsupported) else run_plan(plan, Path(data), out)
+    except InputProblem as exc:
+        err_console.print(f"fel[{exc.code}]: {exc.message}" +
+                          (f"\n  = tips: {exc.hint}" if exc.hint else ""), markup=False)
+        sys.exit(1)
     if isinstance(result, Unsupported):
         if required:
             err_console.print(f"fel[V304]: kolumnmotorn stöder inte överenskommelsen: "

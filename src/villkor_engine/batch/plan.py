@@ -1,11 +1,12 @@
 """Checked model → columnar plan, or the reason it cannot be one.
 
 The plan is built from the checked model, never from the text. It covers a declared subset:
-recipients from one keyed table; villkor whose requirements read that table's columns with
-`är ja/nej/angiven`, comparisons with literals, och/eller/inte, `villkor N` and verdict literals;
-payments that share a pot by a key column, rounded half up per share. Anything else is reported
-as unsupported with its span (sqlglot's "unsupported" channel), and `run` uses the reference
-evaluator instead — a construct is never silently dropped.
+recipients from keyed tables or as the distinct values of a record table's column (`via`);
+villkor over the recipient's own columns (`är ja/nej/angiven`, comparisons with constants,
+och/eller/inte, `villkor N`, verdict literals) and over its records (`antal`/`andel … där …
+bland …`, with `mellan` on dates); pots shared by a key column, rounded half up per share.
+Anything else is reported as unsupported with its span (sqlglot's "unsupported" channel), and
+`run` uses the reference evaluator instead — a construct is never silently dropped.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from ..diagnostics import Span
 from ..eval.interpreter import Env, evaluate
 from ..eval.values import Missing
 from ..io.data import Dataset
-from ..model.model import Model, TableSpec, Version
+from ..model import types as T
+from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec, Version
 from ..syntax import ast
+
+COLUMN_TYPES = (T.JANEJ, T.HELTAL, T.TEXT, T.KOD, T.DATUM)
 
 
 @dataclass(frozen=True)
@@ -36,76 +40,210 @@ class PotPlan:
 
 
 @dataclass(frozen=True)
+class GroupPlan:
+    """Where a group's recipients come from: a keyed table's rows, or a record column's values."""
+
+    name: str
+    table: str              # the keyed table, or the record table for `via`
+    key: str                # the key column, or the `via` column
+    name_column: str | None
+    keyed: bool
+    villkor: tuple[str, ...]      # top-level villkor applying to the group, in output order
+    pot: PotPlan | None
+
+
+@dataclass(frozen=True)
 class Plan:
     model: Model
     version: Version
-    group: str
-    table: TableSpec
-    villkor: dict[str, ast.Expr]     # villkor id → requirement (subs folded into och)
-    pots: list[PotPlan]
+    groups: tuple[GroupPlan, ...]            # in the reference evaluator's output order
+    inputs: tuple[TableSpec | RecordSpec, ...]
+    villkor: dict[str, ast.Expr]             # villkor id → requirement (subs folded into och)
+    constants: dict[str, Fraction]           # värden and parameters, evaluated once
 
 
-SIMPLE = (ast.Is, ast.Logic, ast.Not, ast.VerdictLit, ast.VillkorRef, ast.Compare)
+SIMPLE = (ast.Is, ast.Logic, ast.Not, ast.VerdictLit, ast.VillkorRef, ast.Compare, ast.Name,
+          ast.Num, ast.Str, ast.Bool, ast.DateLit, ast.ColumnRef, ast.Count, ast.ShareOf,
+          ast.Between)
 
 
 def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
-    if model.records or model.invoicing or model.reconciliations:
-        return Unsupported("tabeller med poster, fakturering och avstämning stöds inte", None)
+    if model.invoicing or model.reconciliations:
+        return Unsupported("fakturering och avstämning stöds inte", None)
     if model.total is not None:
         return Unsupported("`summa per mottagare` med egen avrundning stöds inte", model.total.span)
-    groups = [g for g in model.groups.values() if g.table]
-    if len(groups) != 1 or len(model.groups) != 1 or len(model.tables) != 1:
-        return Unsupported("bara en mottagargrupp från en tabell stöds", None)
-    group = groups[0]
-    table = model.tables[group.table]
+    inputs: list[TableSpec | RecordSpec] = []
+    for spec in [*model.tables.values(), *model.records.values()]:
+        bad = next((c for c in spec.columns.values() if c.type not in COLUMN_TYPES), None)
+        if bad is not None:
+            return Unsupported(f"kolumnen {spec.name}.{bad.name}: typen {bad.type} stöds inte",
+                               bad.span)
+        if isinstance(spec, TableSpec) and (spec.per_villkor or len(spec.keys) != 1):
+            return Unsupported(f"tabellen {spec.name}: bara en rad per mottagare stöds",
+                               spec.span)
+        inputs.append(spec)
+    constants = _constants(model, version)
+    if isinstance(constants, Unsupported):
+        return constants
     villkor: dict[str, ast.Expr] = {}
     for v in version.villkor.values():
-        if v.report_due or v.review or v.applies != group.name:
+        if v.report_due or v.review:
             return Unsupported(f"villkor {v.vid}: frister och granskning stöds inte", v.span)
         expr = v.requirement
         if expr is None:
             parts = [s.requirement for s in v.subs]
+            if not parts or any(p is None for p in parts):
+                return Unsupported(f"villkor {v.vid}: krav saknas (bedömning krävs)", v.span)
             expr = parts[0]
             for p in parts[1:]:
                 expr = ast.Logic("och", expr, p, v.span)
-        problem = _expr_supported(expr, table)
-        if problem:
-            return problem
         villkor[v.vid] = expr
         for s in v.subs:
             villkor[s.vid] = s.requirement
-    pots = []
-    env = Env(model, version, Dataset({}, {}), {})
+    groups: list[GroupPlan] = []
+    for name, g in model.groups.items():
+        group = _group(model, version, name, g)
+        if isinstance(group, Unsupported):
+            return group
+        groups.append(group)
+    # the reference's order: groups from keyed tables, then `via` groups (Dataset.recipients)
+    groups.sort(key=lambda g: not g.keyed)
+    covered = {g.pot.payment.name for g in groups if g.pot}
     for p in version.payments.values():
-        rule = p.rule
-        if not isinstance(rule, ast.Pot) or p.requirement or p.cap_each or p.cap_total:
-            return Unsupported(f"utbetalningen {p.name}: bara en pott utan krav och tak stöds",
-                               p.span)
-        if p.villkor not in villkor or not isinstance(rule.key, ast.ColumnRef):
-            return Unsupported(f"utbetalningen {p.name}: nyckeln ska vara en kolumn", p.span)
-        if p.rounding is None or p.rounding.mode != "halvt uppåt":
-            return Unsupported(f"utbetalningen {p.name}: bara avrundning halvt uppåt", p.span)
-        pot = evaluate(rule.amount, env)
-        if isinstance(pot, Missing) or not isinstance(pot, Fraction) or (pot * 100).denominator != 1:
-            return Unsupported(f"utbetalningen {p.name}: potten ska vara känd i hela ören", p.span)
-        pots.append(PotPlan(p, int(pot * 100), rule.key.column,
-                            100 if p.rounding.unit == "krona" else 1))
-    return Plan(model, version, group.name, table, villkor, pots)
+        if p.rule is not None and p.name not in covered:
+            return Unsupported(f"utbetalningen {p.name} stöds inte i kolumnmotorn", p.span)
+    by_name = {g.name: g for g in groups}
+    for vid, expr in villkor.items():
+        applies = _applies(version, vid)
+        problem = _expr_supported(expr, constants, model, by_name.get(applies), record=None)
+        if problem:
+            return problem
+    return Plan(model, version, tuple(groups), tuple(inputs), villkor, constants)
 
 
-def _expr_supported(e: ast.Expr, table: TableSpec) -> Unsupported | None:
-    for x in ast.walk(e):
-        if isinstance(x, ast.ColumnRef):
-            if x.table != table.name:
-                return Unsupported(f"kolumnen {x.table}.{x.column}: bara mottagartabellen",
-                                   x.span)
-            continue
-        if isinstance(x, (ast.Num, ast.Str, ast.Bool)):
-            continue
-        if not isinstance(x, SIMPLE):
-            return Unsupported(f"uttrycket `{type(x).__name__}` stöds inte i kolumnmotorn",
-                               getattr(x, "span", None))
-        if isinstance(x, ast.Compare) and not (
-                isinstance(x.left, ast.ColumnRef) and isinstance(x.right, (ast.Num, ast.Str))):
-            return Unsupported("jämförelser stöds bara som kolumn mot konstant", x.span)
+def _applies(version: Version, vid: str) -> str | None:
+    for v in version.villkor.values():
+        if v.vid == vid or any(s.vid == vid for s in v.subs):
+            return v.applies
     return None
+
+
+def _constants(model: Model, version: Version) -> dict[str, Fraction] | Unsupported:
+    env = Env(model, version, Dataset({}, {}), {})
+    out: dict[str, Fraction] = {}
+    for name in [*version.values, *model.parameters]:
+        value = evaluate(ast.Name(name), env)
+        if isinstance(value, Fraction):
+            out[name] = value
+    return out
+
+
+def _group(model: Model, version: Version, name: str, g) -> GroupPlan | Unsupported:
+    if g.table is None:
+        return Unsupported(f"mottagargruppen {name}: uppräknade mottagare stöds inte", g.span)
+    vids = tuple(sorted((v.vid for v in version.villkor.values() if v.applies == name),
+                        key=_vid_key))
+    payments = [p for p in version.payments.values()
+                if isinstance(p.rule, (ast.Pot, ast.Fixed, ast.PerMember)) and
+                (getattr(p.rule, "group", None) == name or
+                 (p.villkor in vids and p.villkor is not None))]
+    if g.via is not None:
+        if payments:
+            return Unsupported(f"mottagargruppen {name}: utbetalningar till `via`-grupper "
+                               "stöds inte", g.span)
+        return GroupPlan(name, g.table, g.via, g.name_column, False, vids, None)
+    table = model.tables[g.table]
+    if len(payments) > 1:
+        return Unsupported(f"mottagargruppen {name}: bara en utbetalning per grupp stöds",
+                           payments[1].span)
+    pot = None
+    if payments:
+        pot = _pot(model, version, payments[0], table, vids)
+        if isinstance(pot, Unsupported):
+            return pot
+    return GroupPlan(name, table.name, table.keys[0], g.name_column, True, vids, pot)
+
+
+def _pot(model: Model, version: Version, p: ast.Payment, table: TableSpec,
+         vids: tuple[str, ...]) -> PotPlan | Unsupported:
+    rule = p.rule
+    if not isinstance(rule, ast.Pot) or p.requirement or p.cap_each or p.cap_total \
+            or p.unconditional:
+        return Unsupported(f"utbetalningen {p.name}: bara en pott utan krav och tak stöds",
+                           p.span)
+    if p.villkor not in vids or not isinstance(rule.key, ast.ColumnRef) \
+            or rule.key.table != table.name:
+        return Unsupported(f"utbetalningen {p.name}: nyckeln ska vara en kolumn i "
+                           "mottagartabellen", p.span)
+    key: ColumnSpec = table.columns[rule.key.column]
+    if key.type != T.HELTAL or not key.required:
+        return Unsupported(f"utbetalningen {p.name}: nyckeln ska vara ett obligatoriskt heltal",
+                           p.span)
+    if p.rounding is None or p.rounding.mode != "halvt uppåt":
+        return Unsupported(f"utbetalningen {p.name}: bara avrundning halvt uppåt", p.span)
+    pot = evaluate(rule.amount, Env(model, version, Dataset({}, {}), {}))
+    if isinstance(pot, Missing) or not isinstance(pot, Fraction) or (pot * 100).denominator != 1 \
+            or pot < 0:
+        return Unsupported(f"utbetalningen {p.name}: potten ska vara känd i hela ören", p.span)
+    return PotPlan(p, int(pot * 100), rule.key.column,
+                   100 if p.rounding.unit == "krona" else 1)
+
+
+def _expr_supported(e: ast.Expr, constants: dict[str, Fraction], model: Model,
+                    group: GroupPlan | None, record: str | None) -> Unsupported | None:
+    """Walk one requirement: recipient-level nodes, or (inside an aggregate) record-level ones."""
+    if group is None:
+        return Unsupported("villkor utan mottagargrupp stöds inte", getattr(e, "span", None))
+    if not isinstance(e, SIMPLE):
+        return Unsupported(f"uttrycket `{type(e).__name__}` stöds inte i kolumnmotorn",
+                           getattr(e, "span", None))
+    if isinstance(e, ast.ColumnRef):
+        own = record if record is not None else (group.table if group.keyed else None)
+        if e.table != own:
+            return Unsupported(f"kolumnen {e.table}.{e.column}: bara "
+                               f"{'postens' if record else 'mottagarens'} egen tabell", e.span)
+        return None
+    if isinstance(e, ast.Name) and e.name not in constants:
+        return Unsupported(f"`{e.name}` är inget tal som är känt före körningen", e.span)
+    if isinstance(e, (ast.Count, ast.ShareOf)):
+        if record is not None:
+            return Unsupported("aggregat i aggregat stöds inte", e.span)
+        spec = model.records.get(e.table)
+        if spec is None or group.name not in spec.links:
+            return Unsupported(f"{e.table} är inte kopplad till gruppen {group.name}", e.span)
+        for part in (e.where, getattr(e, "among", None)):
+            if part is not None:
+                problem = _expr_supported(part, constants, model, group, e.table)
+                if problem:
+                    return problem
+        return None
+    if isinstance(e, ast.VillkorRef) and record is not None:
+        return Unsupported("`villkor N` i en posts villkor stöds inte", e.span)
+    if isinstance(e, ast.Compare):
+        sides = (e.left, e.right)
+        measured = [s for s in sides if isinstance(s, (ast.ColumnRef, ast.Count, ast.ShareOf))]
+        fixed = [s for s in sides if isinstance(s, (ast.Num, ast.Str, ast.Name, ast.DateLit))]
+        if len(measured) != 1 or len(fixed) != 1:
+            return Unsupported("jämförelser stöds bara som kolumn eller aggregat mot konstant",
+                               e.span)
+    if isinstance(e, ast.Between) and not isinstance(e.operand, ast.ColumnRef):
+        return Unsupported("`mellan` stöds bara på en kolumn", e.span)
+    for child in _children(e):
+        problem = _expr_supported(child, constants, model, group, record)
+        if problem:
+            return problem
+    return None
+
+
+def _children(e: ast.Expr):
+    if isinstance(e, (ast.Logic, ast.Compare)):
+        return (e.left, e.right)
+    if isinstance(e, ast.Not):
+        return (e.operand,)
+    if isinstance(e, (ast.Is, ast.Between)):
+        return (e.operand,)
+    return ()
+
+
+def _vid_key(vid: str):
+    return tuple(int(x) if x.isdigit() else x for x in vid.split("."))

@@ -1,0 +1,249 @@
+"""Running the SQL plan on DuckDB: inputs registered, steps executed, outputs copied atomically.
+
+DuckDB streams the inputs and runs the steps in parallel; nothing here touches a row in Python.
+CSV is read by pyarrow (delimiter sniffed, BOM skipped, row numbers added, malformed rows kept as
+error rows); Parquet is scanned by DuckDB itself with its file row numbers; Excel through
+`io.readers`. Every good row gets its result; every bad row an error row in `<out>.fel.<ext>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ..eval.engine import PotSummary
+from ..eval.values import exact_text, swedish_money
+from ..io.output import (
+    POT_COLUMNS,
+    atomic_path,
+    pot_rows,
+    side_path,
+    to_csv,
+    write_atomic,
+)
+from ..model.model import RecordSpec, TableSpec
+from . import sql as S
+from .plan import Plan, Unsupported
+
+LIMIT = 2 ** 62
+INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+             "UINTEGER", "UBIGINT")
+
+
+class InputProblem(Exception):
+    """An input file that cannot be read at all: (code, message, hint), said in Swedish."""
+
+    def __init__(self, code: str, message: str, hint: str = ""):
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+
+
+@dataclass
+class BatchError:
+    file: str
+    line: int
+    column: str
+    message: str
+
+
+@dataclass
+class BatchResult:
+    rows: int                      # output rows written (recipients × villkor, plus summa)
+    errors: list[BatchError] = field(default_factory=list)
+    pots: list[PotSummary] = field(default_factory=list)
+    error_count: int = 0
+
+
+def run_plan(plan: Plan, data_dir: Path, out: Path,
+             progress: Callable[[str], None] = lambda _: None) -> BatchResult | Unsupported:
+    con = duckdb.connect()
+    try:
+        return _run(con, plan, Path(data_dir), Path(out), progress)
+    finally:
+        con.close()
+
+
+def _run(con, plan: Plan, data_dir: Path, out: Path, progress) -> BatchResult | Unsupported:
+    progress("läser indata")
+    kinds, files, malformed = {}, {}, []
+    for spec in plan.inputs:
+        kinds[spec.name], files[spec.name] = _register(con, spec, data_dir, malformed)
+    progress("prövar villkoren")
+    for st in S.static_steps(plan, kinds, files):
+        keep = "TABLE" if st.name.startswith(("mot_", "typ_")) else "VIEW"
+        con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {st.sql()}")
+    totals: dict[str, int] = {}
+    pots: list[PotSummary] = []
+    for i, group in enumerate(plan.groups):
+        if group.pot is not None:
+            key = S.key_total_step(group)
+            total, n, largest = con.execute(key.sql()).fetchone()
+            pot = group.pot
+            if 2 * pot.pot_ore * int(largest) + pot.unit_ore * int(total) >= LIMIT \
+                    or 2 * int(total) * 10_000 >= LIMIT:
+                return Unsupported("talen är för stora för 64-bitars heltal", None)
+            totals[group.name] = int(total)
+            share = S.share_step(group, int(total))
+            con.execute(f"CREATE TEMP TABLE {S.ident(share.name)} AS {share.sql()}")
+            counted = con.execute(S.counts_step(group).sql()).fetchone()
+            pots.append(_pot_summary(pot, int(total), int(n), counted))
+        rows = S.rows_step(plan, group, i, totals.get(group.name))
+        con.execute(f"CREATE TEMP VIEW {S.ident(rows.name)} AS {rows.sql()}")
+    progress("skriver resultatet")
+    fel = side_path(out, "fel")
+    errors = [BatchError(*e) for e in malformed]
+    n_errors = con.execute("SELECT COUNT(*) FROM fel").fetchone()[0] + len(errors)
+    if n_errors:
+        errors += [BatchError(*r) for r in con.execute("SELECT * FROM fel LIMIT 1000").fetchall()]
+        _copy_errors(con, malformed, fel)
+    write_atomic(side_path(out, "potter"), to_csv(pot_rows(_Pots(pots)), POT_COLUMNS))
+    result = S.result_query([g.name for g in plan.groups])
+    written = _copy(con, result.sql(), out)
+    return BatchResult(written, errors, pots, n_errors)
+
+
+def _register(con, spec: TableSpec | RecordSpec, data_dir: Path,
+              malformed: list) -> tuple[dict[str, str], str]:
+    """`in_<table>`: the file's declared columns and `_rad`; the kinds of what it holds."""
+    path = data_dir / spec.file
+    if not path.is_file():
+        raise InputProblem("V201", f"filen `{spec.file}` saknas i datamappen (tabellen "
+                           f"`{spec.name}`)", f"lägg filen {spec.file} i {data_dir}")
+    suffix = path.suffix.lower()
+    name = f"in_{spec.name}"
+    if suffix == ".parquet":
+        con.execute(f"CREATE TEMP VIEW {name} AS SELECT *, file_row_number + 2 AS _rad "
+                    f"FROM read_parquet('{_path(path)}', file_row_number = true)")
+    elif suffix == ".csv":
+        con.register(name, _read_csv(path, spec, malformed))
+    elif suffix == ".xlsx":
+        con.register(name, _read_xlsx(path, spec))
+    else:
+        raise InputProblem("V211", f"filen `{spec.file}`: okänt format `{suffix}`",
+                           "använd .csv, .xlsx eller .parquet")
+    described = {row[0]: row[1] for row in con.execute(f"DESCRIBE {name}").fetchall()}
+    missing = [c for c, col in spec.columns.items()
+               if c not in described and not col.may_be_absent]
+    if missing:
+        raise InputProblem("V202", f"{spec.file}: kolumnen `{missing[0]}` saknas",
+                           "rubrikraden ska innehålla: " + ",".join(spec.columns))
+    kinds = {}
+    for c in spec.columns:
+        if c in described:
+            t = described[c].upper()
+            kinds[c] = ("bool" if t == "BOOLEAN" else "int" if t in INT_TYPES else
+                        "date" if t == "DATE" else "text")
+    return kinds, path.name
+
+
+def _read_csv(path: Path, spec, malformed: list) -> pa.Table:
+    with path.open("rb") as f:
+        first = f.readline().decode("utf-8-sig", errors="replace")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    header = [h.strip() for h in first.rstrip("\r\n").split(delimiter)]
+
+    def bad_row(row) -> str:
+        message = (f"rad {row.number or '?'} har {row.actual_columns} fält men "
+                   f"rubrikraden har {row.expected_columns}")
+        malformed.append((path.name, row.number or 0, "", message))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path, read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=bad_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, strings_can_be_null=True,
+                null_values=[""], include_columns=[c for c in spec.columns if c in header]))
+    except pa.ArrowInvalid as exc:
+        raise InputProblem("V207", f"{path.name}: filen kan inte läsas som CSV UTF-8 ({exc})",
+                           "spara filen som CSV UTF-8 (i Excel: \"CSV UTF-8 "
+                           "(kommaavgränsad)\")") from None
+    import numpy as np
+    return table.append_column("_rad", pa.array(np.arange(2, table.num_rows + 2)))
+
+
+def _read_xlsx(path: Path, spec) -> pa.Table:
+    from ..io.readers import read_rows  # openpyxl only for Excel input
+
+    header, rows = read_rows(path)
+    wanted = [c for c in spec.columns if c in header]
+    index = {h: i for i, h in enumerate(header)}
+    lines, columns = [], {c: [] for c in wanted}
+    for line, cells in rows:
+        lines.append(line)
+        for c in wanted:
+            value = cells[index[c]] if index[c] < len(cells) else ""
+            columns[c].append(value if value != "" else None)
+    data = {c: pa.array(v, pa.string()) for c, v in columns.items()}
+    data["_rad"] = pa.array(lines, pa.int64())
+    return pa.table(data)
+
+
+def _copy(con, select: str, out: Path) -> int:
+    """COPY the result in the format the extension names, through a temp file and a rename."""
+    suffix = out.suffix.lower()
+    with atomic_path(out) as tmp:
+        if suffix == ".parquet":
+            typed = (f"SELECT * REPLACE (CAST(belopp AS DECIMAL(18, 2)) AS belopp, "
+                     f"CAST(betalas_senast AS DATE) AS betalas_senast) FROM ({select})")
+            return con.execute(f"COPY ({typed}) TO '{_path(tmp)}' (FORMAT PARQUET)").fetchone()[0]
+        if suffix == ".xlsx":
+            return _write_xlsx(con.execute(select).fetch_record_batch(), tmp)
+        return con.execute(f"COPY ({select}) TO '{_path(tmp)}' (FORMAT CSV, HEADER)").fetchone()[0]
+
+
+def _copy_errors(con, malformed: list, out: Path) -> None:
+    if malformed:
+        con.register("fel_format", pa.table(
+            {k: [m[i] for m in malformed] for i, k in enumerate(("fil", "rad", "kolumn",
+                                                                  "meddelande"))}))
+        select = ("SELECT * FROM (SELECT * FROM fel_format UNION ALL SELECT * FROM fel) "
+                  "ORDER BY fil, rad")
+    else:
+        select = "SELECT * FROM fel"
+    _copy(con, select, out)
+
+
+def _write_xlsx(reader, path: Path) -> int:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("resultat")
+    ws.append(reader.schema.names)
+    n = 0
+    for batch in reader:
+        for row in batch.to_pylist():
+            ws.append(list(row.values()))
+            n += 1
+    wb.save(path)
+    return n
+
+
+@dataclass
+class _Pots:
+    pots: list[PotSummary]     # what `pot_rows` reads of a Result
+
+
+def _path(p: Path) -> str:
+    return str(p).replace("'", "''")
+
+
+def _pot_summary(pot, total: int, n: int, counted) -> PotSummary:
+    c0, c1, c2, c3, paid = counted
+    amount = Fraction(pot.pot_ore, 100)
+    notes = [(f"pott {swedish_money(amount)} delas på {n} mottagare; "
+              f"summa av nyckeln {exact_text(Fraction(total))}")]
+    pending = int(c2) + int(c3)
+    if pending:
+        notes.append(f"{pending} mottagare väntar på underlag eller bedömning och ingår inte; "
+                     "andelarna är preliminära")
+    counts = dict(zip(S.VERDICTS, (int(c0), int(c1), int(c2), int(c3))))
+    return PotSummary(pot.payment, pot.payment.villkor, amount,
+                      amount if total else Fraction(0), Fraction(int(paid), 100), counts, notes)

@@ -1,0 +1,445 @@
+"""Columnar plan → SQL: one sqlglot tree per step, written once, rendered for any dialect.
+
+The steps are plain SELECTs over relations the runner provides (`in_<table>`: the input file's
+columns plus `_rad`, its row number) and over earlier steps, so the same plan runs on DuckDB here
+and, transpiled, on Spark or another engine when one machine is outgrown. Verdicts are the codes
+0–3 (VERDICTS); money is integer öre in BIGINT with half up done as ⌊(2·P·k + u·T) / (2·u·T)⌋,
+so no float and no dialect's decimal division is ever on the money path. The pot's key total T
+is a literal: the runner computes it first (step `nyckel_<g>`) and checks the 64-bit bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+from ..eval.engine import sources_text
+from ..model import types as T
+from ..model.model import ColumnSpec, RecordSpec, TableSpec
+from ..syntax import ast
+from .plan import GroupPlan, Plan
+
+VERDICTS = ("uppfyllt", "ej uppfyllt", "underlag saknas", "bedömning krävs")
+UPPFYLLT, EJ, SAKNAS, BEDOMNING = range(4)
+READ = "duckdb"          # the dialect the steps are written in; sqlglot renders the others
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    tree: exp.Expression
+
+    def sql(self, dialect: str = READ) -> str:
+        return self.tree.sql(dialect=dialect)
+
+
+def step(name: str, select: str) -> Step:
+    return Step(name, sqlglot.parse_one(select, read=READ))
+
+
+def verdict_text(code: str) -> str:
+    return ("CASE " + code + " " + " ".join(f"WHEN {i} THEN {lit(t)}"
+                                             for i, t in enumerate(VERDICTS[:3]))
+            + f" ELSE {lit(VERDICTS[3])} END")
+
+
+def v_and(codes: list[str]) -> str:
+    """Four-valued och: ej before saknas before bedömning before uppfyllt."""
+    if len(codes) == 1:
+        return codes[0]
+    cases = " ".join(f"WHEN {' OR '.join(f'({c}) = {v}' for c in codes)} THEN {v}"
+                     for v in (EJ, SAKNAS, BEDOMNING))
+    return f"CASE {cases} ELSE {UPPFYLLT} END"
+
+
+def v_or(codes: list[str]) -> str:
+    """Four-valued eller: uppfyllt before saknas before bedömning before ej."""
+    cases = " ".join(f"WHEN {' OR '.join(f'({c}) = {v}' for c in codes)} THEN {v}"
+                     for v in (UPPFYLLT, SAKNAS, BEDOMNING))
+    return f"CASE {cases} ELSE {EJ} END"
+
+
+def judged(missing: str, test: str) -> str:
+    return f"CASE WHEN {missing} THEN {SAKNAS} WHEN {test} THEN {UPPFYLLT} ELSE {EJ} END"
+
+
+# ---- input: typed columns and their errors ------------------------------------------------
+
+def typed_step(spec: TableSpec | RecordSpec, kinds: dict[str, str]) -> Step:
+    """Each declared column typed, with `<col>__fel`: the reason it is wrong, or NULL."""
+    cols = ["_rad"]
+    present = []
+    for c in spec.columns.values():
+        if c.name not in kinds:
+            cols += [f"NULL AS {ident(c.name)}", f"CAST(NULL AS VARCHAR) AS {ident(c.name + '__fel')}"]
+            continue
+        value, error, blank = _typed(c, kinds[c.name])
+        cols += [f"{value} AS {ident(c.name)}", f"{error} AS {ident(c.name + '__fel')}"]
+        present.append(blank)
+    # a row of blank cells is no row (as the reference reads CSV)
+    where = f" WHERE NOT ({' AND '.join(present)})" if present else ""
+    return step(f"typ_{spec.name}", f"SELECT {', '.join(cols)} FROM in_{spec.name}{where}")
+
+
+def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str]:
+    col = ident(c.name)
+    required = lit("värdet saknas men kolumnen är obligatorisk") if c.required else "NULL"
+    native = {T.JANEJ: "bool", T.HELTAL: "int", T.DATUM: "date"}.get(c.type)
+    if kind == native:
+        error = f"CASE WHEN {col} IS NULL THEN {required}"
+        if c.positive:
+            error += f" WHEN {col} <= 0 THEN '`' || CAST({col} AS VARCHAR) || '` ska vara större än 0'"
+        return col, error + " END", f"{col} IS NULL"
+    t = f"NULLIF(TRIM(CAST({col} AS VARCHAR)), '')"
+    shown = f"'`' || {t} || '` '"
+    missing = f"CASE WHEN {t} IS NULL THEN {required}"
+    if c.type == T.JANEJ:
+        value = f"CASE LOWER({t}) WHEN 'ja' THEN TRUE WHEN 'nej' THEN FALSE END"
+        error = f"{missing} WHEN LOWER({t}) NOT IN ('ja', 'nej') THEN {shown} || 'är inte ja eller nej' END"
+    elif c.type == T.HELTAL:
+        compact = f"REPLACE(REPLACE({t}, ' ', ''), '\u00a0', '')"
+        ok = f"REGEXP_MATCHES({compact}, '^-?[0-9]{{1,18}}$')"
+        value = f"CASE WHEN {ok} THEN TRY_CAST({compact} AS BIGINT) END"
+        error = f"{missing} WHEN NOT {ok} THEN {shown} || 'är inget heltal'"
+        if c.positive:
+            error += f" WHEN TRY_CAST({compact} AS BIGINT) <= 0 THEN {shown} || 'ska vara större än 0'"
+        error += " END"
+    elif c.type == T.DATUM:
+        ok = f"REGEXP_MATCHES({t}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$')"
+        value = f"CASE WHEN {ok} THEN TRY_CAST({t} AS DATE) END"
+        error = f"{missing} WHEN NOT {ok} OR TRY_CAST({t} AS DATE) IS NULL THEN {shown} || 'är inget datum' END"
+    else:   # text, kod
+        value = t
+        error = missing
+        if c.values:
+            allowed = ", ".join(lit(v) for v in c.values)
+            error += (f" WHEN {t} NOT IN ({allowed}) THEN {shown} || "
+                      f"{lit('är inte ett av ' + ', '.join(c.values))}")
+        error += " END"
+    return value, error, f"{t} IS NULL"
+
+
+def good_step(spec: TableSpec | RecordSpec) -> Step:
+    """Rows with no error; for a keyed table, each key's first row (later ones are errors)."""
+    ok = " AND ".join(f"{ident(c + '__fel')} IS NULL" for c in spec.columns) or "TRUE"
+    if isinstance(spec, RecordSpec):
+        return step(f"bra_{spec.name}", f"SELECT * FROM typ_{spec.name} WHERE {ok}")
+    key = ident(spec.keys[0])
+    return step(f"bra_{spec.name}",
+                f"SELECT *, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY _rad) AS _n, "
+                f"MIN(_rad) OVER (PARTITION BY {key}) AS _först "
+                f"FROM typ_{spec.name} WHERE {ok}")
+
+
+def errors_step(plan: Plan, files: dict[str, str]) -> Step:
+    """fil, rad, kolumn, meddelande — one row per wrong cell or repeated key, in file order."""
+    parts = []
+    for spec in plan.inputs:
+        name = lit(files[spec.name])
+        for i, c in enumerate(spec.columns):
+            fel = ident(c + "__fel")
+            parts.append(f"SELECT {name} AS fil, _rad AS rad, {i} AS _k, {lit(c)} AS kolumn, "
+                         f"'rad ' || CAST(_rad AS VARCHAR) || {lit(', kolumn `' + c + '`: ')}"
+                         f" || {fel} AS meddelande FROM typ_{spec.name} WHERE {fel} IS NOT NULL")
+        if isinstance(spec, TableSpec):
+            key = ident(spec.keys[0])
+            parts.append(f"SELECT {name}, _rad, -1, {lit(spec.keys[0])}, 'rad ' || "
+                         f"CAST(_rad AS VARCHAR) || ': `' || {key} || '` finns redan på rad ' || "
+                         f"CAST(_först AS VARCHAR) FROM bra_{spec.name} WHERE _n > 1")
+    return step("fel", "SELECT fil, rad, kolumn, meddelande FROM ("
+                + " UNION ALL ".join(parts) + ") AS e ORDER BY fil, rad, _k")
+
+
+# ---- recipients and their verdicts -------------------------------------------------------
+
+class Compiler:
+    """Requirements → SQL verdict codes, for one group. Aggregates become columns of `agg_*`."""
+
+    def __init__(self, plan: Plan, group: GroupPlan):
+        self.plan, self.group = plan, group
+        self.aggregates: dict[str, list[tuple[str, ast.Expr]]] = {}   # record table → (id, node)
+
+    def verdict(self, e: ast.Expr, row: str | None = None) -> str:
+        """`row` is the record-level alias inside an aggregate; None at the recipient level."""
+        if isinstance(e, ast.VerdictLit):
+            return str(VERDICTS.index(e.value))
+        if isinstance(e, ast.VillkorRef):
+            return f"({self.verdict(self.plan.villkor[e.vid], row)})"
+        if isinstance(e, ast.Not):
+            x = self.verdict(e.operand, row)
+            return f"CASE ({x}) WHEN {UPPFYLLT} THEN {EJ} WHEN {EJ} THEN {UPPFYLLT} ELSE ({x}) END"
+        if isinstance(e, ast.Logic):
+            parts = [self.verdict(x, row) for x in _flatten(e, e.op)]
+            return v_and(parts) if e.op == "och" else v_or(parts)
+        if isinstance(e, ast.Is):
+            col = self.column(e.operand, row)
+            if e.what == "angiven":
+                return judged(f"{col} IS NULL", "TRUE")
+            return judged(f"{col} IS NULL", col if e.what == "ja" else f"NOT {col}")
+        if isinstance(e, ast.Between):
+            col = self.column(e.operand, row)
+            return judged(f"{col} IS NULL", f"{col} BETWEEN DATE '{e.start.isoformat()}' "
+                                            f"AND DATE '{e.end.isoformat()}'")
+        if isinstance(e, ast.Compare):
+            return self.compare(e, row)
+        raise AssertionError(type(e))   # the plan admits nothing else
+
+    def column(self, e: ast.Expr, row: str | None) -> str:
+        assert isinstance(e, ast.ColumnRef)
+        return f"{row or 'm'}.{ident(e.column)}"
+
+    def compare(self, e: ast.Compare, row: str | None) -> str:
+        op = e.op if e.op != "!=" else "<>"
+        left, right = e.left, e.right
+        if isinstance(left, (ast.Num, ast.Str, ast.Name, ast.DateLit)):   # constant op measured
+            left, right = right, left
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        constant = self.constant(right)
+        if isinstance(left, ast.ColumnRef):
+            col = self.column(left, row)
+            if isinstance(constant, str):
+                return judged(f"{col} IS NULL", f"{col} {op} {lit(constant)}")
+            if hasattr(constant, "isoformat"):
+                return judged(f"{col} IS NULL", f"{col} {op} DATE '{constant.isoformat()}'")
+            num, den = constant.numerator, constant.denominator
+            scaled = col if den == 1 else f"{col} * {den}"
+            return judged(f"{col} IS NULL", f"{scaled} {op} {num}")
+        a = self.aggregate(left)
+        num, den = constant.numerator, constant.denominator
+        if isinstance(left, ast.Count):   # antal: chosen · den op num
+            return judged(f"{a}_o > 0", f"COALESCE({a}_k, 0) * {den} {op} {num}")
+        # andel: chosen / rows op num / den  ⇔  chosen · den op num · rows (rows > 0)
+        return judged(f"{a}_o > 0 OR {a}_n IS NULL OR {a}_n = 0",
+                      f"{a}_k * {den} {op} {num} * {a}_n")
+
+    def constant(self, e: ast.Expr):
+        if isinstance(e, ast.Name):
+            return self.plan.constants[e.name]
+        return e.value
+
+    def aggregate(self, e: ast.Expr) -> str:
+        mine = self.aggregates.setdefault(e.table, [])
+        for aid, node in mine:
+            if node == e:
+                return f"{aid}"
+        aid = f"a_{e.table}.a{len(mine)}"
+        mine.append((aid, e))
+        return aid
+
+
+def _flatten(e: ast.Expr, op: str) -> list[ast.Expr]:
+    if isinstance(e, ast.Logic) and e.op == op:
+        return _flatten(e.left, op) + _flatten(e.right, op)
+    return [e]
+
+
+def aggregate_step(comp: Compiler, table: str) -> Step:
+    """Per recipient: for each aggregate its rows (_n), chosen rows (_k), undecided rows (_o)."""
+    link = ident(comp.plan.model.records[table].links[comp.group.name])
+    cols = [f"{link} AS kod"]
+    for aid, node in comp.aggregates[table]:
+        a = aid.split(".")[1]
+        among = getattr(node, "among", None)
+        b = comp.verdict(among, "t") if among is not None else str(UPPFYLLT)
+        w = comp.verdict(node.where, "t") if node.where is not None else str(UPPFYLLT)
+        cols += [f"COUNT(*) FILTER (WHERE ({b}) = 0) AS {a}_n",
+                 f"COUNT(*) FILTER (WHERE ({b}) = 0 AND ({w}) = 0) AS {a}_k",
+                 (f"COUNT(*) FILTER (WHERE ({b}) IN (2, 3) OR (({b}) = 0 AND ({w}) IN (2, 3)))"
+                  f" AS {a}_o")]
+    return step(f"agg_{comp.group.name}_{table}",
+                f"SELECT {', '.join(cols)} FROM bra_{table} AS t WHERE {link} IS NOT NULL "
+                f"GROUP BY {link}")
+
+
+def verdict_steps(plan: Plan, group: GroupPlan) -> list[Step]:
+    """mot_<g>: _kod, _namn, _ord, one `v_<id>` per villkor (and `_nyckel` for the pot)."""
+    comp = Compiler(plan, group)
+    vids = [vid for vid in plan.villkor if _group_of(plan, vid) == group.name]
+    verdicts = [f"{comp.verdict(plan.villkor[vid])} AS {ident('v_' + vid)}" for vid in vids]
+    steps = [aggregate_step(comp, table) for table in comp.aggregates]
+    joins = "".join(f" LEFT JOIN agg_{group.name}_{table} AS a_{table} ON a_{table}.kod = m._kod"
+                    for table in comp.aggregates)
+    if group.keyed:
+        name = ident(group.name_column) if group.name_column else ident(group.key)
+        key = ident(group.key)
+        base = (f"SELECT {key} AS _kod, COALESCE(CAST({name} AS VARCHAR), {key}) AS _namn, "
+                f"_rad AS _ord, * FROM bra_{group.table} WHERE _n = 1")
+        extra = [f"m.{ident(group.pot.key_column)} AS _nyckel"] if group.pot else []
+    else:
+        link = ident(group.key)
+        label = (f"MIN_BY({ident(group.name_column)}, _rad) FILTER (WHERE "
+                 f"{ident(group.name_column)} IS NOT NULL)") if group.name_column else "NULL"
+        base = (f"SELECT {link} AS _kod, COALESCE(CAST({label} AS VARCHAR), {link}) AS _namn, "
+                f"ROW_NUMBER() OVER (ORDER BY {link}) AS _ord FROM bra_{group.table} "
+                f"WHERE {link} IS NOT NULL "
+                f"GROUP BY {link}")
+        extra = []
+    cols = ", ".join(["m._kod", "m._namn", "m._ord", *verdicts, *extra])
+    steps.append(step(f"mot_{group.name}", f"SELECT {cols} FROM ({base}) AS m{joins}"))
+    return steps
+
+
+def _group_of(plan: Plan, vid: str) -> str | None:
+    for v in plan.version.villkor.values():
+        if v.vid == vid or any(s.vid == vid for s in v.subs):
+            return v.applies
+    return None
+
+
+# ---- payments and output rows ------------------------------------------------------------
+
+def key_total_step(group: GroupPlan) -> Step:
+    v = ident("v_" + group.pot.payment.villkor)
+    return step(f"nyckel_{group.name}",
+                f"SELECT COALESCE(SUM(_nyckel) FILTER (WHERE {v} = 0 AND _nyckel >= 0), 0) "
+                f"AS total, COUNT(*) FILTER (WHERE {v} = 0 AND _nyckel >= 0) AS n, "
+                f"COALESCE(MAX(ABS(_nyckel)), 0) AS störst FROM mot_{group.name}")
+
+
+def share_step(group: GroupPlan, total: int) -> Step:
+    """Each line's verdict (`_lv`), its share in units of u öre (half up), ⌊P·k/T⌋ and the rest,
+    and both amounts as text, computed once for the villkor row and the summa row."""
+    pot = group.pot
+    v = ident("v_" + pot.payment.villkor)
+    p, u = pot.pot_ore, pot.unit_ore
+    lv = f"CASE WHEN {v} = 0 AND _nyckel < 0 THEN {BEDOMNING} ELSE {v} END"
+    if total:
+        units = f"(2 * {p} * _nyckel + {u * total}) // {2 * u * total}"
+        q, r = f"({p} * _nyckel) // {total}", f"({p} * _nyckel) % {total}"
+    else:
+        units, q, r = "0", "0", "0"
+    inner = (f"SELECT *, {lv} AS _lv, CASE WHEN ({lv}) = 0 THEN {units} END AS _enheter, "
+             f"CASE WHEN ({lv}) = 0 THEN {q} END AS _q, CASE WHEN ({lv}) = 0 THEN {r} END "
+             f"AS _r FROM mot_{group.name}")
+    return step(f"andel_{group.name}",
+                f"SELECT *, CASE _lv WHEN 0 THEN {money(f'_enheter * {u}')} WHEN 1 THEN '0' END "
+                f"AS _belopp, CASE _lv WHEN 0 THEN {exact(total)} WHEN 1 THEN '0' END AS _exakt "
+                f"FROM ({inner}) AS s")
+
+
+def money(ore: str) -> str:
+    """Integer öre → `577898` or `577898.50` (no negative amounts reach here)."""
+    return (f"CASE WHEN ({ore}) % 100 = 0 THEN CAST(({ore}) // 100 AS VARCHAR) ELSE "
+            f"CAST(({ore}) // 100 AS VARCHAR) || '.' || LPAD(CAST(({ore}) % 100 AS VARCHAR), 2, "
+            f"'0') END")
+
+
+def exact(total: int) -> str:
+    """The exact share: whole öre as money, otherwise 6 decimals half up, zeros stripped."""
+    if not total:
+        return "'0'"
+    micro = f"_q * 10000 + (2 * _r * 10000 + {total}) // {2 * total}"
+    text = (f"CAST(({micro}) // 1000000 AS VARCHAR) || '.' || "
+            f"LPAD(CAST(({micro}) % 1000000 AS VARCHAR), 6, '0')")
+    # six decimals always: stripping zeros stops at the point, then the point goes if bare
+    stripped = f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {text}))"
+    return f"CASE WHEN _r = 0 THEN {money('_q')} ELSE {stripped} END"
+
+
+def rows_step(plan: Plan, group: GroupPlan, order: int, total: int | None) -> Step:
+    """Every output row of the group: one per villkor, then `summa`, with ordering columns."""
+    version = plan.version
+    source = f"andel_{group.name}" if group.pot else f"mot_{group.name}"
+    parts = []
+    for i, vid in enumerate(group.villkor):
+        v = version.villkor[vid]
+        origin = lit(version.origin.get(("villkor", vid), ""))
+        code = ident("v_" + vid)
+        if group.pot is not None and group.pot.payment.villkor == vid:
+            pay = group.pot.payment
+            amount, exakt = "_belopp", "_exakt"
+            note = (f"CASE WHEN _lv IN (2, 3) THEN {verdict_text('_lv')} || "
+                    f"': beloppet kan inte bestämmas' || CASE WHEN {code} = 0 AND _nyckel < 0 "
+                    f"THEN '; negativ fördelningsnyckel ' || CAST(_nyckel AS VARCHAR) ELSE '' END"
+                    " END")
+            due = f"'{pay.due.isoformat()}'" if pay.due else "NULL"
+            parts.append(_row(order, i, lit(vid), verdict_text("_lv"), amount, exakt, due,
+                              origin, lit(sources_text(pay.sources)) if pay.sources else "NULL",
+                              note))
+        else:
+            parts.append(_row(order, i, lit(vid), verdict_text(code), "NULL", "NULL", "NULL",
+                              origin, lit(sources_text(v.sources)) if v.sources else "NULL",
+                              lit("ingen utbetalning är knuten till villkoret")))
+    label = lit(version.label)
+    n = len(group.villkor)
+    if group.pot is not None:
+        vid = group.pot.payment.villkor
+        known = "_lv IN (0, 1)"
+        parts.append(_row(
+            order, n, "'summa'", verdict_text("_lv"),
+            "_belopp", "_exakt", "NULL", label, "NULL",
+            f"CASE WHEN {known} THEN 'summan av de avrundade beloppen' ELSE "
+            f"{lit(f'inget belopp är känt ännu; ofullständig: villkor {vid} saknar belopp och ingår inte')}"
+            " END"))
+    elif n:
+        every = v_and([ident("v_" + vid) for vid in group.villkor])
+        parts.append(_row(order, n, "'summa'", verdict_text(every), "'0'", "'0'", "NULL", label,
+                          "NULL", lit("inga utbetalningar gäller mottagaren")))
+    if not parts:   # a group nothing applies to has no rows
+        empty = _row(order, 0, *["NULL"] * 8)
+        return step(f"rader_{group.name}", f"SELECT {empty} FROM {source} AS t WHERE FALSE")
+    return step(f"rader_{group.name}", " UNION ALL ".join(
+        f"SELECT {p} FROM {source} AS t" for p in parts))
+
+
+def _row(group: int, vord: int, villkor: str, utfall: str, belopp: str, exakt: str, due: str,
+         version: str, source: str, note: str) -> str:
+    return (f"{group} AS _g, _ord, {vord} AS _v, _kod AS mottagare, "
+            f"_namn AS namn, {villkor} AS villkor, {utfall} AS utfall, "
+            f"CAST({belopp} AS VARCHAR) AS belopp, CAST({exakt} AS VARCHAR) AS exakt_belopp, "
+            f"CAST({due} AS VARCHAR) AS betalas_senast, CAST({version} AS VARCHAR) AS version, "
+            f"CAST({source} AS VARCHAR) AS källa, CAST({note} AS VARCHAR) AS anmärkning")
+
+
+OUTPUT = ("mottagare", "namn", "villkor", "utfall", "belopp", "exakt_belopp", "betalas_senast",
+          "version", "källa", "anmärkning")
+
+
+def result_query(groups: list[str]) -> Step:
+    union = " UNION ALL ".join(f"SELECT * FROM rader_{g}" for g in groups)
+    cols = ", ".join(ident(c) for c in OUTPUT)
+    return step("resultat", f"SELECT {cols} FROM ({union}) AS r ORDER BY _g, _ord, _v")
+
+
+def counts_step(group: GroupPlan) -> Step:
+    u = group.pot.unit_ore
+    counts = ", ".join(f"COUNT(*) FILTER (WHERE _lv = {i}) AS c{i}" for i in range(4))
+    return step(f"räkna_{group.name}",
+                f"SELECT {counts}, COALESCE(SUM(_enheter * {u}) FILTER (WHERE _lv = 0), 0) AS "
+                f"utbetalt FROM andel_{group.name}")
+
+
+def static_steps(plan: Plan, kinds: dict[str, dict[str, str]],
+                 files: dict[str, str]) -> list[Step]:
+    """Everything up to the verdicts: what runs before the pots' key totals are known."""
+    steps = []
+    for spec in plan.inputs:
+        steps += [typed_step(spec, kinds[spec.name]), good_step(spec)]
+    steps.append(errors_step(plan, files))
+    for group in plan.groups:
+        steps += verdict_steps(plan, group)
+    return steps
+
+
+def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str],
+              totals: dict[str, int]) -> list[Step]:
+    """The whole plan as SQL, for a given set of key totals (what `villkor sql` shows)."""
+    steps = static_steps(plan, kinds, files)
+    for i, group in enumerate(plan.groups):
+        if group.pot:
+            steps += [key_total_step(group), share_step(group, totals.get(group.name, 0)),
+                      counts_step(group)]
+        steps.append(rows_step(plan, group, i, totals.get(group.name)))
+    steps.append(result_query([g.name for g in plan.groups]))
+    return steps
+
