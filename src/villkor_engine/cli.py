@@ -427,6 +427,30 @@ def explain_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | 
         click.echo(text, nl=False)
 
 
+@main.command("sql")
+@click.argument("agreement", type=click.Path())
+@click.option("--dialekt", "dialect", default="duckdb", show_default=True,
+              type=click.Choice(["duckdb", "spark", "databricks", "postgres", "trino",
+                                 "snowflake", "bigquery"]),
+              help="SQL-dialekt (sqlglot) för kolumnmotorns plan.")
+@click.option("--per", "per", type=_Date(), default=None,
+              help="Version i kraft detta datum (standard: senaste).")
+def sql_cmd(agreement: str, dialect: str, per: date | None) -> None:
+    """Visa kolumnmotorns plan som SQL, för att köra den i en annan databas eller ett kluster."""
+    from .batch.plan import Unsupported, compile_plan
+    from .batch.sql import all_steps, script
+
+    model = _load(agreement)
+    plan = compile_plan(model, model.version_at(per))
+    if isinstance(plan, Unsupported):
+        err_console.print(f"fel[V304]: kolumnmotorn stöder inte överenskommelsen: "
+                          f"{plan.reason}", markup=False)
+        sys.exit(2)
+    kinds = {t.name: {c: "text" for c in t.columns} for t in plan.inputs}
+    files = {t.name: t.file for t in plan.inputs}
+    click.echo(script(all_steps(plan, kinds, files), dialect), nl=False)
+
+
 @main.command("lsp")
 def lsp_cmd() -> None:
     """Starta språkservern (LSP över stdin/stdout) för editorer."""

@@ -32,6 +32,8 @@ from . import sql as S
 from .plan import Plan, Unsupported
 
 LIMIT = 2 ** 62
+# steps read more than once are computed once; the rest are views DuckDB streams through
+MATERIALISED = ("typ_", "mot_", "nyckel_", "andel_")
 INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
              "UINTEGER", "UBIGINT")
 
@@ -75,26 +77,22 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress) -> BatchResult | 
     for spec in plan.inputs:
         kinds[spec.name], files[spec.name] = _register(con, spec, data_dir, malformed)
     progress("prövar villkoren")
-    for st in S.static_steps(plan, kinds, files):
-        keep = "TABLE" if st.name.startswith(("mot_", "typ_")) else "VIEW"
-        con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {st.sql()}")
-    totals: dict[str, int] = {}
+    steps = S.all_steps(plan, kinds, files)
     pots: list[PotSummary] = []
-    for i, group in enumerate(plan.groups):
-        if group.pot is not None:
-            key = S.key_total_step(group)
-            total, n, largest = con.execute(key.sql()).fetchone()
-            pot = group.pot
+    pot_of = {f"räkna_{g.name}": g.pot for g in plan.groups if g.pot}
+    for st in steps[:-1]:
+        keep = "TABLE" if st.name.startswith(MATERIALISED) else "VIEW"
+        con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {st.sql()}")
+        if st.name.startswith("nyckel_"):
+            pot = next(g.pot for g in plan.groups if st.name == f"nyckel_{g.name}")
+            total, n, largest = con.execute(f"SELECT * FROM {S.ident(st.name)}").fetchone()
             if 2 * pot.pot_ore * int(largest) + pot.unit_ore * int(total) >= LIMIT \
                     or 2 * int(total) * 10_000 >= LIMIT:
                 return Unsupported("talen är för stora för 64-bitars heltal", None)
-            totals[group.name] = int(total)
-            share = S.share_step(group, int(total))
-            con.execute(f"CREATE TEMP TABLE {S.ident(share.name)} AS {share.sql()}")
-            counted = con.execute(S.counts_step(group).sql()).fetchone()
-            pots.append(_pot_summary(pot, int(total), int(n), counted))
-        rows = S.rows_step(plan, group, i, totals.get(group.name))
-        con.execute(f"CREATE TEMP VIEW {S.ident(rows.name)} AS {rows.sql()}")
+            totals = (int(total), int(n))
+        if st.name in pot_of:
+            counted = con.execute(f"SELECT * FROM {S.ident(st.name)}").fetchone()
+            pots.append(_pot_summary(pot_of[st.name], *totals, counted))
     progress("skriver resultatet")
     fel = side_path(out, "fel")
     errors = [BatchError(*e) for e in malformed]
@@ -103,8 +101,7 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress) -> BatchResult | 
         errors += [BatchError(*r) for r in con.execute("SELECT * FROM fel LIMIT 1000").fetchall()]
         _copy_errors(con, malformed, fel)
     write_atomic(side_path(out, "potter"), to_csv(pot_rows(_Pots(pots)), POT_COLUMNS))
-    result = S.result_query([g.name for g in plan.groups])
-    written = _copy(con, result.sql(), out)
+    written = _copy(con, steps[-1].sql(), out)
     return BatchResult(written, errors, pots, n_errors)
 
 

@@ -5,7 +5,7 @@ columns plus `_rad`, its row number) and over earlier steps, so the same plan ru
 and, transpiled, on Spark or another engine when one machine is outgrown. Verdicts are the codes
 0–3 (VERDICTS); money is integer öre in BIGINT with half up done as ⌊(2·P·k + u·T) / (2·u·T)⌋,
 so no float and no dialect's decimal division is ever on the money path. The pot's key total T
-is a literal: the runner computes it first (step `nyckel_<g>`) and checks the 64-bit bounds.
+is a one-row step (`nyckel_<g>`); the runner reads it first and checks the 64-bit bounds.
 """
 
 from __future__ import annotations
@@ -40,7 +40,15 @@ class Step:
     tree: exp.Expression
 
     def sql(self, dialect: str = READ) -> str:
-        return self.tree.sql(dialect=dialect)
+        # every identifier quoted: Swedish names (å ä ö) are not bare identifiers everywhere
+        return self.tree.sql(dialect=dialect, identify=True)
+
+    def view(self, dialect: str = READ) -> str:
+        """The step as a temporary view, in the dialect (what a cluster runs step by step)."""
+        create = exp.Create(this=exp.to_table(self.name), kind="VIEW", replace=True,
+                            expression=self.tree,
+                            properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+        return create.sql(dialect=dialect, identify=True)
 
 
 def step(name: str, select: str) -> Step:
@@ -306,24 +314,24 @@ def key_total_step(group: GroupPlan) -> Step:
                 f"COALESCE(MAX(ABS(_nyckel)), 0) AS störst FROM mot_{group.name}")
 
 
-def share_step(group: GroupPlan, total: int) -> Step:
+def share_step(group: GroupPlan) -> Step:
     """Each line's verdict (`_lv`), its share in units of u öre (half up), ⌊P·k/T⌋ and the rest,
-    and both amounts as text, computed once for the villkor row and the summa row."""
+    and both amounts as text, computed once for the villkor row and the summa row. T comes from
+    the one-row `nyckel_<g>`; a zero T shares nothing (every share is 0)."""
     pot = group.pot
     v = ident("v_" + pot.payment.villkor)
     p, u = pot.pot_ore, pot.unit_ore
     lv = f"CASE WHEN {v} = 0 AND _nyckel < 0 THEN {BEDOMNING} ELSE {v} END"
-    if total:
-        units = f"(2 * {p} * _nyckel + {u * total}) // {2 * u * total}"
-        q, r = f"({p} * _nyckel) // {total}", f"({p} * _nyckel) % {total}"
-    else:
-        units, q, r = "0", "0", "0"
-    inner = (f"SELECT *, {lv} AS _lv, CASE WHEN ({lv}) = 0 THEN {units} END AS _enheter, "
-             f"CASE WHEN ({lv}) = 0 THEN {q} END AS _q, CASE WHEN ({lv}) = 0 THEN {r} END "
-             f"AS _r FROM mot_{group.name}")
+    units = f"CASE WHEN n.total = 0 THEN 0 ELSE (2 * {p} * _nyckel + {u} * n.total) // " \
+            f"(2 * {u} * n.total) END"
+    q = f"CASE WHEN n.total = 0 THEN 0 ELSE ({p} * _nyckel) // n.total END"
+    r = f"CASE WHEN n.total = 0 THEN 0 ELSE ({p} * _nyckel) % n.total END"
+    inner = (f"SELECT m.*, n.total AS _total, {lv} AS _lv, CASE WHEN ({lv}) = 0 THEN {units} "
+             f"END AS _enheter, CASE WHEN ({lv}) = 0 THEN {q} END AS _q, CASE WHEN ({lv}) = 0 "
+             f"THEN {r} END AS _r FROM mot_{group.name} AS m CROSS JOIN nyckel_{group.name} AS n")
     return step(f"andel_{group.name}",
                 f"SELECT *, CASE _lv WHEN 0 THEN {money(f'_enheter * {u}')} WHEN 1 THEN '0' END "
-                f"AS _belopp, CASE _lv WHEN 0 THEN {exact(total)} WHEN 1 THEN '0' END AS _exakt "
+                f"AS _belopp, CASE _lv WHEN 0 THEN {exact()} WHEN 1 THEN '0' END AS _exakt "
                 f"FROM ({inner}) AS s")
 
 
@@ -334,11 +342,9 @@ def money(ore: str) -> str:
             f"'0') END")
 
 
-def exact(total: int) -> str:
+def exact() -> str:
     """The exact share: whole öre as money, otherwise 6 decimals half up, zeros stripped."""
-    if not total:
-        return "'0'"
-    micro = f"_q * 10000 + (2 * _r * 10000 + {total}) // {2 * total}"
+    micro = "_q * 10000 + (2 * _r * 10000 + _total) // (2 * _total)"
     text = (f"CAST(({micro}) // 1000000 AS VARCHAR) || '.' || "
             f"LPAD(CAST(({micro}) % 1000000 AS VARCHAR), 6, '0')")
     # six decimals always: stripping zeros stops at the point, then the point goes if bare
@@ -346,7 +352,7 @@ def exact(total: int) -> str:
     return f"CASE WHEN _r = 0 THEN {money('_q')} ELSE {stripped} END"
 
 
-def rows_step(plan: Plan, group: GroupPlan, order: int, total: int | None) -> Step:
+def rows_step(plan: Plan, group: GroupPlan, order: int) -> Step:
     """Every output row of the group: one per villkor, then `summa`, with ordering columns."""
     version = plan.version
     source = f"andel_{group.name}" if group.pot else f"mot_{group.name}"
@@ -419,27 +425,24 @@ def counts_step(group: GroupPlan) -> Step:
                 f"utbetalt FROM andel_{group.name}")
 
 
-def static_steps(plan: Plan, kinds: dict[str, dict[str, str]],
-                 files: dict[str, str]) -> list[Step]:
-    """Everything up to the verdicts: what runs before the pots' key totals are known."""
+def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str]
+              ) -> list[Step]:
+    """The whole plan, in order: what the DuckDB runner executes and `villkor sql` prints."""
     steps = []
     for spec in plan.inputs:
         steps += [typed_step(spec, kinds[spec.name]), good_step(spec)]
     steps.append(errors_step(plan, files))
-    for group in plan.groups:
-        steps += verdict_steps(plan, group)
-    return steps
-
-
-def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str],
-              totals: dict[str, int]) -> list[Step]:
-    """The whole plan as SQL, for a given set of key totals (what `villkor sql` shows)."""
-    steps = static_steps(plan, kinds, files)
     for i, group in enumerate(plan.groups):
+        steps += verdict_steps(plan, group)
         if group.pot:
-            steps += [key_total_step(group), share_step(group, totals.get(group.name, 0)),
-                      counts_step(group)]
-        steps.append(rows_step(plan, group, i, totals.get(group.name)))
+            steps += [key_total_step(group), share_step(group), counts_step(group)]
+        steps.append(rows_step(plan, group, i))
     steps.append(result_query([g.name for g in plan.groups]))
     return steps
 
+
+def script(steps: list[Step], dialect: str = READ) -> str:
+    """The plan as one SQL script: each step a temporary view, the result a final SELECT."""
+    parts = [f"-- {st.name}\n{st.view(dialect)};" for st in steps[:-1]]
+    parts.append(f"-- {steps[-1].name}\n{steps[-1].sql(dialect)};")
+    return "\n\n".join(parts) + "\n"
