@@ -296,11 +296,14 @@ def _run_columnar(model, data: str, per: date | None, out: Path, required: bool)
     """Run on the columnar back-end if the plan covers the agreement: its BatchResult, or None
     to fall back to the reference evaluator."""
     from .batch.duck import InputProblem, run_plan
+    from .progress import StepProgress
     from .batch.plan import Unsupported, compile_plan
 
     plan = compile_plan(model, model.version_at(per))
     try:
-        result = plan if isinstance(plan, Unsupported) else run_plan(plan, Path(data), out)
+        with StepProgress(1, err_console) as progress:
+            result = plan if isinstance(plan, Unsupported) else \
+                run_plan(plan, Path(data), out, progress)
     except InputProblem as exc:
         err_console.print(f"fel[{exc.code}]: {exc.message}" +
                           (f"\n  = tips: {exc.hint}" if exc.hint else ""), markup=False)

@@ -72,15 +72,17 @@ def run_plan(plan: Plan, data_dir: Path, out: Path,
 
 
 def _run(con, plan: Plan, data_dir: Path, out: Path, progress) -> BatchResult | Unsupported:
-    progress("läser indata")
     kinds, files, malformed = {}, {}, []
     for spec in plan.inputs:
+        progress(f"läser {spec.file}")
         kinds[spec.name], files[spec.name] = _register(con, spec, data_dir, malformed)
-    progress("prövar villkoren")
     steps = S.all_steps(plan, kinds, files)
+    if hasattr(progress, "total"):      # a StepProgress: inputs, every step but the last, output
+        progress.total = len(plan.inputs) + len(steps)
     pots: list[PotSummary] = []
     pot_of = {f"räkna_{g.name}": g.pot for g in plan.groups if g.pot}
     for st in steps[:-1]:
+        progress(f"steg {st.name}")
         keep = "TABLE" if st.name.startswith(MATERIALISED) else "VIEW"
         con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {st.sql()}")
         if st.name.startswith("nyckel_"):
@@ -93,7 +95,7 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress) -> BatchResult | 
         if st.name in pot_of:
             counted = con.execute(f"SELECT * FROM {S.ident(st.name)}").fetchone()
             pots.append(_pot_summary(pot_of[st.name], *totals, counted))
-    progress("skriver resultatet")
+    progress(f"skriver {out.name}")
     fel = side_path(out, "fel")
     errors = [BatchError(*e) for e in malformed]
     n_errors = con.execute("SELECT COUNT(*) FROM fel").fetchone()[0] + len(errors)
