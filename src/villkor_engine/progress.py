@@ -40,7 +40,7 @@ class StepProgress:
             self.bar.stop()
             self.bar = None
 
-    def __enter__(self) -> "StepProgress":
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
