@@ -81,9 +81,11 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress) -> BatchResult | 
         progress.total = len(plan.inputs) + len(steps)
     pots: list[PotSummary] = []
     pot_of = {f"räkna_{g.name}": g.pot for g in plan.groups if g.pot}
+    # records are only ever aggregated: scanning the file again beats storing it typed
+    streamed = {f"typ_{t.name}" for t in plan.inputs if isinstance(t, RecordSpec)}
     for st in steps[:-1]:
         progress(f"steg {st.name}")
-        keep = "TABLE" if st.name.startswith(MATERIALISED) else "VIEW"
+        keep = "TABLE" if st.name.startswith(MATERIALISED) and st.name not in streamed else "VIEW"
         con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {st.sql()}")
         if st.name.startswith("nyckel_"):
             pot = next(g.pot for g in plan.groups if st.name == f"nyckel_{g.name}")
@@ -235,14 +237,14 @@ def _path(p: Path) -> str:
 
 
 def _pot_summary(pot, total: int, n: int, counted) -> PotSummary:
-    c0, c1, c2, c3, paid = counted
+    *by_code, paid = counted
     amount = Fraction(pot.pot_ore, 100)
     notes = [(f"pott {swedish_money(amount)} delas på {n} mottagare; "
               f"summa av nyckeln {exact_text(Fraction(total))}")]
-    pending = int(c2) + int(c3)
+    counts = dict(zip(S.VERDICTS, map(int, by_code)))
+    pending = counts["underlag saknas"] + counts["bedömning krävs"]
     if pending:
         notes.append(f"{pending} mottagare väntar på underlag eller bedömning och ingår inte; "
                      "andelarna är preliminära")
-    counts = dict(zip(S.VERDICTS, (int(c0), int(c1), int(c2), int(c3))))
     return PotSummary(pot.payment, pot.payment.villkor, amount,
                       amount if total else Fraction(0), Fraction(int(paid), 100), counts, notes)

@@ -3,7 +3,8 @@
 The steps are plain SELECTs over relations the runner provides (`in_<table>`: the input file's
 columns plus `_rad`, its row number) and over earlier steps, so the same plan runs on DuckDB here
 and, transpiled, on Spark or another engine when one machine is outgrown. Verdicts are the codes
-0–3 (VERDICTS); money is integer öre in BIGINT with half up done as ⌊(2·P·k + u·T) / (2·u·T)⌋,
+0–3 in the order of `och` (CODE), so `och` is GREATEST and `eller` and `inte` a swap of
+0 and 3 around it; money is integer öre in BIGINT with half up done as ⌊(2·P·k + u·T) / (2·u·T)⌋,
 so no float and no dialect's decimal division is ever on the money path. The pot's key total T
 is a one-row step (`nyckel_<g>`); the runner reads it first and checks the 64-bit bounds.
 """
@@ -21,8 +22,10 @@ from ..model.model import ColumnSpec, RecordSpec, TableSpec
 from ..syntax import ast
 from .plan import GroupPlan, Plan
 
-VERDICTS = ("uppfyllt", "ej uppfyllt", "underlag saknas", "bedömning krävs")
-UPPFYLLT, EJ, SAKNAS, BEDOMNING = range(4)
+# A verdict's code is its rank under `och`: ej beats saknas beats bedömning beats uppfyllt.
+VERDICTS = ("uppfyllt", "bedömning krävs", "underlag saknas", "ej uppfyllt")   # by code
+UPPFYLLT, BEDOMNING, SAKNAS, EJ = range(4)
+PENDING = f"({BEDOMNING}, {SAKNAS})"      # no amount can be decided yet
 READ = "duckdb"          # the dialect the steps are written in; sqlglot renders the others
 
 
@@ -61,20 +64,20 @@ def verdict_text(code: str) -> str:
             + f" ELSE {lit(VERDICTS[3])} END")
 
 
+def swap(code: str) -> str:
+    """uppfyllt ⇄ ej, the rest unchanged: `inte`, and the map between och- and eller-order."""
+    return f"CASE {code} WHEN {UPPFYLLT} THEN {EJ} WHEN {EJ} THEN {UPPFYLLT} ELSE {code} END"
+
+
 def v_and(codes: list[str]) -> str:
-    """Four-valued och: ej before saknas before bedömning before uppfyllt."""
-    if len(codes) == 1:
-        return codes[0]
-    cases = " ".join(f"WHEN {' OR '.join(f'({c}) = {v}' for c in codes)} THEN {v}"
-                     for v in (EJ, SAKNAS, BEDOMNING))
-    return f"CASE {cases} ELSE {UPPFYLLT} END"
+    """Four-valued och: the highest code."""
+    return codes[0] if len(codes) == 1 else f"GREATEST({', '.join(codes)})"
 
 
 def v_or(codes: list[str]) -> str:
-    """Four-valued eller: uppfyllt before saknas before bedömning before ej."""
-    cases = " ".join(f"WHEN {' OR '.join(f'({c}) = {v}' for c in codes)} THEN {v}"
-                     for v in (UPPFYLLT, SAKNAS, BEDOMNING))
-    return f"CASE {cases} ELSE {EJ} END"
+    """Four-valued eller: uppfyllt before saknas before bedömning before ej — GREATEST in the
+    order where uppfyllt and ej trade places."""
+    return swap(f"GREATEST({', '.join(swap(c) for c in codes)})")
 
 
 def judged(missing: str, test: str) -> str:
@@ -93,9 +96,11 @@ def typed_step(spec: TableSpec | RecordSpec, kinds: dict[str, str]) -> Step:
             continue
         value, error, blank = _typed(c, kinds[c.name])
         cols += [f"{value} AS {ident(c.name)}", f"{error} AS {ident(c.name + '__fel')}"]
-        present.append(blank)
-    # a row of blank cells is no row (as the reference reads CSV)
-    where = f" WHERE NOT ({' AND '.join(present)})" if present else ""
+        present.append((not c.required, kinds[c.name] == "text", blank))
+    # a row of blank cells is no row (as the reference reads CSV); the cheap, usually filled
+    # cells first, so the test stops early on almost every row
+    blanks = [b for *_, b in sorted(present, key=lambda p: p[:2])]
+    where = f" WHERE NOT ({' AND '.join(blanks)})" if blanks else ""
     return step(f"typ_{spec.name}", f"SELECT {', '.join(cols)} FROM in_{spec.name}{where}")
 
 
@@ -184,16 +189,17 @@ class Compiler:
         if isinstance(e, ast.VillkorRef):
             return f"({self.verdict(self.plan.villkor[e.vid], row)})"
         if isinstance(e, ast.Not):
-            x = self.verdict(e.operand, row)
-            return f"CASE ({x}) WHEN {UPPFYLLT} THEN {EJ} WHEN {EJ} THEN {UPPFYLLT} ELSE ({x}) END"
+            return swap(f"({self.verdict(e.operand, row)})")
         if isinstance(e, ast.Logic):
             parts = [self.verdict(x, row) for x in _flatten(e, e.op)]
             return v_and(parts) if e.op == "och" else v_or(parts)
         if isinstance(e, ast.Is):
             col = self.column(e.operand, row)
             if e.what == "angiven":
-                return judged(f"{col} IS NULL", "TRUE")
-            return judged(f"{col} IS NULL", col if e.what == "ja" else f"NOT {col}")
+                return f"{SAKNAS} * CAST({col} IS NULL AS INTEGER)"
+            # arithmetic, not CASE: the hot leaf of record conditions (ja → 0, nej → 3, blank → 2)
+            hit = col if e.what == "ja" else f"NOT {col}"
+            return f"COALESCE({EJ} - {EJ} * CAST({hit} AS INTEGER), {SAKNAS})"
         if isinstance(e, ast.Between):
             col = self.column(e.operand, row)
             return judged(f"{col} IS NULL", f"{col} BETWEEN DATE '{e.start.isoformat()}' "
@@ -251,22 +257,31 @@ def _flatten(e: ast.Expr, op: str) -> list[ast.Expr]:
     return [e]
 
 
-def aggregate_step(comp: Compiler, table: str) -> Step:
-    """Per recipient: for each aggregate its rows (_n), chosen rows (_k), undecided rows (_o)."""
+def aggregate_step(comp: Compiler, table: str, label: str | None = None) -> Step:
+    """Per recipient: for each aggregate its rows (_n), chosen rows (_k), undecided rows (_o).
+
+    Each record's `bland` and `där` verdicts are computed once, in an inner SELECT, and only
+    counted outside it. For a `via` group over this table the same pass also yields the
+    recipients themselves, with their names (`label`: the name column, first filled row)."""
     link = ident(comp.plan.model.records[table].links[comp.group.name])
-    cols = [f"{link} AS kod"]
-    for aid, node in comp.aggregates[table]:
+    inner, counts = [f"{link} AS kod"], ["kod"]
+    if label is not None:
+        inner += [f"{ident(label)} AS _etikett", "_rad"]
+        counts.append("MIN_BY(_etikett, _rad) FILTER (WHERE _etikett IS NOT NULL) AS _etikett")
+    for aid, node in comp.aggregates.get(table, []):
         a = aid.split(".")[1]
         among = getattr(node, "among", None)
-        b = comp.verdict(among, "t") if among is not None else str(UPPFYLLT)
-        w = comp.verdict(node.where, "t") if node.where is not None else str(UPPFYLLT)
-        cols += [f"COUNT(*) FILTER (WHERE ({b}) = 0) AS {a}_n",
-                 f"COUNT(*) FILTER (WHERE ({b}) = 0 AND ({w}) = 0) AS {a}_k",
-                 (f"COUNT(*) FILTER (WHERE ({b}) IN (2, 3) OR (({b}) = 0 AND ({w}) IN (2, 3)))"
-                  f" AS {a}_o")]
+        inner.append(f"{comp.verdict(among, 't') if among is not None else UPPFYLLT} AS {a}_b")
+        inner.append(f"{comp.verdict(node.where, 't') if node.where is not None else UPPFYLLT}"
+                     f" AS {a}_w")
+        b, w = f"{a}_b", f"{a}_w"
+        counts += [f"COUNT(*) FILTER (WHERE {b} = 0) AS {a}_n",
+                   f"COUNT(*) FILTER (WHERE {b} = 0 AND {w} = 0) AS {a}_k",
+                   f"COUNT(*) FILTER (WHERE {b} IN {PENDING} OR ({b} = 0 AND {w} IN {PENDING})) "
+                   f"AS {a}_o"]
     return step(f"agg_{comp.group.name}_{table}",
-                f"SELECT {', '.join(cols)} FROM bra_{table} AS t WHERE {link} IS NOT NULL "
-                f"GROUP BY {link}")
+                f"SELECT {', '.join(counts)} FROM (SELECT {', '.join(inner)} FROM bra_{table} "
+                f"AS t WHERE {link} IS NOT NULL) AS p GROUP BY kod")
 
 
 def verdict_steps(plan: Plan, group: GroupPlan) -> list[Step]:
@@ -274,9 +289,14 @@ def verdict_steps(plan: Plan, group: GroupPlan) -> list[Step]:
     comp = Compiler(plan, group)
     vids = [vid for vid in plan.villkor if _group_of(plan, vid) == group.name]
     verdicts = [f"{comp.verdict(plan.villkor[vid])} AS {ident('v_' + vid)}" for vid in vids]
-    steps = [aggregate_step(comp, table) for table in comp.aggregates]
-    joins = "".join(f" LEFT JOIN agg_{group.name}_{table} AS a_{table} ON a_{table}.kod = m._kod"
-                    for table in comp.aggregates)
+    own = None if group.keyed else group.table    # a `via` group's recipients come from here
+    if own is not None:
+        comp.aggregates.setdefault(own, [])
+    steps = [aggregate_step(comp, table, group.name_column if table == own else None)
+             for table in comp.aggregates]
+    alias = f"a_{own}" if own else "m"
+    joins = "".join(f" LEFT JOIN agg_{group.name}_{table} AS a_{table} ON a_{table}.kod = "
+                    f"{alias}._kod" for table in comp.aggregates if table != own)
     if group.keyed:
         name = ident(group.name_column) if group.name_column else ident(group.key)
         key = ident(group.key)
@@ -284,16 +304,12 @@ def verdict_steps(plan: Plan, group: GroupPlan) -> list[Step]:
                 f"_rad AS _ord, * FROM bra_{group.table} WHERE _n = 1")
         extra = [f"m.{ident(group.pot.key_column)} AS _nyckel"] if group.pot else []
     else:
-        link = ident(group.key)
-        label = (f"MIN_BY({ident(group.name_column)}, _rad) FILTER (WHERE "
-                 f"{ident(group.name_column)} IS NOT NULL)") if group.name_column else "NULL"
-        base = (f"SELECT {link} AS _kod, COALESCE(CAST({label} AS VARCHAR), {link}) AS _namn, "
-                f"ROW_NUMBER() OVER (ORDER BY {link}) AS _ord FROM bra_{group.table} "
-                f"WHERE {link} IS NOT NULL "
-                f"GROUP BY {link}")
+        label = "_etikett" if group.name_column else "NULL"
+        base = (f"SELECT kod AS _kod, COALESCE(CAST({label} AS VARCHAR), kod) AS _namn, "
+                f"ROW_NUMBER() OVER (ORDER BY kod) AS _ord, * FROM agg_{group.name}_{own}")
         extra = []
-    cols = ", ".join(["m._kod", "m._namn", "m._ord", *verdicts, *extra])
-    steps.append(step(f"mot_{group.name}", f"SELECT {cols} FROM ({base}) AS m{joins}"))
+    cols = ", ".join([f"{alias}._kod", f"{alias}._namn", f"{alias}._ord", *verdicts, *extra])
+    steps.append(step(f"mot_{group.name}", f"SELECT {cols} FROM ({base}) AS {alias}{joins}"))
     return steps
 
 
@@ -330,8 +346,8 @@ def share_step(group: GroupPlan) -> Step:
              f"END AS _enheter, CASE WHEN ({lv}) = 0 THEN {q} END AS _q, CASE WHEN ({lv}) = 0 "
              f"THEN {r} END AS _r FROM mot_{group.name} AS m CROSS JOIN nyckel_{group.name} AS n")
     return step(f"andel_{group.name}",
-                f"SELECT *, CASE _lv WHEN 0 THEN {money(f'_enheter * {u}')} WHEN 1 THEN '0' END "
-                f"AS _belopp, CASE _lv WHEN 0 THEN {exact()} WHEN 1 THEN '0' END AS _exakt "
+                f"SELECT *, CASE _lv WHEN 0 THEN {money(f'_enheter * {u}')} WHEN {EJ} THEN '0' END "
+                f"AS _belopp, CASE _lv WHEN 0 THEN {exact()} WHEN {EJ} THEN '0' END AS _exakt "
                 f"FROM ({inner}) AS s")
 
 
@@ -364,7 +380,7 @@ def rows_step(plan: Plan, group: GroupPlan, order: int) -> Step:
         if group.pot is not None and group.pot.payment.villkor == vid:
             pay = group.pot.payment
             amount, exakt = "_belopp", "_exakt"
-            note = (f"CASE WHEN _lv IN (2, 3) THEN {verdict_text('_lv')} || "
+            note = (f"CASE WHEN _lv IN {PENDING} THEN {verdict_text('_lv')} || "
                     f"': beloppet kan inte bestämmas' || CASE WHEN {code} = 0 AND _nyckel < 0 "
                     f"THEN '; negativ fördelningsnyckel ' || CAST(_nyckel AS VARCHAR) ELSE '' END"
                     " END")
@@ -380,7 +396,7 @@ def rows_step(plan: Plan, group: GroupPlan, order: int) -> Step:
     n = len(group.villkor)
     if group.pot is not None:
         vid = group.pot.payment.villkor
-        known = "_lv IN (0, 1)"
+        known = f"_lv IN ({UPPFYLLT}, {EJ})"
         parts.append(_row(
             order, n, "'summa'", verdict_text("_lv"),
             "_belopp", "_exakt", "NULL", label, "NULL",
