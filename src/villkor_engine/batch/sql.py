@@ -277,8 +277,8 @@ def aggregate_step(comp: Compiler, table: str, label: str | None = None) -> Step
         b, w = f"{a}_b", f"{a}_w"
         counts += [f"COUNT(*) FILTER (WHERE {b} = 0) AS {a}_n",
                    f"COUNT(*) FILTER (WHERE {b} = 0 AND {w} = 0) AS {a}_k",
-                   f"COUNT(*) FILTER (WHERE {b} IN {PENDING} OR ({b} = 0 AND {w} IN {PENDING})) "
-                   f"AS {a}_o"]
+                   (f"COUNT(*) FILTER (WHERE {b} IN {PENDING} OR ({b} = 0 AND {w} IN {PENDING}))"
+                    f" AS {a}_o")]
     return step(f"agg_{comp.group.name}_{table}",
                 f"SELECT {', '.join(counts)} FROM (SELECT {', '.join(inner)} FROM bra_{table} "
                 f"AS t WHERE {link} IS NOT NULL) AS p GROUP BY kod")
