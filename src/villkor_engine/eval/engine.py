@@ -16,12 +16,24 @@ from typing import Any
 from ..io.data import Dataset, Recipient
 from ..model.model import Model, Version
 from ..syntax import ast
+from .collector import paused_gc
 from .interpreter import Env, as_verdict, evaluate
 from .invoices import InvoiceLine, check_invoices, reconcile
 from .shares import allocate
-from .trace import Step
-from .values import Missing, V, Verdict, exact_text, round_half_up, swedish_money, v_and
+from .trace import Deferred, Step
+from .values import (
+    Missing,
+    V,
+    Verdict,
+    exact_sum,
+    exact_text,
+    round_half_up,
+    swedish_money,
+    v_and,
+)
 
+# A verdict's text is read as `verdict._value_` where it runs per recipient: the same string as
+# `.value`, without the enum property's descriptor call (some per cent of the run).
 REVIEW = {"godkänd": V.UPPFYLLT, "underkänd": V.EJ_UPPFYLLT,
           "komplettering": V.UNDERLAG_SAKNAS}
 
@@ -87,8 +99,14 @@ class Engine:
         self.version = model.version_at(per)
         self.env = Env(model, self.version, data, params)
         self.env.villkor_verdict = self._verdict_only
-        self.cache: dict[tuple[str, str], tuple[Verdict, Step]] = {}
-        self.subs = {s.vid: (v, s) for v in self.version.villkor.values() for s in v.subs}
+        self.cache: dict[tuple[str, str], tuple[Verdict, Step] | None] = {}
+        self.subs = {s.vid: (v, s, f"delvillkor {s.vid} {s.title}")
+                     for v in self.version.villkor.values() for s in v.subs}
+        # Texts that depend on the agreement only, not on the recipient: made once.
+        self.heads = {vid: (f"villkor {v.vid} {v.title}",
+                            f"lydelse enligt {self.version.origin.get(('villkor', vid), '')}")
+                      for vid, v in self.version.villkor.items()}
+        self.sources_memo: dict[tuple[int, ...], str] = {}
 
     # ---- villkor
     def _verdict_only(self, vid: str, recipient: str) -> Verdict:
@@ -96,20 +114,22 @@ class Engine:
 
     def villkor(self, vid: str, recipient: str) -> tuple[Verdict, Step]:
         key = (vid, recipient)
-        if key not in self.cache:
-            self.cache[key] = (V.BEDOMNING_KRAVS, Step(f"villkor {vid}", "cirkulärt"))
-            self.cache[key] = self._villkor(vid, recipient)
-        return self.cache[key]
+        cached = self.cache.get(key, _UNSEEN)
+        if cached is _UNSEEN:
+            self.cache[key] = None    # being decided: a villkor that needs itself is circular
+            cached = self.cache[key] = self._villkor(vid, recipient)
+        elif cached is None:
+            return V.BEDOMNING_KRAVS, Step(f"villkor {vid}", "cirkulärt")
+        return cached
 
     def _villkor(self, vid: str, recipient: str) -> tuple[Verdict, Step]:
         if vid in self.subs:
-            parent, sub = self.subs[vid]
-            return self._requirement(sub.requirement, recipient, parent.vid,
-                                     f"delvillkor {sub.vid} {sub.title}", sub.span, sub.sources)
+            parent, sub, label = self.subs[vid]
+            return self._requirement(sub.requirement, recipient, parent.vid, label, sub.span,
+                                     sub.sources)
         v = self.version.villkor[vid]
-        origin = self.version.origin.get(("villkor", vid), "")
-        step = Step(f"villkor {v.vid} {v.title}", "", v.span, v.sources,
-                    notes=[f"lydelse enligt {origin}"])
+        label, wording = self.heads[vid]
+        step = Step(label, "", v.span, v.sources, notes=[wording])
         decided = self._review(v, recipient, step)
         if v.requirement is not None:
             verdict, s = self._requirement(v.requirement, recipient, v.vid, "krav", v.span, ())
@@ -121,9 +141,9 @@ class Engine:
         if v.report_due is not None:
             verdict = v_and(verdict, self._deadline(v, recipient, step))
         if decided is not None:
-            step.notes.append(f"svaren ensamma ger: {verdict}")
+            step.note(f"svaren ensamma ger: {verdict.value}")
             verdict = decided
-        step.result = str(verdict)
+        step.result = verdict._value_
         return verdict, step
 
     def _requirement(self, expr: ast.Expr | None, recipient: str, vid: str, label: str, span,
@@ -131,9 +151,9 @@ class Engine:
         env = self.env.at(recipient, vid)
         value = evaluate(expr, env) if expr is not None else V.BEDOMNING_KRAVS
         verdict = as_verdict(value)
-        step = Step(label, str(verdict), span, sources, env.reads)
+        step = Step(label, verdict._value_, span, sources, env.reads)
         if isinstance(value, Missing):
-            step.notes.append(value.reason)
+            step.note(value.reason)
         return verdict, step
 
     def _deadline(self, v: ast.Villkor, recipient: str, step: Step) -> Verdict:
@@ -146,22 +166,22 @@ class Engine:
         if isinstance(received, Missing) and (table is None or due.column not in table.columns):
             # The contract lets the data leave out the receipt column altogether.
             s.result = "inte prövad"
-            s.notes.append(f"inkomstdatum registreras inte ({received.reason}); "
-                           "fristen har inte prövats")
+            s.note(f"inkomstdatum registreras inte ({received.reason}); "
+                   "fristen har inte prövats")
             return V.UPPFYLLT
         if isinstance(received, Missing):
             # A blank date in a recorded column: we cannot say the report came in time.
             s.result = str(received.verdict)
-            s.notes.append(f"inkomstdatum saknas ({received.reason}); fristen kan inte prövas")
+            s.note(f"inkomstdatum saknas ({received.reason}); fristen kan inte prövas")
             return received.verdict
         if received > due.due:
             late = Verdict(v.late_verdict or "bedömning krävs")
             s.result = str(late)
-            s.notes.append(f"redovisningen kom in {received.isoformat()}, "
-                           f"{(received - due.due).days} dagar efter fristen")
+            s.note(f"redovisningen kom in {received.isoformat()}, "
+                   f"{(received - due.due).days} dagar efter fristen")
             return late
         s.result = "i tid"
-        s.notes.append(f"redovisningen kom in {received.isoformat()}")
+        s.note(f"redovisningen kom in {received.isoformat()}")
         return V.UPPFYLLT
 
     def _review(self, v: ast.Villkor, recipient: str, step: Step) -> Verdict | None:
@@ -178,10 +198,10 @@ class Engine:
         begard = row.values.get("begard")
         if beslut == "komplettering" and begard is not None and v.review.reply_days:
             last = begard + timedelta(days=v.review.reply_days)
-            s.notes.append(f"komplettering begärd {begard.isoformat()}; svar senast "
-                           f"{last.isoformat()} ({v.review.reply_days} kalenderdagar)")
+            s.note(f"komplettering begärd {begard.isoformat()}; svar senast "
+                   f"{last.isoformat()} ({v.review.reply_days} kalenderdagar)")
             if self.per is not None and self.per > last:
-                s.notes.append(f"svarsfristen gick ut {last.isoformat()}")
+                s.note(f"svarsfristen gick ut {last.isoformat()}")
         step.children.append(s)
         return verdict
 
@@ -199,6 +219,8 @@ class Engine:
         if not parts:
             return V.UPPFYLLT, [Step("utan villkor", "uppfyllt", p.span, p.sources,
                                      notes=["källan ställer inget krav för detta belopp"])]
+        if len(parts) == 1:
+            return parts[0][0], [parts[0][1]]
         return v_and(*(x[0] for x in parts)), [x[1] for x in parts]
 
     def payment(self, p: ast.Payment) -> tuple[list[Line], PotSummary]:
@@ -233,32 +255,33 @@ class Engine:
         alloc = allocate(rule, pot_value, amounts, cap_each, cap_total, p.rounding)
         lines: list[Line] = []
         counts = {v.value: 0 for v in V}
+        label = f"utbetalning {p.name}: {p.title}"
+        shares = alloc.shares
         for r, verdict, steps in judged:
-            share = alloc.shares.get(r.code)
+            share = shares.get(r.code)
             if verdict == V.UPPFYLLT and isinstance(share, Missing):
                 verdict = share.verdict
-            counts[verdict.value] += 1
-            step = Step(f"utbetalning {p.name}: {p.title}", "", p.span, p.sources,
-                        reads.get(r.code, []), children=list(steps))
+            counts[verdict._value_] += 1
             if verdict == V.EJ_UPPFYLLT:
                 exact = amount = Fraction(0)
-                step.notes.append("villkoret är inte uppfyllt: 0 kr")
+                notes: list = ["villkoret är inte uppfyllt: 0 kr"]
             elif verdict != V.UPPFYLLT:
                 exact = amount = None
-                step.notes.append(f"{verdict}: beloppet kan inte bestämmas")
+                notes = [f"{verdict.value}: beloppet kan inte bestämmas"]
                 if isinstance(share, Missing):
-                    step.notes.append(share.reason)
+                    notes.append(share.reason)
             else:
                 exact, amount = share.exact, share.rounded
-                step.notes.extend(share.notes)
-            step.result = swedish_money(amount) if amount is not None else str(verdict)
+                notes = share.notes
+            result = Deferred(swedish_money, amount) if amount is not None else verdict._value_
+            step = Step(label, result, p.span, p.sources, reads.get(r.code), notes, steps)
             lines.append(Line(p, r, verdict, exact, amount, step))
         known = [x for x in lines if x.amount is not None]
         summary = PotSummary(p, p.villkor,
                              pot_value if isinstance(pot_value, Fraction) else
                              (cap_total if isinstance(cap_total, Fraction) else None),
-                             sum((x.exact for x in known), Fraction(0)),
-                             sum((x.amount for x in known), Fraction(0)), counts, alloc.notes)
+                             exact_sum([x.exact for x in known]),
+                             exact_sum([x.amount for x in known]), counts, alloc.notes)
         pending = counts["underlag saknas"] + counts["bedömning krävs"]
         if pending and (isinstance(rule, ast.Pot) or p.cap_total is not None):
             summary.notes.append(f"{pending} mottagare väntar på underlag eller bedömning och ingår "
@@ -270,6 +293,10 @@ class Engine:
 
     # ---- everything
     def run(self) -> Result:
+        with paused_gc():
+            return self._run()
+
+    def _run(self) -> Result:
         by_key: dict[tuple[str, str], list[Line]] = {}
         pots: list[PotSummary] = []
         for p in self.version.payments.values():
@@ -277,8 +304,13 @@ class Engine:
                 continue
             lines, summary = self.payment(p)
             pots.append(summary)
+            vid = p.villkor or p.name
             for line in lines:
-                by_key.setdefault((line.recipient.code, p.villkor or p.name), []).append(line)
+                key = (line.recipient.code, vid)
+                if key in by_key:
+                    by_key[key].append(line)
+                else:
+                    by_key[key] = [line]
         # recipients a villkor applies to but no payment reaches still get their verdict row
         for v in self.version.villkor.values():
             for r in self.data.members(v.applies or ""):
@@ -296,18 +328,32 @@ class Engine:
         vorder = {vid: i for i, vid in enumerate(sorted(self.version.villkor, key=_vid_key))}
         per_recipient: dict[str, list[str]] = {}
         for code, vid in by_key:
-            per_recipient.setdefault(code, []).append(vid)
+            if code in per_recipient:
+                per_recipient[code].append(vid)
+            else:
+                per_recipient[code] = [vid]
         for r in order:
-            vids = sorted(per_recipient.get(r.code, []), key=lambda v: (vorder.get(v, 999), v))
+            vids = per_recipient.get(r.code, ())
+            if len(vids) > 1:
+                vids = sorted(vids, key=lambda v: (vorder.get(v, 999), v))
             mine = []
             for vid in vids:
-                rows.append(self._row(r, vid, by_key[(r.code, vid)]))
-                mine.append(rows[-1])
-            rows.extend(settlements.get(r.code, []))   # settled apart: not in the summa
+                mine.append(self._row(r, vid, by_key[(r.code, vid)]))
+            rows.extend(mine)
+            rows.extend(settlements.get(r.code, ()))   # settled apart: not in the summa
             if mine:
                 rows.append(self._total(r, mine))
         return Result(self.version, self.per, rows, pots, invoices,
                       bool(self.model.invoicing))
+
+    def _sources(self, lines: list[Line]) -> str:
+        """The `källa` text of a row's payments: the same few combinations for every recipient."""
+        key = tuple(id(x.payment) for x in lines)
+        text = self.sources_memo.get(key)
+        if text is None:
+            text = self.sources_memo[key] = sources_text(
+                [s for x in lines for s in x.payment.sources])
+        return text
 
     def _row(self, r: Recipient, vid: str, lines: list[Line]) -> Row:
         v = self.version.villkor.get(vid)
@@ -316,14 +362,20 @@ class Engine:
             return Row(r, vid, verdict, None, None, None, sources_text(v.sources) if v else "",
                        self.version.origin.get(("villkor", vid), ""),
                        "ingen utbetalning är knuten till villkoret", [step], payable=False)
-        verdict = v_and(*(x.verdict for x in lines))
-        known = all(x.amount is not None for x in lines)
-        amount = sum((x.amount for x in lines), Fraction(0)) if known else None
-        exact = sum((x.exact for x in lines), Fraction(0)) if known else None
-        notes = sorted({n for x in lines if x.amount is None for n in x.step.notes})
-        dues = [x.payment.due for x in lines if x.payment.due]
-        srcs = [s for x in lines for s in x.payment.sources]
-        return Row(r, vid, verdict, amount, exact, max(dues) if dues else None, sources_text(srcs),
+        if len(lines) == 1:
+            line = lines[0]
+            verdict, amount, exact = line.verdict, line.amount, line.exact
+            due = line.payment.due
+            notes = sorted(set(line.step.notes)) if amount is None else []
+        else:
+            verdict = v_and(*(x.verdict for x in lines))
+            known = all(x.amount is not None for x in lines)
+            amount = exact_sum([x.amount for x in lines]) if known else None
+            exact = exact_sum([x.exact for x in lines]) if known else None
+            notes = sorted({n for x in lines if x.amount is None for n in x.step.notes})
+            dues = [x.payment.due for x in lines if x.payment.due]
+            due = max(dues) if dues else None
+        return Row(r, vid, verdict, amount, exact, due or None, self._sources(lines),
                    self.version.origin.get(("villkor", vid), "") if v else "",
                    "; ".join(notes), [x.step for x in lines])
 
@@ -337,14 +389,14 @@ class Engine:
                                                        notes=[note])])
         known = [x for x in rows if x.amount is not None]
         open_ = [x for x in rows if x.amount is None and x.verdict != V.EJ_UPPFYLLT]
-        exact = sum((x.exact for x in known), Fraction(0))
+        exact = exact_sum([x.exact for x in known])
         total = self.model.total
         if total is not None:
             amount = round_half_up(exact, total.rounding.unit)
             how = (f"exakt summa {exact_text(exact)} kr avrundad en gång till "
                    f"{'hela kronor' if total.rounding.unit == 'krona' else 'öre'}, halvt uppåt")
         else:
-            amount = sum((x.amount for x in known), Fraction(0))
+            amount = exact_sum([x.amount for x in known])
             how = "summan av de avrundade beloppen"
         if open_ and not known:   # nothing known yet: no amount, not a silent 0 kr
             amount = exact = None
@@ -356,10 +408,13 @@ class Engine:
             note += "; ofullständig: villkor " + ", ".join(x.villkor for x in open_) + \
                 " saknar belopp och ingår inte"
         step = Step(f"summa för {r.name}",
-                    swedish_money(amount) if amount is not None else str(verdict),
+                    Deferred(swedish_money, amount) if amount is not None else verdict._value_,
                     total.span if total else None, total.sources if total else (), notes=[note])
         return Row(r, "summa", verdict, amount, exact, None,
                    sources_text(total.sources) if total else "", self.version.label, note, [step])
+
+
+_UNSEEN = object()
 
 
 def sources_text(sources) -> str:

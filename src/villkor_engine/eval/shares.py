@@ -13,14 +13,23 @@ from fractions import Fraction
 from typing import Any
 
 from ..syntax import ast
-from .values import Missing, V, exact_text, largest_remainder, round_half_up, swedish_money
+from .trace import Deferred
+from .values import (
+    Missing,
+    V,
+    exact_sum,
+    exact_text,
+    largest_remainder,
+    round_half_up,
+    swedish_money,
+)
 
 
 @dataclass
 class Share:
     exact: Fraction
     rounded: Fraction
-    notes: list[str] = field(default_factory=list)
+    notes: list[str | Deferred] = field(default_factory=list)   # for the recipient's trace
 
 
 @dataclass
@@ -31,14 +40,18 @@ class Allocation:
 
 def allocate(rule, pot: Any, values: dict[str, Any], cap_each: Any, cap_total: Any,
              rounding: ast.Rounding | None) -> Allocation:
-    """`values` holds, per eligible recipient, the key (for a pot) or the amount (otherwise)."""
+    """`values` holds, per eligible recipient, the key (for a pot) or the amount (otherwise).
+
+    The pot-level notes are text (they are output); each recipient's notes are `Deferred`,
+    written only if that recipient's reasons are read.
+    """
     notes: list[str] = []
     for limit in (cap_each, cap_total):
         if isinstance(limit, Missing):
             return Allocation({c: limit for c in values}, [limit.reason])
     exact: dict[str, Fraction] = {}
     shares: dict[str, Share | Missing] = {}
-    explain: dict[str, list[str]] = {c: [] for c in values}
+    explain: dict[str, list[str | Deferred]] = {c: [] for c in values}
     if isinstance(rule, ast.Pot):
         if isinstance(pot, Missing):
             return Allocation({c: pot for c in values}, [pot.reason])
@@ -46,71 +59,105 @@ def allocate(rule, pot: Any, values: dict[str, Any], cap_each: Any, cap_total: A
         for code, key in values.items():
             if isinstance(key, Missing):
                 shares[code] = key
-            elif key < 0:
+            elif (key.numerator if key.__class__ is Fraction else key) < 0:   # no Fraction <
                 shares[code] = Missing(f"negativ fördelningsnyckel {key}", V.BEDOMNING_KRAVS)
             else:
-                keys[code] = Fraction(key)
-        total_key = sum(keys.values(), Fraction(0))
+                keys[code] = key if key.__class__ is Fraction else Fraction(key)
+        total_key = exact_sum(keys.values())
         notes.append(f"pott {swedish_money(pot)} delas på {len(keys)} mottagare; "
                      f"summa av nyckeln {exact_text(total_key)}")
+        share_of = _share_of(pot, total_key)
         for code, key in keys.items():
-            exact[code] = pot * key / total_key if total_key else Fraction(0)
-            explain[code].append(f"andel = {swedish_money(pot)} × {exact_text(key)} / "
-                                 f"{exact_text(total_key)} = {exact_text(exact[code])} kr")
+            exact[code] = x = share_of(key)
+            explain[code].append(Deferred(_share_note, pot, key, total_key, x))
     else:
         for code, amount in values.items():
             if isinstance(amount, Missing):
                 shares[code] = amount
             else:
-                exact[code] = Fraction(amount)
-                explain[code].append(f"belopp = {exact_text(exact[code])} kr")
+                exact[code] = x = Fraction(amount)
+                explain[code].append(Deferred(_amount_note, x))
     if isinstance(cap_each, Fraction):
         for code, x in exact.items():
             if x > cap_each:
                 exact[code] = cap_each
-                explain[code].append(f"tak per mottagare {swedish_money(cap_each)}: "
-                                     f"{exact_text(x)} kr sänks till taket")
+                explain[code].append(Deferred(_cap_note, cap_each, x))
     if isinstance(cap_total, Fraction):
-        total = sum(exact.values(), Fraction(0))
+        total = exact_sum(exact.values())
         if total > cap_total:
             factor = cap_total / total
             notes.append(f"summan {swedish_money(total)} överstiger taket "
                          f"{swedish_money(cap_total)}: alla belopp skalas med "
                          f"{exact_text(factor)}")
-            for code in exact:
-                before = exact[code]
+            for code, before in exact.items():
                 exact[code] = before * factor
-                explain[code].append(f"skalat ned till taket: {exact_text(before)} × "
-                                     f"{exact_text(factor)} = {exact_text(exact[code])} kr")
+                explain[code].append(Deferred(_scaled_note, before, factor, exact[code]))
     rounded = _round(exact, rounding, explain)
     for code, x in exact.items():
         shares[code] = Share(x, rounded[code], explain[code])
     return Allocation(shares, notes)
 
 
+def _share_of(pot: Fraction, total_key: Fraction):
+    """key ↦ pot × key / total_key, exactly. With whole-number keys (the usual: inhabitants,
+    staff) one Fraction is built from integers instead of two Fraction operations per share."""
+    if not total_key:
+        return lambda key: Fraction(0)
+    top, bottom = pot.numerator * total_key.denominator, pot.denominator * total_key.numerator
+
+    def share(key: Fraction) -> Fraction:
+        if key.denominator == 1:
+            return Fraction(top * key.numerator, bottom)
+        return pot * key / total_key
+    return share
+
+
+def _share_note(pot: Fraction, key: Fraction, total_key: Fraction, x: Fraction) -> str:
+    return (f"andel = {swedish_money(pot)} × {exact_text(key)} / {exact_text(total_key)} = "
+            f"{exact_text(x)} kr")
+
+
+def _amount_note(x: Fraction) -> str:
+    return f"belopp = {exact_text(x)} kr"
+
+
+def _cap_note(cap_each: Fraction, x: Fraction) -> str:
+    return f"tak per mottagare {swedish_money(cap_each)}: {exact_text(x)} kr sänks till taket"
+
+
+def _scaled_note(before: Fraction, factor: Fraction, after: Fraction) -> str:
+    return (f"skalat ned till taket: {exact_text(before)} × {exact_text(factor)} = "
+            f"{exact_text(after)} kr")
+
+
+def _rounded_note(text: str, amount: Fraction) -> str:
+    return f"{text}{swedish_money(amount)}"
+
+
 def _round(exact: dict[str, Fraction], rounding: ast.Rounding | None,
-           explain: dict[str, list[str]]) -> dict[str, Fraction]:
+           explain: dict[str, list[str | Deferred]]) -> dict[str, Fraction]:
     codes = list(exact)
     if rounding is None:
         out = {}
         for c in codes:
             x = exact[c]
-            out[c] = x if (x * 100).denominator == 1 else round_half_up(x, "öre")
+            out[c] = x if 100 % x.denominator == 0 else round_half_up(x, "öre")
             if out[c] != x:
-                explain[c].append(f"avrundat till öre (språkets regel, ingen avrundning angiven): "
-                                  f"{swedish_money(out[c])}")
+                explain[c].append(Deferred(
+                    _rounded_note, "avrundat till öre (språkets regel, ingen avrundning angiven): ",
+                    out[c]))
         return out
     unit_text = "hela kronor" if rounding.unit == "krona" else "öre"
     if rounding.mode == "största rest":
-        total = sum(exact.values(), Fraction(0))
+        total = exact_sum(exact.values())
         values = largest_remainder(total, [exact[c] for c in codes], rounding.unit)
         out = dict(zip(codes, values))
+        text = f"avrundat till {unit_text} med största rest (potten går jämnt ut): "
         for c in codes:
-            explain[c].append(f"avrundat till {unit_text} med största rest (potten går jämnt ut):"
-                              f" {swedish_money(out[c])}")
+            explain[c].append(Deferred(_rounded_note, text, out[c]))
         return out
     out = {c: round_half_up(exact[c], rounding.unit) for c in codes}
+    text = f"avrundat till {unit_text}, halvt uppåt, per andel: "
     for c in codes:
-        explain[c].append(f"avrundat till {unit_text}, halvt uppåt, per andel: "
-                          f"{swedish_money(out[c])}")
+        explain[c].append(Deferred(_rounded_note, text, out[c]))
     return out

@@ -1,20 +1,109 @@
-"""The why behind a result: a tree of steps, each with its rule's span, källa and inputs read."""
+"""The why behind a result: a tree of steps, each with its rule's span, källa and inputs read.
+
+Every recipient gets its steps, but explanations are read for a few: formatting amounts in
+Swedish for all of them cost more than the evaluation. So a step's label, result and notes may
+be `Deferred` — the formatting function and the values it needs — and become text the first time
+they are read. Readers (explain, report, tests) only ever see strings.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from typing import Any
 
 from ..diagnostics import Span
 from ..syntax import ast
 from .interpreter import Read
 
 
-@dataclass
+class Deferred:
+    """A trace text not written yet: `write(*args)` gives it, when someone reads it."""
+
+    __slots__ = ("args", "write")
+
+    def __init__(self, write: Callable[..., str], *args: Any):
+        self.write, self.args = write, args
+
+    def __str__(self) -> str:
+        return self.write(*self.args)
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+
+def _text(x: str | Deferred) -> str:
+    return x if type(x) is str else str(x)
+
+
 class Step:
-    label: str                                 # "delvillkor 2.2 Planering av …"
-    result: str                                # "uppfyllt", "577 898 kr" …
-    span: Span | None = None
-    sources: tuple[ast.Source, ...] = ()
-    reads: list[Read] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    children: list["Step"] = field(default_factory=list)
+    """One reason: `label: result`, with the rule's span and källa, inputs read, notes, and the
+    steps it rests on. Built for every recipient, so plain slots and deferred text."""
+
+    __slots__ = ("_label", "_notes", "_result", "children", "reads", "sources", "span")
+
+    def __init__(self, label: str | Deferred, result: str | Deferred, span: Span | None = None,
+                 sources: tuple[ast.Source, ...] = (), reads: list[Read] | None = None,
+                 notes: list[str | Deferred] | None = None, children: list[Step] | None = None):
+        self._label, self._result, self.span, self.sources = label, result, span, sources
+        self.reads = [] if reads is None else reads
+        self._notes = [] if notes is None else notes
+        self.children = [] if children is None else children
+
+    @property
+    def label(self) -> str:                # "delvillkor 2.2 Planering av …"
+        if type(self._label) is not str:
+            self._label = str(self._label)
+        return self._label
+
+    @label.setter
+    def label(self, value: str | Deferred) -> None:
+        self._label = value
+
+    @property
+    def result(self) -> str:               # "uppfyllt", "577 898 kr" …
+        if type(self._result) is not str:
+            self._result = str(self._result)
+        return self._result
+
+    @result.setter
+    def result(self, value: str | Deferred) -> None:
+        self._result = value
+
+    @property
+    def notes(self) -> list[str]:
+        """The notes as text; deferred ones are written now, in place, once."""
+        notes = self._notes
+        for i, n in enumerate(notes):
+            if type(n) is not str:
+                notes[i] = str(n)
+        return notes
+
+    @notes.setter
+    def notes(self, value: list[str | Deferred]) -> None:
+        self._notes = value
+
+    def note(self, text: str | Deferred) -> None:
+        """Add a note, possibly deferred (the engine's way; readers use `notes`)."""
+        self._notes.append(text)
+
+    def raw_notes(self) -> list[str | Deferred]:
+        """The notes as stored, for passing on to another step without writing them."""
+        return self._notes
+
+    def _fields(self) -> tuple:
+        return (self.label, self.result, self.span, self.sources, self.reads, self.notes,
+                self.children)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()   # type: ignore[attr-defined]
+
+    __hash__ = None   # type: ignore[assignment]  # mutable, as the dataclass it replaces
+
+    def __repr__(self) -> str:
+        names = ("label", "result", "span", "sources", "reads", "notes", "children")
+        return "Step(" + ", ".join(f"{n}={v!r}" for n, v in zip(names, self._fields())) + ")"
+
+
+__all__ = ["Deferred", "Step", "_text"]

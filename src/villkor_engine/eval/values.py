@@ -7,10 +7,11 @@ agreement's declared rounding turns it into whole kronor or öre. Rounding is de
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from math import floor
+from math import floor, lcm
 
 
 class Verdict(str, enum.Enum):
@@ -61,14 +62,47 @@ class Missing:
 
 
 UNIT = {"krona": Fraction(1), "öre": Fraction(1, 100)}
+_PER_UNIT = {"krona": 1, "öre": 100}   # units per krona: integer arithmetic for the fast paths
+_PRECISION = 10 ** 28                  # Decimal's default context: 28 significant digits
 
 
 def round_half_up(x: Fraction, unit: str = "krona") -> Fraction:
-    """Half away from zero (Decimal's ROUND_HALF_UP): 0,5 kr → 1 kr, −0,5 kr → −1 kr."""
-    step = UNIT[unit]
-    q = abs(x) / step
-    n = floor(q + Fraction(1, 2))
-    return (n if x >= 0 else -n) * step
+    """Half away from zero (Decimal's ROUND_HALF_UP): 0,5 kr → 1 kr, −0,5 kr → −1 kr.
+
+    In integers: ⌊q + ½⌋ = (2a + b) // 2b for q = a/b ≥ 0, one division instead of four
+    Fraction operations — this runs for every share of every pot.
+    """
+    per = _PER_UNIT[unit]
+    num, den = x.numerator, x.denominator
+    if den == 1 and type(x) is Fraction:
+        return x
+    a = abs(num) * per
+    n = (2 * a + den) // (2 * den)
+    if num < 0:
+        n = -n
+    return Fraction(n) if per == 1 else Fraction(n, per)
+
+
+def exact_sum(xs: Iterable[Fraction]) -> Fraction:
+    """`sum(xs, Fraction(0))` over a common denominator, normalised once at the end.
+
+    Summing Fractions one by one takes a gcd per addition; a pot's shares, a recipient's rows
+    all share a denominator (or a few), so integers carry the sum until the single division.
+    """
+    xs = xs if isinstance(xs, (list, tuple)) else list(xs)
+    if len(xs) == 1 and xs[0].__class__ is Fraction:
+        return xs[0]                   # a recipient's one row: nothing to add
+    num, den = 0, 1
+    for x in xs:
+        n, d = x.numerator, x.denominator
+        if d == den:
+            num += n
+        elif den % d == 0:
+            num += n * (den // d)
+        else:
+            common = lcm(den, d)
+            num, den = num * (common // den) + n * (common // d), common
+    return Fraction(num, den)
 
 
 def largest_remainder(total: Fraction, shares: list[Fraction], unit: str = "krona"
@@ -79,7 +113,7 @@ def largest_remainder(total: Fraction, shares: list[Fraction], unit: str = "kron
     """
     step = UNIT[unit]
     floors = [Fraction(floor(s / step)) * step for s in shares]
-    left = int(round((round_half_up(total, unit) - sum(floors, Fraction(0))) / step))
+    left = round((round_half_up(total, unit) - sum(floors, Fraction(0))) / step)
     order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - floors[i]), i))
     for i in order[:max(0, left)]:
         floors[i] += step
@@ -95,29 +129,76 @@ def to_decimal(x: Fraction, places: int | None = None) -> Decimal:
     return d
 
 
+def decimal_text(x: Fraction, places: int | None = None) -> str:
+    """`format(to_decimal(x, places).normalize(), "f")`, computed in integers.
+
+    The text of every exact amount in the output and the traces: Decimal division and
+    normalize() cost more than the evaluation itself. Integers give the same digits whenever the
+    result fits Decimal's 28 significant digits (beyond that, Decimal itself rounds, so it is
+    asked); without `places`, `x` must terminate, as for to_decimal.
+    """
+    num, den = x.numerator, x.denominator
+    if places is None:
+        if den == 1:
+            n, shift = num, 0
+        else:
+            shift = _decimal_places(den)
+            if 10 ** shift % den:          # does not terminate: Decimal decides the digits
+                return format(to_decimal(x, places).normalize(), "f")
+            n = num * (10 ** shift // den)
+    else:
+        shift = places
+        scale = 10 ** places
+        n = (2 * abs(num) * scale + den) // (2 * den)
+        if num < 0:
+            n = -n
+    if n == 0:
+        return "0"
+    if abs(n) >= _PRECISION:
+        return format(to_decimal(x, places).normalize(), "f")
+    sign = "-" if n < 0 else ""
+    whole, frac = divmod(abs(n), 10 ** shift) if shift else (abs(n), 0)
+    if not frac:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{str(frac).rjust(shift, '0').rstrip('0')}"
+
+
+def _decimal_places(den: int) -> int:
+    """Digits after the point of 1/den, for den = 2^a·5^b: max(a, b)."""
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    return max(twos, fives)
+
+
 def money_text(x: Fraction) -> str:
     """Kronor with `.` as decimal point, no thousands separator: 577898 or 577898.50."""
-    if x.denominator == 1:
-        return str(x.numerator)
-    cents = x * 100
-    if cents.denominator != 1:
-        return format(to_decimal(x, 6).normalize(), "f")
-    sign = "-" if cents < 0 else ""
-    c = abs(cents.numerator)
+    num, den = x.numerator, x.denominator
+    if den == 1:
+        return str(num)
+    if 100 % den:                     # not a whole number of öre
+        return decimal_text(x, 6)
+    sign = "-" if num < 0 else ""
+    c = abs(num) * (100 // den)
     return f"{sign}{c // 100}.{c % 100:02d}"
 
 
 def swedish_money(x: Fraction) -> str:
     """577 898 kr, 1 234,50 kr: for explanations people read."""
-    sign = "−" if x < 0 else ""
-    x = abs(x)
-    whole = x.numerator // x.denominator
+    num, den = x.numerator, x.denominator
+    sign = "−" if num < 0 else ""
+    num = abs(num)
+    whole, rest = divmod(num, den)
     grouped = f"{whole:,}".replace(",", " ")
-    frac = x - whole
-    if frac == 0:
+    if rest == 0:
         return f"{sign}{grouped} kr"
-    cents = round_half_up(frac * 100, "krona")
-    return f"{sign}{grouped},{int(cents):02d} kr" + ("" if (frac * 100).denominator == 1 else " (avrundat för visning)")
+    cents = (200 * rest + den) // (2 * den)      # the öre, half up (may be 100: shown as is)
+    return f"{sign}{grouped},{cents:02d} kr" + ("" if (100 * rest) % den == 0
+                                                else " (avrundat för visning)")
 
 
 def exact_text(x: Fraction) -> str:
@@ -128,5 +209,5 @@ def exact_text(x: Fraction) -> str:
     while den % 5 == 0:
         den //= 5
     if den == 1:
-        return format(to_decimal(x).normalize(), "f")
-    return f"{x.numerator}/{x.denominator} (≈ {format(to_decimal(x, 6).normalize(), 'f')})"
+        return decimal_text(x)
+    return f"{x.numerator}/{x.denominator} (≈ {decimal_text(x, 6)})"
