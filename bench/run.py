@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,100000,1000000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--openfisca", default=None, help="python of a venv with openfisca-core 46")
+    ap.add_argument("--intyg", type=int, default=0,
+                    help="certificate records for bench/intyg.villkor (Parquet), e.g. 10000000")
     ap.add_argument("--reference", type=int, default=20000,
                     help="recipients for the reference-evaluator rate")
     args = ap.parse_args()
@@ -99,6 +101,8 @@ def main() -> None:
         if compute:
             print(f"| {n:,} | OpenFisca 46, bara beräkningen | {statistics.median(compute):.3f} "
                   "| | | |".replace(",", " "))
+    if args.intyg:
+        certificates(villkor, work / "intyg", args.intyg, args.repeat)
     data = work / "reference"
     generate(args.reference, data)
     secs, kb, _ = timed([villkor, "run", str(HERE / "pott.villkor"), "--data", str(data),
@@ -106,6 +110,58 @@ def main() -> None:
     print(f"\nReferensutvärderaren (med förklaringar), {args.reference:,} mottagare: {secs:.2f} s, "
           f"{args.reference / secs:,.0f} mottagare/s, topp {kb / 1024:.0f} MB".replace(",", " "))
     shutil.rmtree(work)
+
+
+def certificates(villkor: str, data: Path, n: int, repeat: int) -> None:
+    """bench/intyg.villkor on N records from Parquet: time, memory, verdicts against numpy."""
+    from generate_intyg import generate as generate_intyg
+
+    generate_intyg(n, data)
+    cmd = [villkor, "run", str(HERE / "intyg.villkor"), "--data", str(data), "--out",
+           str(data / "ut.csv")]
+    runs = [timed(cmd) for _ in range(repeat)]
+    secs = statistics.median(r[0] for r in runs)
+    peak = max(r[1] for r in runs) / 1024
+    expected = intyg_oracle(data / "intyg.parquet")
+    got = {(r["villkor"], r["mottagare"]): r["utfall"]
+           for r in csv.DictReader(open(data / "ut.csv", encoding="utf-8"))
+           if r["villkor"] != "summa"}
+    bad = sum(got.get(k) != v for k, v in expected.items()) + len(got.keys() - expected.keys())
+    print(f"\nIntyg (FK–VGR 2010, delmålet), {n:,} poster från Parquet: {secs:.2f} s (median av "
+          f"{repeat}), topp {peak:.0f} MB, {len(got):,} utfall, {bad} fel mot numpy".replace(
+              ",", " "))
+
+
+def intyg_oracle(path: Path) -> dict[tuple[str, str], str]:
+    """Per unit (villkor 1) and centre (villkor 2): the share of 2010's certificates with all
+    five items, ≥ 70 % in integers; a blank item among them → underlag saknas. numpy only."""
+    import numpy as np
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path)
+    days = pc.cast(t["datum"], "int32").to_numpy()
+    start, end = (np.datetime64(d, "D").astype(int) for d in ("2010-01-01", "2010-12-31"))
+    year = (days >= start) & (days <= end)
+    items = ("diagnos", "funktionsnedsättning", "aktivitetsbegränsning", "arbetsförmåga",
+             "prognos")
+    blank = np.zeros(len(days), bool)
+    good = np.ones(len(days), bool)
+    for item in items:
+        col = t[item].combine_chunks()
+        blank |= col.is_null().to_numpy(zero_copy_only=False)
+        good &= pc.fill_null(col, False).to_numpy(zero_copy_only=False)
+    out = {}
+    for vid, column in (("1", "enhet"), ("2", "center")):
+        codes, inverse = np.unique(t[column].to_numpy(zero_copy_only=False), return_inverse=True)
+        rows = np.bincount(inverse, weights=year, minlength=len(codes))
+        chosen = np.bincount(inverse, weights=year & good & ~blank, minlength=len(codes))
+        open_ = np.bincount(inverse, weights=year & blank, minlength=len(codes))
+        for code, n_rows, n_chosen, n_open in zip(codes, rows, chosen, open_):
+            out[(vid, code)] = ("underlag saknas" if n_open or not n_rows else
+                                "uppfyllt" if 10 * int(n_chosen) >= 7 * int(n_rows) else
+                                "ej uppfyllt")
+    return out
 
 
 if __name__ == "__main__":

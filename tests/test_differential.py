@@ -12,6 +12,7 @@ import csv
 import os
 import shutil
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 from conftest import ROOT
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from villkor_engine.batch.duck import run_plan
-from villkor_engine.batch.plan import Plan, compile_plan
+from villkor_engine.batch.plan import Plan, Unsupported, compile_plan
 from villkor_engine.eval.engine import run as reference_run
 from villkor_engine.io.data import load
 from villkor_engine.io.output import pots_csv, results_csv
@@ -126,3 +127,47 @@ def test_bad_rows_become_error_rows_and_good_rows_stay(tmp_path):
         (tmp_path / "ut.fel.csv").read_text(encoding="utf-8").splitlines()))
     assert len(errors) == 3 and all(e["meddelande"].startswith("rad ") for e in errors)
     assert errors[2]["meddelande"] == "rad 5: `x` finns redan på rad 2"
+
+
+def test_both_engines_write_the_same_excel_and_parquet(tmp_path):
+    """Output format by extension: the same typed cells whichever engine wrote them."""
+    import pyarrow.parquet as pq
+    from openpyxl import load_workbook
+
+    from villkor_engine.io.output import write_result
+
+    (tmp_path / "mottagare.csv").write_text(
+        "id,befolkning,a,b\nx,100,ja,ja\ny,300,ja,\nz,50,nej,ja\nw,7,ja,ja\n", encoding="utf-8")
+    text = BENCH.replace("hela kronor", "öre")        # shares in öre: 934579439.25 and so on
+    model = load_agreement_text(text).model
+    plan = compile_plan(model, model.version_at(None))
+    dataset, _ = load(model, tmp_path)
+    reference = reference_run(model, dataset, {})
+    for suffix in (".parquet", ".xlsx"):
+        run_plan(plan, tmp_path, tmp_path / f"kolumn{suffix}")
+        write_result(reference, tmp_path / f"referens{suffix}")
+        for kind in ("", ".potter"):
+            a, b = (tmp_path / f"{engine}{kind}{suffix}" for engine in ("kolumn", "referens"))
+            if suffix == ".parquet":
+                assert pq.read_table(a).to_pylist() == pq.read_table(b).to_pylist()
+            else:
+                sheets = [[list(r) for r in load_workbook(p).active.iter_rows(values_only=True)]
+                          for p in (a, b)]
+                assert sheets[0] == sheets[1]
+    x = pq.read_table(tmp_path / "kolumn.parquet").to_pylist()[0]
+    assert (x["mottagare"], x["belopp"]) == ("x", Decimal("934579439.25"))
+
+
+def test_amounts_beyond_64_bits_fall_back_to_the_reference(tmp_path):
+    """2·P·k ≥ 2⁶²: the column engine declines before writing; the reference computes exactly."""
+    (tmp_path / "mottagare.csv").write_text(
+        "id,befolkning,a,b\nx,100000000000000000,ja,ja\ny,3,ja,ja\n", encoding="utf-8")
+    model = load_agreement_text(BENCH).model
+    plan = compile_plan(model, model.version_at(None))
+    result = run_plan(plan, tmp_path, tmp_path / "kolumn.csv")
+    assert isinstance(result, Unsupported) and "64-bitars" in result.reason
+    assert not (tmp_path / "kolumn.csv").exists()
+    dataset, _ = load(model, tmp_path)
+    reference = results_csv(reference_run(model, dataset, {}))
+    assert "x,x,1,uppfyllt,1000000000,1000000000," in reference   # 999 999 999.99999997 kr
+    assert "y,y,1,uppfyllt,0,0," in reference                     # 0.00000003 kr

@@ -71,3 +71,40 @@ def test_sql_for_an_agreement_outside_the_columnar_subset_says_why():
     done = villkor("sql", str(ROOT / "agreements" / "vgr-lextorp-2019.villkor"))
     assert done.returncode == 2
     assert "fel[V304]: kolumnmotorn stöder inte överenskommelsen" in done.stderr
+
+
+def test_memory_bound_is_a_size_and_a_small_one_still_gives_the_result(tmp_path):
+    (tmp_path / "mottagare.csv").write_text("id,befolkning,a,b\nx,1,ja,ja\ny,3,ja,ja\n",
+                                            encoding="utf-8")
+    out = tmp_path / "ut.csv"
+    bad = villkor("run", str(BENCH / "pott.villkor"), "--data", str(tmp_path), "--out", str(out),
+                  "--minne", "mycket")
+    assert bad.returncode == 2 and "fel[V300]: --minne `mycket` är ingen storlek" in bad.stderr
+    assert not out.exists()
+    small = villkor("run", str(BENCH / "pott.villkor"), "--data", str(tmp_path), "--out",
+                    str(out), "--minne", "64MB", "--motor", "kolumn")
+    assert small.returncode == 0, small.stderr
+    assert "y,y,1,uppfyllt,750000000," in out.read_text(encoding="utf-8")
+
+
+def test_an_excel_input_gives_the_same_result_on_both_engines(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for row in (["id", "befolkning", "a", "b"], ["x", 100, "ja", "ja"], ["y", 300, "JA", None],
+                ["z", 50, "nej", "ja"], ["w", 7, "ja", "ja"]):
+        ws.append(row)
+    wb.save(tmp_path / "mottagare.xlsx")
+    agreement = tmp_path / "pott.villkor"
+    agreement.write_text((BENCH / "pott.villkor").read_text(encoding="utf-8").replace(
+        'fil "mottagare.csv"', 'fil "mottagare.xlsx"'), encoding="utf-8")
+    outs = []
+    for engine in ("kolumn", "referens"):
+        out = tmp_path / f"{engine}.csv"
+        done = villkor("run", str(agreement), "--data", str(tmp_path), "--out", str(out),
+                       "--motor", engine)
+        assert done.returncode == 0, done.stderr
+        outs.append(out.read_text(encoding="utf-8"))
+    assert outs[0] == outs[1]
+    assert "y,y,1,underlag saknas" in outs[0]

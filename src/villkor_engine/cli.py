@@ -6,6 +6,7 @@ Every user error ends as a rendered Swedish diagnostic; a traceback here is a bu
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from datetime import date
@@ -22,7 +23,7 @@ from .io.ledger import Run, default_ledger, history, record
 from .explain import explain_rows
 from .fmt import format_text
 from .report import explain_html, render_html
-from .io.output import atomic_path, side_path, write_atomic, write_result
+from .io.output import atomic_path, output_format, side_path, write_atomic, write_result
 from .pipeline import evaluate, load_agreement, parse_params
 
 # emoji=False: rich would otherwise turn `fil:100:49` into a 💯 emoji
@@ -230,15 +231,23 @@ def _with_common(f):
               "referensutvärderaren; auto: kolumnmotorn när den kan (standard).")
 @click.option("--ledger", "ledger", type=click.Path(), default=None,
               help="Körningsloggen (DuckDB); standard: villkor-körningar.duckdb bredvid --out.")
+@click.option("--minne", "memory", default="1GB", show_default=True, metavar="STORLEK",
+              help="Kolumnmotorns arbetsminne (t.ex. 500MB); det som inte ryms skrivs till en "
+              "temporär fil.")
 def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
-            out: str, engine: str, ledger: str | None) -> None:
+            out: str, engine: str, ledger: str | None, memory: str) -> None:
     """Pröva villkoren och beräkna utbetalningarna för alla mottagare."""
     started = time.perf_counter()
     target = Path(out)
+    _check_output(target)
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory.strip()):
+        err_console.print(f"fel[V300]: --minne `{memory}` är ingen storlek\n  = tips: skriv t.ex. "
+                          "500MB eller 2GB", markup=False)
+        sys.exit(2)
     log = Path(ledger) if ledger else default_ledger(target)
     model = _load(agreement)
     if engine != "referens" and not params:
-        done = _run_columnar(model, data, per, target, required=engine == "kolumn")
+        done = _run_columnar(model, data, per, target, engine == "kolumn", memory)
         if done is not None:
             _record(log, Run(Path(agreement), model.version_at(per).label, per, {}, Path(data),
                              "kolumn", done.rows, len(done.errors), _ledger_pots(done.pots),
@@ -254,6 +263,15 @@ def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None
     _record(log, Run(Path(agreement), result.version.label, per, values, Path(data), "referens",
                      len(result.rows), 0, _ledger_pots(result.pots), target,
                      time.perf_counter() - started))
+
+
+def _check_output(target: Path) -> None:
+    """An output format nobody can write is a usage error, before anything is computed."""
+    try:
+        output_format(target)
+    except ValueError as exc:
+        err_console.print(f"fel[V300]: --out: {exc}", markup=False)
+        sys.exit(2)
 
 
 def _ledger_pots(pots) -> list[dict[str, str]]:
@@ -292,7 +310,7 @@ def history_cmd(ledger: str) -> None:
                       f"version: {r['version']}", markup=False, soft_wrap=True)
 
 
-def _run_columnar(model, data: str, per: date | None, out: Path, required: bool):
+def _run_columnar(model, data: str, per: date | None, out: Path, required: bool, memory: str):
     """Run on the columnar back-end if the plan covers the agreement: its BatchResult, or None
     to fall back to the reference evaluator."""
     from .batch.duck import InputProblem, run_plan
@@ -303,7 +321,7 @@ def _run_columnar(model, data: str, per: date | None, out: Path, required: bool)
     try:
         with StepProgress(1, err_console) as progress:
             result = plan if isinstance(plan, Unsupported) else \
-                run_plan(plan, Path(data), out, progress)
+                run_plan(plan, Path(data), out, progress, memory)
     except InputProblem as exc:
         err_console.print(f"fel[{exc.code}]: {exc.message}" +
                           (f"\n  = tips: {exc.hint}" if exc.hint else ""), markup=False)

@@ -35,7 +35,8 @@ KEYWORDS = sorted(set(TOP_KEYWORDS) | {
     "obligatorisk", "positiv", "utan", "kräver", "produkt", "pris", "styck", "högst",
     "fakturerat", "intjänat", "beviljat", "uppfyllt", "ej", "underlag", "saknas", "bedömning",
     "krävs", "heltal", "decimaltal", "datum", "text", "kod", "diarienummer", "part", "period",
-    "undertecknad", "daterad", "namn", "från", "tolerans", "vecka", "efter"})
+    "undertecknad", "daterad", "namn", "från", "tolerans", "vecka", "efter", "decimaltecken",
+    "komma", "punkt"})
 WORD = re.compile(r"[\w.]+")
 
 

@@ -19,7 +19,8 @@ KEYWORDS = ("diarienummer", "part", "period", "undertecknad", "dokument", "dater
             "förhållande", "tak", "totalt", "avrundning", "hela", "öre", "halvt", "uppåt",
             "största", "rest", "betalas", "utan", "summa", "frist", "vecka", "efter", "kontroll",
             "tolerans", "kräver", "produkt", "pris", "styck", "högst", "fakturerat", "intjänat",
-            "beviljat", "antal", "andel", "där", "bland", "dagar")
+            "beviljat", "antal", "andel", "där", "bland", "dagar", "decimaltecken", "komma",
+            "punkt")
 TYPES = ("heltal", "decimaltal", "datum", "ja/nej", "text", "kod")
 CONSTANTS = ("ej uppfyllt", "underlag saknas", "bedömning krävs", "uppfyllt", "ja", "nej",
              "angiven")

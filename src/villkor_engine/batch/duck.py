@@ -8,6 +8,8 @@ error rows); Parquet is scanned by DuckDB itself with its file row numbers; Exce
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,10 +24,11 @@ from ..eval.values import exact_text, swedish_money
 from ..io.output import (
     POT_COLUMNS,
     atomic_path,
+    output_format,
     pot_rows,
     side_path,
-    to_csv,
-    write_atomic,
+    write_arrow,
+    write_models,
 )
 from ..model.model import RecordSpec, TableSpec
 from . import sql as S
@@ -63,12 +66,18 @@ class BatchResult:
 
 
 def run_plan(plan: Plan, data_dir: Path, out: Path,
-             progress: Callable[[str], None] = lambda _: None) -> BatchResult | Unsupported:
+             progress: Callable[[str], None] = lambda _: None,
+             memory: str = "1GB") -> BatchResult | Unsupported:
+    """`memory` bounds DuckDB's working memory; what does not fit spills to a temp folder."""
     con = duckdb.connect()
+    spill = tempfile.mkdtemp(prefix="villkor-")
+    con.execute(f"SET memory_limit = '{_path(Path(memory))}'")
+    con.execute(f"SET temp_directory = '{_path(Path(spill))}'")
     try:
         return _run(con, plan, Path(data_dir), Path(out), progress)
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _run(con, plan: Plan, data_dir: Path, out: Path, progress) -> BatchResult | Unsupported:
@@ -104,7 +113,7 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress) -> BatchResult | 
     if n_errors:
         errors += [BatchError(*r) for r in con.execute("SELECT * FROM fel LIMIT 1000").fetchall()]
         _copy_errors(con, malformed, fel)
-    write_atomic(side_path(out, "potter"), to_csv(pot_rows(_Pots(pots)), POT_COLUMNS))
+    write_models(side_path(out, "potter"), pot_rows(_Pots(pots)), POT_COLUMNS, "potter")
     written = _copy(con, steps[-1].sql(), out)
     return BatchResult(written, errors, pots, n_errors)
 
@@ -171,32 +180,48 @@ def _read_csv(path: Path, spec, malformed: list) -> pa.Table:
 
 
 def _read_xlsx(path: Path, spec) -> pa.Table:
-    from ..io.readers import read_rows  # openpyxl only for Excel input
+    """The first sheet's declared columns as text (the reference evaluator's reader), with rows."""
+    from ..io.readers import ReadError, read_rows   # openpyxl only for Excel input
 
-    header, rows = read_rows(path)
-    wanted = [c for c in spec.columns if c in header]
-    index = {h: i for i, h in enumerate(header)}
-    lines, columns = [], {c: [] for c in wanted}
-    for line, cells in rows:
-        lines.append(line)
-        for c in wanted:
-            value = cells[index[c]] if index[c] < len(cells) else ""
-            columns[c].append(value if value != "" else None)
+    try:
+        header, rows = read_rows(path, list(spec.columns))
+        index = {h: i for i, h in enumerate(header)}
+        wanted = [c for c in spec.columns if c in index]
+        lines, columns = [], {c: [] for c in wanted}
+        for line, cells in rows:
+            lines.append(line)
+            for c in wanted:
+                value = cells[index[c]] if index[c] < len(cells) else ""
+                columns[c].append(str(value) if value != "" else None)
+    except ReadError as exc:
+        raise InputProblem(exc.code, f"{path.name}: {exc.message}", exc.hint or "") from None
     data = {c: pa.array(v, pa.string()) for c, v in columns.items()}
     data["_rad"] = pa.array(lines, pa.int64())
     return pa.table(data)
 
 
-def _copy(con, select: str, out: Path) -> int:
-    """COPY the result in the format the extension names, through a temp file and a rename."""
-    suffix = out.suffix.lower()
+def _copy(con, select: str, out: Path, sheet: str = "resultat") -> int:
+    """The rows in the format the extension names, through a temp file and a rename: DuckDB
+    writes CSV and Parquet itself (amounts as DECIMAL(18, 2), dates as DATE); Excel goes
+    through the same writer as the reference evaluator's."""
+    fmt = output_format(out)
+    if fmt != "csv":   # typed cells: text is '' where CSV has an empty field, as the reference
+        names = [d[0] for d in con.execute(f"DESCRIBE {select}").fetchall()]
+        cols = ["CAST(belopp AS DECIMAL(18, 2)) AS belopp" if c == "belopp" and fmt == "parquet"
+                else "CAST(betalas_senast AS DATE) AS betalas_senast"
+                if c == "betalas_senast" and fmt == "parquet"
+                else S.ident(c) if c in ("belopp", "exakt_belopp", "betalas_senast", "rad")
+                else f"COALESCE({S.ident(c)}, '') AS {S.ident(c)}" for c in names]
+        select = f"SELECT {', '.join(cols)} FROM ({select}) AS x"
+    if fmt == "xlsx":
+        rel = con.sql(select)    # to_arrow_table from DuckDB 1.4; fetch_arrow_table before
+        table = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
+        table = table()
+        write_arrow(table, out, sheet)
+        return table.num_rows
     with atomic_path(out) as tmp:
-        if suffix == ".parquet":
-            typed = (f"SELECT * REPLACE (CAST(belopp AS DECIMAL(18, 2)) AS belopp, "
-                     f"CAST(betalas_senast AS DATE) AS betalas_senast) FROM ({select})")
-            return con.execute(f"COPY ({typed}) TO '{_path(tmp)}' (FORMAT PARQUET)").fetchone()[0]
-        if suffix == ".xlsx":
-            return _write_xlsx(con.execute(select).fetch_record_batch(), tmp)
+        if fmt == "parquet":
+            return con.execute(f"COPY ({select}) TO '{_path(tmp)}' (FORMAT PARQUET)").fetchone()[0]
         return con.execute(f"COPY ({select}) TO '{_path(tmp)}' (FORMAT CSV, HEADER)").fetchone()[0]
 
 
@@ -209,22 +234,7 @@ def _copy_errors(con, malformed: list, out: Path) -> None:
                   "ORDER BY fil, rad")
     else:
         select = "SELECT * FROM fel"
-    _copy(con, select, out)
-
-
-def _write_xlsx(reader, path: Path) -> int:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("resultat")
-    ws.append(reader.schema.names)
-    n = 0
-    for batch in reader:
-        for row in batch.to_pylist():
-            ws.append(list(row.values()))
-            n += 1
-    wb.save(path)
-    return n
+    _copy(con, select, out, "fel")
 
 
 @dataclass

@@ -3,7 +3,7 @@
 The steps are plain SELECTs over relations the runner provides (`in_<table>`: the input file's
 columns plus `_rad`, its row number) and over earlier steps, so the same plan runs on DuckDB here
 and, transpiled, on Spark or another engine when one machine is outgrown. Verdicts are the codes
-0–3 in the order of `och` (CODE), so `och` is GREATEST and `eller` and `inte` a swap of
+0–3 in the order of `och` (VERDICTS), so `och` is GREATEST and `eller` and `inte` a swap of
 0 and 3 around it; money is integer öre in BIGINT with half up done as ⌊(2·P·k + u·T) / (2·u·T)⌋,
 so no float and no dialect's decimal division is ever on the money path. The pot's key total T
 is a one-row step (`nyckel_<g>`); the runner reads it first and checks the 64-bit bounds.
@@ -345,10 +345,13 @@ def share_step(group: GroupPlan) -> Step:
     inner = (f"SELECT m.*, n.total AS _total, {lv} AS _lv, CASE WHEN ({lv}) = 0 THEN {units} "
              f"END AS _enheter, CASE WHEN ({lv}) = 0 THEN {q} END AS _q, CASE WHEN ({lv}) = 0 "
              f"THEN {r} END AS _r FROM mot_{group.name} AS m CROSS JOIN nyckel_{group.name} AS n")
+    # the exact share to 6 decimals (half up) in millionths of a krona, computed once
+    micro = (f"SELECT *, CASE WHEN _r <> 0 THEN _q * 10000 + (2 * _r * 10000 + _total) // "
+             f"(2 * _total) END AS _mikro FROM ({inner}) AS s")
     return step(f"andel_{group.name}",
                 f"SELECT *, CASE _lv WHEN 0 THEN {money(f'_enheter * {u}')} WHEN {EJ} THEN '0' END "
                 f"AS _belopp, CASE _lv WHEN 0 THEN {exact()} WHEN {EJ} THEN '0' END AS _exakt "
-                f"FROM ({inner}) AS s")
+                f"FROM ({micro}) AS s2")
 
 
 def money(ore: str) -> str:
@@ -360,9 +363,8 @@ def money(ore: str) -> str:
 
 def exact() -> str:
     """The exact share: whole öre as money, otherwise 6 decimals half up, zeros stripped."""
-    micro = "_q * 10000 + (2 * _r * 10000 + _total) // (2 * _total)"
-    text = (f"CAST(({micro}) // 1000000 AS VARCHAR) || '.' || "
-            f"LPAD(CAST(({micro}) % 1000000 AS VARCHAR), 6, '0')")
+    text = ("CAST(_mikro // 1000000 AS VARCHAR) || '.' || "
+            "LPAD(CAST(_mikro % 1000000 AS VARCHAR), 6, '0')")
     # six decimals always: stripping zeros stops at the point, then the point goes if bare
     stripped = f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {text}))"
     return f"CASE WHEN _r = 0 THEN {money('_q')} ELSE {stripped} END"

@@ -1,25 +1,26 @@
 """Reading the input tables a model declares, with Swedish errors naming file, row and column.
 
-Each cell is parsed by its declared type; a blank cell becomes "no value" (missing, not `nej`).
-Every bad cell is reported — the loader keeps going so one run lists every problem in the file.
-Row numbers are the file's own line numbers (the header is row 1).
+Any table can come from a `.csv`, `.xlsx` or `.parquet` file (io/readers.py, chosen by the
+extension of the file the agreement names). Each cell is parsed by its declared type; a blank
+cell becomes "no value" (missing, not `nej`). Every bad cell is reported — the loader keeps going
+so one run lists every problem in the file. Row numbers are the file's own (the header is row 1;
+a Parquet file's data rows are numbered from 2).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean, utf8_error_span
+from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean
 from ..model import types as T
 from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec
+from .readers import ReadError, Sheet, TypedText, input_format, read_table
 
 MAX_ROWS = 5_000_000
 
@@ -49,7 +50,7 @@ class TableData:
 class RecordData:
     """Rows of a record table, in file order, and per linked group the rows of each recipient."""
 
-    spec: "RecordSpec"
+    spec: RecordSpec
     path: Path
     present: bool
     rows: list[Row] = field(default_factory=list)
@@ -128,7 +129,7 @@ def _load_records(spec: RecordSpec, base: Path, model: Model,
                   recipients: dict[str, list[Recipient]], diags: Diagnostics) -> RecordData:
     """Every row is kept; one whose link names no recipient is reported, never dropped."""
     as_table = TableSpec(spec.name, spec.file, spec.optional, "", False, (), spec.columns,
-                         spec.span)
+                         spec.span, spec.decimal)
     keyed = _load_table(as_table, base, None, set(), diags, records=True)
     data = RecordData(spec, keyed.path, keyed.present, keyed.record_rows, keyed.columns)
     for group, column in spec.links.items():
@@ -173,29 +174,39 @@ def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids
                 diags: Diagnostics, records: bool = False) -> TableData:
     path = base / spec.file
     name = str(path)
+    try:
+        input_format(path)
+    except ReadError as exc:   # an unknown extension: said before looking for the file
+        diags.add(exc.code, f"tabellen `{spec.name}`: {exc.message}", Span.point(name),
+                  hint=exc.hint)
+        return TableData(spec, path, present=False)
     if not path.is_file():
         if not spec.optional:
             diags.add("V201", f"filen `{spec.file}` saknas i datamappen (tabellen `{spec.name}`)",
                       Span.point(name), hint=f"lägg filen {spec.file} i {base}")
         return TableData(spec, path, present=False)
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        where = utf8_error_span(name, raw, exc.start)
-        diags.add("V207", f"rad {where.line}: filen är inte giltig UTF-8 "
-                  f"(byte 0x{raw[exc.start]:02x})", where,
-                  hint="spara filen som CSV UTF-8 (i Excel: \"CSV UTF-8 (kommaavgränsad)\")")
+        sheet = read_table(path, spec.columns)
+    except ReadError as exc:
+        diags.add(exc.code, exc.message, Span.point(name, exc.line, exc.column), hint=exc.hint)
         return TableData(spec, path, present=False)
-    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") \
-        else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
     data = TableData(spec, path, present=True)
+    try:
+        _read_rows(spec, sheet, data, known, villkor_ids, diags, records)
+    except ReadError as exc:   # a workbook or Parquet file damaged after its header
+        diags.add(exc.code, exc.message, Span.point(name, exc.line, exc.column), hint=exc.hint)
+        data.present = False
+    return data
+
+
+def _read_rows(spec: TableSpec, sheet: Sheet, data: TableData, known: set[str] | None,
+               villkor_ids: set[str], diags: Diagnostics, records: bool) -> None:
+    name = str(data.path)
+    header = sheet.header
     if not header:
         diags.add("V202", f"filen `{spec.file}` är tom; den ska börja med en rubrikrad",
                   Span.point(name), hint="rubriker: " + ",".join(spec.columns))
-        return data
+        return
     header = [h.strip() for h in header]
     data.columns = tuple(header)
     index = {h: i for i, h in enumerate(header)}
@@ -211,10 +222,11 @@ def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids
             diags.add("V202", f"kolumnen `{h}` finns två gånger", Span.point(name, 1, i + 1))
             ok = False
     if not ok:
-        return data
+        return
+    width_hint = "kontrollera avgränsare och citattecken" if sheet.format == "csv" else \
+        "varje kolumn med värden ska ha en rubrik i rubrikraden"
     first_line: dict[tuple[str, ...], int] = {}
-    for n, cells in enumerate(reader):
-        line = reader.line_num
+    for n, (line, cells) in enumerate(sheet.rows):
         if n >= MAX_ROWS:
             diags.add("V208", f"filen har fler än {MAX_ROWS} rader", Span.point(name, line))
             break
@@ -222,7 +234,7 @@ def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids
             continue
         if len(cells) != len(header):
             diags.add("V209", f"rad {line} har {len(cells)} fält men rubrikraden har {len(header)}",
-                      Span.point(name, line, 1), hint="kontrollera avgränsare och citattecken")
+                      Span.point(name, line, 1), hint=width_hint)
             continue
         values: dict[str, Any] = {}
         row_ok = True
@@ -230,13 +242,17 @@ def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids
             if col.name not in index:
                 continue
             i = index[col.name]
-            raw = cells[i].strip()
+            cell = cells[i]
             try:
-                values[col.name] = parse_cell(raw, col)
+                # a typed cell (an Excel number, a Parquet decimal) is canonical text with `.`;
+                # the table's decimaltecken is about numbers people type as text
+                values[col.name] = parse_cell(cell, col, None) if isinstance(cell, TypedText) \
+                    else parse_cell(cell.strip(), col, spec.decimal)
             except ValueError as exc:
                 row_ok = False
                 diags.add("V204", f"rad {line}, kolumn `{col.name}`: {exc}",
-                          Span.point(name, line, i + 1), hint=_hint(col))
+                          Span.point(name, line, i + 1),
+                          hint=getattr(exc, "hint", None) or _hint(col, spec.decimal))
         if not row_ok:
             if spec.keys and isinstance(values.get(spec.keys[0]), str):
                 data.rejected.add(values[spec.keys[0]])
@@ -266,23 +282,42 @@ def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids
             continue
         first_line[key] = line
         data.rows[key] = Row(values, line)
-    return data
 
 
-def _hint(col: ColumnSpec) -> str:
+def _hint(col: ColumnSpec, decimal: str | None = None) -> str:
+    amount = {None: "1500 eller 1500,50", "komma": "1500 eller 1 500,50",
+              "punkt": "1500 eller 1500.50"}[decimal]
     return {
         T.JANEJ: "skriv ja eller nej, eller lämna tomt om frågan inte är besvarad",
         T.HELTAL: "skriv ett heltal utan decimaler, t.ex. 59636",
         T.DATUM: "skriv datum som ÅÅÅÅ-MM-DD",
-        T.BELOPP: "skriv beloppet i kronor, t.ex. 1500 eller 1500,50",
+        T.BELOPP: f"skriv beloppet i kronor, t.ex. {amount}",
     }.get(col.type, "tillåtna värden: " + ", ".join(col.values) if col.values else "")
 
 
+class CellError(ValueError):
+    """A cell that does not read as its type, with a hint of its own for the diagnostic."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+_SPACES = " \u00a0\u202f"   # space, no-break space, narrow no-break space (Excel, Word)
+_DECLARED = {
+    mark: re.compile(rf"-?(?:\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:{re.escape(sep)}\d+)?")
+    for mark, sep in (("komma", ","), ("punkt", "."))}
+_OTHER = {"komma": (".", "punkt", "1 234,50"), "punkt": (",", "komma", "1234.50")}
 
 
-def parse_cell(raw: str, col: ColumnSpec) -> Any:
-    """One cell by its declared type. Blank is None (missing); `obligatorisk` makes it an error."""
+def parse_cell(raw: str, col: ColumnSpec, decimal: str | None = None) -> Any:
+    """One cell by its declared type. Blank is None (missing); `obligatorisk` makes it an error.
+
+    `decimal` is the table's `decimaltecken`: `komma` reads `1 234,50` (spaces as thousands
+    separators) and refuses `.`; `punkt` reads `1234.50` and refuses `,`; None (undeclared)
+    accepts either mark, as before.
+    """
     if raw == "":
         if col.required:
             raise ValueError("värdet saknas men kolumnen är obligatorisk")
@@ -294,12 +329,13 @@ def parse_cell(raw: str, col: ColumnSpec) -> Any:
             raise ValueError(f"`{raw}` är inte ja eller nej")
         return low == "ja"
     if t in (T.HELTAL, T.DECIMALTAL, T.ANDEL, T.BELOPP):
-        compact = raw.replace(" ", "").replace("\u00a0", "")
         if t == T.HELTAL:
+            compact = raw.replace(" ", "").replace("\u00a0", "")
             if not re.fullmatch(r"-?\d+", compact):
                 raise ValueError(f"`{raw}` är inget heltal")
             value: Any = Fraction(int(compact))
-        else:
+        elif decimal is None:
+            compact = raw.replace(" ", "").replace("\u00a0", "")
             percent = compact.endswith("%")
             compact = compact.rstrip("%").removesuffix("kr")
             if not _NUMBER.fullmatch(compact):
@@ -307,6 +343,8 @@ def parse_cell(raw: str, col: ColumnSpec) -> Any:
             value = Fraction(compact.replace(",", "."))
             if percent:
                 value /= 100
+        else:
+            value = _declared_number(raw, decimal)
         if col.positive and value <= 0:
             raise ValueError(f"`{raw}` ska vara större än 0")
         return value
@@ -318,3 +356,27 @@ def parse_cell(raw: str, col: ColumnSpec) -> Any:
     if t == T.KOD and col.values and raw not in col.values:
         raise ValueError(f"`{raw}` är inte ett av {', '.join(col.values)}")
     return raw
+
+
+def _declared_number(raw: str, decimal: str) -> Fraction:
+    """A number under `decimaltecken komma|punkt`; the other mark is an error with a hint."""
+    text = raw.strip(_SPACES)
+    percent = text.endswith("%")
+    text = text.removesuffix("%").rstrip(_SPACES)
+    if not percent:
+        text = text.removesuffix("kr").rstrip(_SPACES)
+    wrong, word, example = _OTHER[decimal]
+    if wrong in text:
+        raise CellError(f"`{raw}` har `{wrong}`, men tabellen har decimaltecken {decimal}",
+                        hint=f"skriv talet som {example} (decimaltecken {decimal}"
+                        + (", mellanslag mellan tusental" if decimal == "komma" else "")
+                        + f"), eller ändra tabellens `decimaltecken` till {word}")
+    if not _DECLARED[decimal].fullmatch(text):
+        raise CellError(f"`{raw}` är inget tal",
+                        hint=f"skriv talet som {example}"
+                        + (" (mellanslag får bara stå mellan tusental)" if any(
+                            c in text for c in _SPACES) else ""))
+    for space in _SPACES:
+        text = text.replace(space, "")
+    value = Fraction(text.replace(",", "."))
+    return value / 100 if percent else value

@@ -131,7 +131,7 @@ class _Checker:
                         self.err("V120", f"länken till `{link.group}` anges två gånger", link.span)
                     links[link.group] = link.column
                 m.records[i.name] = RecordSpec(i.name, i.file, i.optional, links, spec.columns,
-                                               i.span)
+                                               i.span, i.decimal)
             elif isinstance(i, ast.Invoicing):
                 unique("faktureringen", i.name, i.span)
             elif isinstance(i, ast.Reconciliation):
@@ -175,8 +175,9 @@ class _Checker:
                 self.err("V110", f"`positiv` passar bara tal och belopp, inte {c.type.name}",
                          c.span)
         if isinstance(t, ast.RecordTable):
-            return TableSpec(t.name, t.file, t.optional, "", False, (), cols, t.span)
-        return TableSpec(t.name, t.file, t.optional, t.group, t.per_villkor, t.keys, cols, t.span)
+            return TableSpec(t.name, t.file, t.optional, "", False, (), cols, t.span, t.decimal)
+        return TableSpec(t.name, t.file, t.optional, t.group, t.per_villkor, t.keys, cols, t.span,
+                         t.decimal)
 
     def check_groups(self) -> None:
         m = self.model

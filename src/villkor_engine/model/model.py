@@ -34,6 +34,7 @@ class TableSpec:
     keys: tuple[str, ...]
     columns: dict[str, ColumnSpec]
     span: Span
+    decimal: str | None = None     # `decimaltecken`: komma, punkt, or None (both accepted)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class RecordSpec:
     links: dict[str, str]          # group → column holding the recipient's code
     columns: dict[str, ColumnSpec]
     span: Span
+    decimal: str | None = None     # `decimaltecken`: komma, punkt, or None (both accepted)
 
 
 @dataclass(frozen=True)

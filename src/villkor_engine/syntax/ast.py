@@ -251,6 +251,7 @@ class Table:
     keys: tuple[str, ...]
     columns: tuple[Column, ...]
     span: Span = _span()
+    decimal: str | None = None    # `decimaltecken komma|punkt`; None: both accepted
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,7 @@ class RecordTable:
     links: tuple[Link, ...]
     columns: tuple[Column, ...]
     span: Span = _span()
+    decimal: str | None = None    # `decimaltecken komma|punkt`; None: both accepted
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ TERMINAL_WORDS = {
     "CMP_OP": "en jämförelse (=, <, >, <=, >=, !=)", "LPAR": "`(`", "RPAR": "`)`",
     "COMMA": "`,`", "COLON": "`:`", "DOT": "`.`", "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`",
     "SLASH": "`/`", "EQUAL": "`=`", "PERCENT": "`%`", "$END": "filens slut",
+    "DECIMAL_MARK": "`komma` eller `punkt`",
 }
 
 
@@ -351,7 +352,8 @@ class _Builder:
         links = tuple(ast.Link(str(k.children[0]), str(k.children[1]), self.span(k))
                       for k in kids if isinstance(k, Tree) and k.data == "link")
         columns = tuple(self.column(c) for c in kids if isinstance(c, Tree) and c.data == "column")
-        return ast.RecordTable(name, file, optional, links, columns, self.span(t))
+        return ast.RecordTable(name, file, optional, links, columns, self.span(t),
+                               self.decimal_mark(kids))
 
     def i_invoicing(self, t: Tree) -> ast.Invoicing:
         name, title, table, attrs = str(t.children[0]), self.text(t.children[1]), \
@@ -397,13 +399,23 @@ class _Builder:
         optional = bool(kids and isinstance(kids[0], Tree) and kids[0].data == "optional")
         if optional:
             kids.pop(0)
+        decimal = self.decimal_mark(kids)
+        if decimal is not None:
+            kids.pop(0)
         group = str(kids.pop(0))
         per_villkor = bool(kids and isinstance(kids[0], Tree) and kids[0].data == "per_villkor")
         if per_villkor:
             kids.pop(0)
         keys = tuple(str(k) for k in kids if isinstance(k, Token))
         columns = tuple(self.column(c) for c in kids if isinstance(c, Tree))
-        return ast.Table(name, file, optional, group, per_villkor, keys, columns, self.span(t))
+        return ast.Table(name, file, optional, group, per_villkor, keys, columns, self.span(t),
+                         decimal)
+
+    @staticmethod
+    def decimal_mark(kids: list) -> str | None:
+        """`komma` or `punkt` from a table's `decimaltecken …` (first tree after `valfri`)."""
+        mark = next((k for k in kids if isinstance(k, Tree) and k.data == "decimal_mark"), None)
+        return str(mark.children[-1]) if mark is not None else None
 
     def column(self, t: Tree) -> ast.Column:
         flags = tuple(str(f.children[0]) for f in t.children[2:])

@@ -1,0 +1,311 @@
+"""One place that turns a data file into a header and rows of text cells, by file extension.
+
+`.csv` (UTF-8 with or without BOM, `,` or `;`), `.xlsx` (the first sheet) and `.parquet`. Every
+cell comes out as text, so one parser (io/data.py `parse_cell`) reads every format alike; a
+typed cell (an Excel number, date or boolean, a Parquet integer, decimal, date or boolean) comes
+out as canonical text — `123`, `1234.5`, `2020-12-08`, `ja`/`nej` — marked `TypedText`, so a
+table's declared `decimaltecken` (which is about how people type numbers as text) does not apply
+to it. Blank is `""`, never 0 or `nej`.
+
+Row numbers are what a person sees: the CSV file's line, the Excel sheet's row, and for Parquet
+the data row's index + 2 (as if the header were row 1). A file that cannot be read raises
+`ReadError` with a code, a Swedish message and a hint — never a library's traceback.
+
+Excel stores every number as a binary floating-point value. A number cell is turned into the
+shortest decimal text that is that value (`1234.5`, never `1234.49999999999`), and no arithmetic
+is done on the float; still, the safest way to give amounts in a workbook is as text cells or in
+whole öre/kronor.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import utf8_error_span
+
+FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
+FORMAT_HINT = "indatafiler kan vara .csv (UTF-8), .xlsx (Excel-arbetsbok) eller .parquet"
+
+
+class TypedText(str):
+    """Canonical text of a typed cell (number, date, boolean): `.` is its decimal point."""
+
+    __slots__ = ()
+
+
+class ReadError(Exception):
+    """A file that cannot be read, as a diagnostic: code, Swedish message, where, hint."""
+
+    def __init__(self, code: str, message: str, line: int = 1, column: int = 1,
+                 hint: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.line, self.column, self.hint = \
+            code, message, line, column, hint
+
+
+@dataclass
+class Sheet:
+    """A data file's header (None when the file is empty) and its rows, read lazily.
+
+    Iterating `rows` may raise `ReadError` (a workbook or Parquet file damaged further in).
+    """
+
+    format: str                                 # csv, xlsx or parquet
+    header: list[str] | None
+    rows: Iterator[tuple[int, list[str]]]       # (row number, cells)
+
+
+def input_format(path: str | Path) -> str:
+    """`csv`, `xlsx` or `parquet` by the file's extension (any case); else ReadError V211."""
+    suffix = Path(path).suffix.lower()
+    if suffix in FORMATS:
+        return FORMATS[suffix]
+    what = f"filändelsen `{suffix}`" if suffix else "ingen filändelse"
+    hint = FORMAT_HINT
+    if suffix in (".xls", ".xlsm", ".xlsb", ".ods"):
+        hint += f"; spara {suffix}-filen som Excel-arbetsbok (.xlsx) eller CSV UTF-8"
+    raise ReadError("V211", f"filen `{Path(path).name}` har {what} och kan inte läsas som "
+                    "indata", hint=hint)
+
+
+def read_table(path: Path, columns: Collection[str] | None = None) -> Sheet:
+    """The file's header and rows; `columns` (if given) are the only ones whose cells are read.
+
+    Cells of other columns may come out as `""` (Excel, Parquet): a table ignores them anyway.
+    """
+    fmt = input_format(path)
+    if fmt == "xlsx":
+        return _read_xlsx(path, columns)
+    if fmt == "parquet":
+        return _read_parquet(path, columns)
+    return _read_csv(path)
+
+
+def read_rows(path: Path, columns: Collection[str] | None = None
+              ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """`read_table` as (header, rows): the header stripped, `[]` for an empty file."""
+    sheet = read_table(Path(path), columns)
+    return [h.strip() for h in sheet.header or []], sheet.rows
+
+
+# ---- CSV -------------------------------------------------------------------------------------
+
+def _read_csv(path: Path) -> Sheet:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        where = utf8_error_span(str(path), raw, exc.start)
+        raise ReadError("V207", f"rad {where.line}: filen är inte giltig UTF-8 "
+                        f"(byte 0x{raw[exc.start]:02x})", where.line, where.column,
+                        hint="spara filen som CSV UTF-8 (i Excel: \"CSV UTF-8 "
+                        "(kommaavgränsad)\")") from None
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for cells in reader:
+            yield reader.line_num, cells
+
+    return Sheet("csv", header, rows())
+
+
+# ---- Excel -----------------------------------------------------------------------------------
+
+def _damaged(path: Path, kind: str, line: int = 1) -> ReadError:
+    """The library's own (English) reason is left out: the message is for the person."""
+    if kind == "xlsx":
+        return ReadError("V212", f"filen `{path.name}` kan inte läsas som Excel-arbetsbok "
+                         "(.xlsx): den är skadad eller ingen arbetsbok", line,
+                         hint="öppna filen i Excel och spara den igen som Excel-arbetsbok "
+                         "(.xlsx), eller spara den som CSV UTF-8")
+    return ReadError("V212", f"filen `{path.name}` kan inte läsas som Parquet-fil: den är "
+                     "skadad eller ingen Parquet-fil", line,
+                     hint="skriv filen igen med ett program som skriver Parquet (t.ex. "
+                     "pyarrow eller DuckDB), eller spara den som CSV UTF-8")
+
+
+def excel_text(value: Any) -> str:
+    """One Excel cell value as canonical text: the number, date or boolean a person sees."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return TypedText("ja" if value else "nej")
+    if isinstance(value, int):
+        return TypedText(str(value))
+    if isinstance(value, float):
+        return TypedText(float_text(value))
+    if isinstance(value, Decimal):
+        return TypedText(format(value, "f"))
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return TypedText(value.date().isoformat())
+        return TypedText(value.isoformat(sep=" "))
+    if isinstance(value, (date, time)):
+        return TypedText(value.isoformat())
+    if isinstance(value, timedelta):
+        return TypedText(str(value))
+    return str(value)
+
+
+def float_text(value: float) -> str:
+    """A binary float as the shortest decimal text that is exactly it: 1234.5, 123, 0.00001.
+
+    `str()` of a float is the shortest text that reads back as the same float; going through
+    Decimal only writes it without an exponent. No arithmetic is done on the float.
+    """
+    if not math.isfinite(value):
+        return str(value)               # NaN/inf: not a number, and the parser says so
+    if value.is_integer():
+        return str(int(value))
+    return format(Decimal(str(value)), "f")
+
+
+def _read_xlsx(path: Path, columns: Collection[str] | None) -> Sheet:
+    import openpyxl  # only when a workbook is read
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:   # noqa: BLE001 - any damage in the zip/XML: say so, in Swedish
+        raise _damaged(path, "xlsx") from None
+    try:
+        if not workbook.worksheets:
+            raise ReadError("V212", f"filen `{path.name}` har inga kalkylblad",
+                            hint="lägg tabellen på det första bladet")
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()   # a file's stated size may be wrong: read what is there
+        cells = sheet.iter_rows(min_row=1, values_only=True)
+        header: list[str] | None = None
+        number = 0
+        for number, values in enumerate(cells, start=1):   # empty rows come as ()
+            texts = [excel_text(v) for v in values]
+            if any(t.strip() for t in texts):
+                header = _trim(texts)
+                break
+    except ReadError:
+        workbook.close()
+        raise
+    except Exception:   # noqa: BLE001
+        workbook.close()
+        raise _damaged(path, "xlsx") from None
+    if header is None:
+        workbook.close()
+        return Sheet("xlsx", None, iter(()))
+    wanted = _wanted(header, columns)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        line = number
+        try:
+            for line, values in enumerate(cells, start=number + 1):
+                texts = [excel_text(v) if wanted is None or i in wanted else ""
+                         for i, v in enumerate(values)]
+                texts = _trim(texts)
+                if len(texts) < len(header):
+                    texts += [""] * (len(header) - len(texts))
+                yield line, texts
+        except ReadError:
+            raise
+        except Exception:   # noqa: BLE001
+            raise _damaged(path, "xlsx", line + 1) from None
+        finally:
+            workbook.close()
+
+    return Sheet("xlsx", header, rows())
+
+
+def _trim(texts: list[str]) -> list[str]:
+    """Trailing empty cells are not fields: Excel rows are as wide as their last value."""
+    end = len(texts)
+    while end and texts[end - 1] == "":
+        end -= 1
+    return texts[:end]
+
+
+def _wanted(header: list[str], columns: Collection[str] | None) -> set[int] | None:
+    """Positions whose cells are read; None: all (and any beyond the header)."""
+    if columns is None:
+        return None
+    names = set(columns)
+    return {i for i, h in enumerate(header) if h.strip() in names}
+
+
+# ---- Parquet ---------------------------------------------------------------------------------
+
+BATCH_ROWS = 65_536
+
+
+def _read_parquet(path: Path, columns: Collection[str] | None) -> Sheet:
+    import pyarrow as pa  # only when a Parquet file is read
+    import pyarrow.parquet as pq
+
+    try:
+        source = pq.ParquetFile(path)
+        schema = source.schema_arrow
+    except Exception:   # noqa: BLE001 - damage in footer or metadata
+        raise _damaged(path, "parquet") from None
+    header = [str(n) for n in schema.names]
+    wanted = header if columns is None else [h for h in header if h.strip() in set(columns)]
+    for name in wanted:
+        kind = schema.field(name).type
+        if _converter(kind, pa) is None:
+            raise ReadError("V213", f"kolumnen `{name}` i `{path.name}` har typen {kind}, som "
+                            "inte kan läsas som en cell", 1, header.index(name) + 1,
+                            hint="spara kolumnen som text, heltal, decimal, datum eller "
+                            "sant/falskt")
+    positions = [header.index(n) for n in wanted]
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        line = 1
+        try:
+            for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
+                n = batch.num_rows
+                texts = [[""] * len(header) for _ in range(n)]
+                for pos, name in zip(positions, wanted):
+                    column = batch.column(batch.schema.get_field_index(name))
+                    convert = _converter(column.type, pa)
+                    for i, value in enumerate(column.to_pylist()):
+                        texts[i][pos] = "" if value is None else convert(value)
+                for cells in texts:
+                    line += 1
+                    yield line, cells
+        except ReadError:
+            raise
+        except Exception:   # noqa: BLE001
+            raise _damaged(path, "parquet", line + 1) from None
+
+    return Sheet("parquet", header, rows())
+
+
+def _converter(kind, pa):
+    """Text for one Arrow value of type `kind`, or None if the type has no cell form."""
+    t = pa.types
+    if t.is_dictionary(kind):
+        return _converter(kind.value_type, pa)
+    if t.is_string(kind) or t.is_large_string(kind) or \
+            (hasattr(t, "is_string_view") and t.is_string_view(kind)):
+        return str
+    if t.is_boolean(kind):
+        return lambda v: TypedText("ja" if v else "nej")
+    if t.is_integer(kind):
+        return lambda v: TypedText(str(v))
+    if t.is_decimal(kind):
+        return lambda v: TypedText(format(v, "f"))        # Arrow decimal → exact Decimal
+    if t.is_floating(kind):
+        return lambda v: TypedText(float_text(float(v)))
+    if t.is_date(kind) or t.is_timestamp(kind):
+        return excel_text                                 # date → ISO; midnight → the date
+    if t.is_null(kind):
+        return lambda v: ""
+    return None
