@@ -25,6 +25,7 @@ from .fmt import format_text
 from .report import explain_html, render_html
 from .io.output import atomic_path, output_format, side_path, write_atomic, write_result
 from .pipeline import evaluate, load_agreement, parse_params
+from .progress import StepProgress
 
 # emoji=False: rich would otherwise turn `fil:100:49` into a 💯 emoji
 console = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -255,8 +256,11 @@ def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None
             if done.errors:
                 sys.exit(1)
             return
-    values, result = _evaluate(model, data, params, per)
-    side = write_result(result, target)
+    with StepProgress(2, err_console) as progress:
+        progress("läser indata och prövar villkoren (referensmotorn)")
+        values, result = _evaluate(model, data, params, per)
+        progress(f"skriver {target.name}")
+        side = write_result(result, target)
     _print_table(result)
     _print_invoices(result)
     console.print(f"\nResultat: {out}  (även: {', '.join(str(p) for p in side)})", markup=False)
@@ -314,7 +318,6 @@ def _run_columnar(model, data: str, per: date | None, out: Path, required: bool,
     """Run on the columnar back-end if the plan covers the agreement: its BatchResult, or None
     to fall back to the reference evaluator."""
     from .batch.duck import InputProblem, run_plan
-    from .progress import StepProgress
     from .batch.plan import Unsupported, compile_plan
 
     plan = compile_plan(model, model.version_at(per))
