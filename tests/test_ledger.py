@@ -23,6 +23,7 @@ def test_rerun_reproduces_the_recorded_output_hash(tmp_path, engine):
 
     data = tmp_path / "data"
     generate(300, data)
+    (data / "gammalt-resultat.csv").write_text("inte indata\n", encoding="utf-8")
     out = tmp_path / "ut" / "resultat.csv"
     runner = CliRunner()
     for _ in range(2):
@@ -34,7 +35,7 @@ def test_rerun_reproduces_the_recorded_output_hash(tmp_path, engine):
     first, second = runs
     assert first["utdata_sha256"] == second["utdata_sha256"]
     assert first["indata"] == second["indata"]
-    assert json.loads(first["indata"]).keys() == {"mottagare.csv"}
+    assert json.loads(first["indata"]).keys() == {"mottagare.csv"}   # what the agreement reads
     assert first["motor"] == engine and first["rader"] == 600 and first["fel"] == 0
     pot = json.loads(first["potter"])[0]
     assert pot["pott"] == "1000000000" and pot["utbetalning"] == "andelar"

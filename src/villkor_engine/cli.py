@@ -252,7 +252,7 @@ def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None
         if done is not None:
             _record(log, Run(Path(agreement), model.version_at(per).label, per, {}, Path(data),
                              "kolumn", done.rows, len(done.errors), _ledger_pots(done.pots),
-                             target, time.perf_counter() - started))
+                             target, time.perf_counter() - started, _files(model)))
             if done.errors:
                 sys.exit(1)
             return
@@ -266,7 +266,7 @@ def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None
     console.print(f"\nResultat: {out}  (även: {', '.join(str(p) for p in side)})", markup=False)
     _record(log, Run(Path(agreement), result.version.label, per, values, Path(data), "referens",
                      len(result.rows), 0, _ledger_pots(result.pots), target,
-                     time.perf_counter() - started))
+                     time.perf_counter() - started, _files(model)))
 
 
 def _check_output(target: Path) -> None:
@@ -276,6 +276,11 @@ def _check_output(target: Path) -> None:
     except ValueError as exc:
         err_console.print(f"fel[V300]: --out: {exc}", markup=False)
         sys.exit(2)
+
+
+def _files(model) -> tuple[str, ...]:
+    """The data files the agreement names: what the ledger hashes."""
+    return tuple(sorted({t.file for t in [*model.tables.values(), *model.records.values()]}))
 
 
 def _ledger_pots(pots) -> list[dict[str, str]]:

@@ -58,6 +58,7 @@ class Run:
     pots: list[dict[str, str]]     # utbetalning, villkor, pott, utbetalt (exact text)
     output: Path
     seconds: float
+    files: tuple[str, ...] = ()    # the data files the agreement names (else: every data file)
 
 
 def default_ledger(out: Path) -> Path:
@@ -70,7 +71,10 @@ def record(ledger: Path, run: Run) -> int:
 
     from .. import __version__
 
-    inputs = {p.name: sha256(p) for p in sorted(Path(run.data_dir).iterdir())
+    # the files the agreement reads, not whatever else lies in the folder (earlier outputs)
+    named = [Path(run.data_dir) / f for f in run.files] if run.files else \
+        sorted(Path(run.data_dir).iterdir())
+    inputs = {p.name: sha256(p) for p in named
               if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".parquet")}
     ledger.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(ledger)) as con:
