@@ -1,12 +1,14 @@
 """Benchmark bench/pott.villkor against its peers, whole process CSV → CSV, in one run.
 
     python bench/run.py [--sizes 1000,100000,1000000] [--repeat 3] [--openfisca PYTHON]
+                        [--intyg 10000000] [--reference 20000]
 
 Tools, timed alternately: `villkor run` (columnar back-end), the hand-written pyarrow + numpy
 script (bench/handwritten.py) and OpenFisca 46 (bench/openfisca_pott.py, in the venv whose python
 is given with --openfisca; skipped without). Wall time and peak memory come from /usr/bin/time.
 Each tool's amounts are compared with the exact result computed here with Python integers.
-Also: the reference evaluator (with its explanations) in recipients per second.
+With --intyg N: bench/intyg.villkor on N certificates from Parquet, its verdicts checked against
+numpy. Also: the reference evaluator (with its explanations) in recipients per second.
 """
 
 from __future__ import annotations
