@@ -176,3 +176,11 @@ def test_conditional_needs_a_condition_and_matching_branches():
     assert "V110" in codes("värde x: belopp = om 1 kr då 2 kr annars 3 kr\n  källa d\n")
     assert "V110" in codes("värde x = om ja då 2 kr annars 2020-01-01\n  källa d\n")
     assert "V110" not in codes("värde x: belopp = om ja då 2 kr annars 0 kr\n  källa d\n")
+
+
+@pytest.mark.parametrize(("file", "ok"), [("t.csv", True), ("t.XLSX", True),
+                                          ("t.parquet", True), ("t.xls", False), ("t", False)])
+def test_a_file_format_nobody_can_read_is_found_at_check(file, ok):
+    src = (f'tabell t fil "{file}" per g nyckel id\n  id: kod\n  a: ja/nej\nslut\n'
+           "mottagargrupp g från t namn id\n")
+    assert ("V211" not in codes(src)) == ok
