@@ -271,7 +271,8 @@ def test_unknown_input_extension_is_a_diagnostic(tmp_path):
     data.mkdir()
     (data / "kostnader.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     result = invoke("run", small(tmp_path, "xls"), "--data", data, "--out", tmp_path / "u.csv")
-    block = assert_diagnostic(result, "V211", data / "kostnader.xls", 1, 1)
+    # found in the agreement, before any data is read: file, line and column of the `tabell`
+    block = assert_diagnostic(result, "V211", tmp_path / "format-xls.villkor", 5, 1)
     assert "tabellen `kostnader`: filen `kostnader.xls` har filändelsen `.xls` och kan inte " \
         "läsas som indata" in block
     assert ".csv" in block and ".xlsx" in block and ".parquet" in block

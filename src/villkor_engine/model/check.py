@@ -7,10 +7,9 @@ each with a code, a span and, where it can, a "menade du …?" hint.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePath
 
 from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean
-from ..io.readers import FORMAT_HINT, FORMATS
+from ..io.readers import ReadError, input_format
 from ..syntax import ast
 from . import types as T
 from .model import ColumnSpec, GroupSpec, Model, ParameterSpec, RecordSpec, TableSpec
@@ -176,11 +175,10 @@ class _Checker:
             if "positiv" in c.flags and c.type.name not in (T.BELOPP, *T.NUMERIC):
                 self.err("V110", f"`positiv` passar bara tal och belopp, inte {c.type.name}",
                          c.span)
-        suffix = PurePath(t.file).suffix.lower()
-        if suffix not in FORMATS:   # found at `check`, not first at `run`
-            self.err("V211", f"tabellen `{t.name}`: filen `{t.file}` har "
-                     f"{f'filändelsen `{suffix}`' if suffix else 'ingen filändelse'}, som inte "
-                     "kan läsas", t.span, FORMAT_HINT)
+        try:
+            input_format(t.file)      # found at `check`, not first at `run`
+        except ReadError as exc:
+            self.err(exc.code, f"tabellen `{t.name}`: {exc.message}", t.span, exc.hint)
         if isinstance(t, ast.RecordTable):
             return TableSpec(t.name, t.file, t.optional, "", False, (), cols, t.span, t.decimal)
         return TableSpec(t.name, t.file, t.optional, t.group, t.per_villkor, t.keys, cols, t.span,
