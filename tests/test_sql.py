@@ -108,3 +108,18 @@ def test_an_excel_input_gives_the_same_result_on_both_engines(tmp_path):
         outs.append(out.read_text(encoding="utf-8"))
     assert outs[0] == outs[1]
     assert "y,y,1,underlag saknas" in outs[0]
+
+
+def test_every_bad_row_is_in_the_error_file_even_when_the_screen_shows_a_thousand(tmp_path):
+    rows = "".join(f"r{i},{'x' if i % 2 else i + 1},ja,ja\n" for i in range(3000))
+    (tmp_path / "mottagare.csv").write_text("id,befolkning,a,b\n" + rows, encoding="utf-8")
+    out = tmp_path / "ut.csv"
+    done = villkor("run", str(BENCH / "pott.villkor"), "--data", str(tmp_path), "--out",
+                   str(out), "--motor", "kolumn")
+    assert done.returncode == 1
+    assert "… och 500 fel till; alla står i" in done.stderr
+    with open(tmp_path / "ut.fel.csv", encoding="utf-8", newline="") as f:
+        errors = list(csv.DictReader(f))
+    assert len(errors) == 1500 and errors[0]["rad"] == "3" and errors[0]["kolumn"] == "befolkning"
+    with open(out, encoding="utf-8", newline="") as f:
+        assert sum(1 for r in csv.DictReader(f) if r["villkor"] == "1") == 1500   # the good ones

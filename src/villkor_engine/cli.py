@@ -251,7 +251,7 @@ def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None
         done = _run_columnar(model, data, per, target, engine == "kolumn", memory)
         if done is not None:
             _record(log, Run(Path(agreement), model.version_at(per).label, per, {}, Path(data),
-                             "kolumn", done.rows, len(done.errors), _ledger_pots(done.pots),
+                             "kolumn", done.rows, done.error_count, _ledger_pots(done.pots),
                              target, time.perf_counter() - started, _files(model)))
             if done.errors:
                 sys.exit(1)
@@ -343,6 +343,9 @@ def _run_columnar(model, data: str, per: date | None, out: Path, required: bool,
         return None
     for e in result.errors:
         err_console.print(f"{e.file}:{e.line}: fel[V204]: {e.message}", markup=False)
+    if result.error_count > len(result.errors):
+        err_console.print(f"… och {result.error_count - len(result.errors)} fel till; alla står i "
+                          f"{side_path(out, 'fel')}", markup=False)
     _print_pots(result)
     errors = f"  (felrader: {side_path(out, 'fel')})" if result.errors else ""
     console.print(f"\nResultat: {out}, {result.rows} rader (kolumnmotorn){errors}", markup=False)

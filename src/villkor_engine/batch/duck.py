@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -30,6 +31,7 @@ from ..io.output import (
     write_arrow,
     write_models,
 )
+from ..io.readers import ReadError, input_format, read_rows
 from ..model.model import RecordSpec, TableSpec
 from . import sql as S
 from .plan import Plan, Unsupported
@@ -71,7 +73,7 @@ def run_plan(plan: Plan, data_dir: Path, out: Path,
     """`memory` bounds DuckDB's working memory; what does not fit spills to a temp folder."""
     con = duckdb.connect()
     spill = tempfile.mkdtemp(prefix="villkor-")
-    con.execute(f"SET memory_limit = '{_path(Path(memory))}'")
+    con.execute(f"SET memory_limit = '{memory.replace(chr(39), '')}'")
     con.execute(f"SET temp_directory = '{_path(Path(spill))}'")
     try:
         return _run(con, plan, Path(data_dir), Path(out), progress)
@@ -125,18 +127,18 @@ def _register(con, spec: TableSpec | RecordSpec, data_dir: Path,
     if not path.is_file():
         raise InputProblem("V201", f"filen `{spec.file}` saknas i datamappen (tabellen "
                            f"`{spec.name}`)", f"lägg filen {spec.file} i {data_dir}")
-    suffix = path.suffix.lower()
+    try:
+        fmt = input_format(path)
+    except ReadError as exc:
+        raise InputProblem(exc.code, f"tabellen `{spec.name}`: {exc.message}", exc.hint) from None
     name = f"in_{spec.name}"
-    if suffix == ".parquet":
+    if fmt == "parquet":
         con.execute(f"CREATE TEMP VIEW {name} AS SELECT *, file_row_number + 2 AS _rad "
                     f"FROM read_parquet('{_path(path)}', file_row_number = true)")
-    elif suffix == ".csv":
+    elif fmt == "csv":
         con.register(name, _read_csv(path, spec, malformed))
-    elif suffix == ".xlsx":
-        con.register(name, _read_xlsx(path, spec))
     else:
-        raise InputProblem("V211", f"filen `{spec.file}`: okänt format `{suffix}`",
-                           "använd .csv, .xlsx eller .parquet")
+        con.register(name, _read_xlsx(path, spec))
     described = {row[0]: row[1] for row in con.execute(f"DESCRIBE {name}").fetchall()}
     missing = [c for c, col in spec.columns.items()
                if c not in described and not col.may_be_absent]
@@ -175,14 +177,11 @@ def _read_csv(path: Path, spec, malformed: list) -> pa.Table:
         raise InputProblem("V207", f"{path.name}: filen kan inte läsas som CSV UTF-8 ({exc})",
                            "spara filen som CSV UTF-8 (i Excel: \"CSV UTF-8 "
                            "(kommaavgränsad)\")") from None
-    import numpy as np
     return table.append_column("_rad", pa.array(np.arange(2, table.num_rows + 2)))
 
 
 def _read_xlsx(path: Path, spec) -> pa.Table:
     """The first sheet's declared columns as text (the reference evaluator's reader), with rows."""
-    from ..io.readers import ReadError, read_rows   # openpyxl only for Excel input
-
     try:
         header, rows = read_rows(path, list(spec.columns))
         index = {h: i for i, h in enumerate(header)}
