@@ -81,6 +81,11 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
         if isinstance(spec, TableSpec) and (spec.per_villkor or len(spec.keys) != 1):
             return Unsupported(f"tabellen {spec.name}: bara en rad per mottagare stöds",
                                spec.span)
+        if isinstance(spec, TableSpec) and not any(g.table == spec.name
+                                                   for g in model.groups.values()):
+            return Unsupported(f"tabellen {spec.name}: bara tabeller som ger mottagarna stöds "
+                               "(en tabell per mottagare prövas mot dem i referensmotorn)",
+                               spec.span)
         inputs.append(spec)
     constants = _constants(model, version)
     if isinstance(constants, Unsupported):
