@@ -123,3 +123,20 @@ def test_every_bad_row_is_in_the_error_file_even_when_the_screen_shows_a_thousan
     assert len(errors) == 1500 and errors[0]["rad"] == "3" and errors[0]["kolumn"] == "befolkning"
     with open(out, encoding="utf-8", newline="") as f:
         assert sum(1 for r in csv.DictReader(f) if r["villkor"] == "1") == 1500   # the good ones
+
+
+def test_error_rows_name_the_file_line_after_blank_lines_and_malformed_rows(tmp_path):
+    (tmp_path / "mottagare.csv").write_text(
+        "id,befolkning,a,b\nx,1,ja,ja\n\nx,2,ja\ny,1,ja,kanske\nx,5,ja,ja\nz,3,nej,ja\n",
+        encoding="utf-8")
+    out = tmp_path / "ut.csv"
+    done = villkor("run", str(BENCH / "pott.villkor"), "--data", str(tmp_path), "--out",
+                   str(out), "--motor", "kolumn")
+    assert done.returncode == 1
+    assert "mottagare.csv:4: fel[V209]: rad 4 har 3 fält men rubrikraden har 4" in done.stderr
+    assert "mottagare.csv:6: fel[V206]: rad 6: `x` finns redan på rad 2" in done.stderr
+    with open(tmp_path / "ut.fel.csv", encoding="utf-8", newline="") as f:
+        assert [(r["rad"], r["kolumn"]) for r in csv.DictReader(f)] == [
+            ("4", ""), ("5", "b"), ("6", "id")]
+    with open(out, encoding="utf-8", newline="") as f:
+        assert [r["mottagare"] for r in csv.DictReader(f)] == ["x", "x", "z", "z"]

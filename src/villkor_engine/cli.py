@@ -342,7 +342,7 @@ def _run_columnar(model, data: str, per: date | None, out: Path, required: bool,
             sys.exit(2)
         return None
     for e in result.errors:
-        err_console.print(f"{e.file}:{e.line}: fel[V204]: {e.message}", markup=False)
+        err_console.print(f"{e.file}:{e.line}: fel[{e.code}]: {e.message}", markup=False)
     if result.error_count > len(result.errors):
         err_console.print(f"… och {result.error_count - len(result.errors)} fel till; alla står i "
                           f"{side_path(out, 'fel')}", markup=False)

@@ -57,6 +57,7 @@ class BatchError:
     line: int
     column: str
     message: str
+    code: str = "V204"             # V204 a cell, V206 a repeated key, V209 a malformed row
 
 
 @dataclass
@@ -155,21 +156,39 @@ def _register(con, spec: TableSpec | RecordSpec, data_dir: Path,
 
 
 def _read_csv(path: Path, spec, malformed: list) -> pa.Table:
+    """The declared columns as text, and `_rad`: each row's line in the file (header = 1).
+
+    Empty lines stay (as blank rows, which the typed step drops), so rows and lines agree;
+    a row with the wrong number of fields is an error row, and the file is then read again on
+    one thread, where pyarrow knows each bad row's line, to number the good rows exactly."""
     with path.open("rb") as f:
         first = f.readline().decode("utf-8-sig", errors="replace")
     delimiter = ";" if first.count(";") > first.count(",") else ","
     header = [h.strip() for h in first.rstrip("\r\n").split(delimiter)]
+    table, bad = _csv(path, header, delimiter, spec, threads=True)
+    if bad:
+        table, bad = _csv(path, header, delimiter, spec, threads=False)
+    for number, fields in bad:
+        message = f"rad {number} har {fields} fält men rubrikraden har {len(header)}"
+        malformed.append((path.name, number, "", message, "V209"))
+    last = table.num_rows + len(bad) + 1
+    lines = np.setdiff1d(np.arange(2, last + 1), np.array([n for n, _ in bad], dtype=np.int64))
+    return table.append_column("_rad", pa.array(lines[:table.num_rows]))
+
+
+def _csv(path: Path, header: list[str], delimiter: str, spec, threads: bool):
+    bad: list[tuple[int, int]] = []
 
     def bad_row(row) -> str:
-        message = (f"rad {row.number or '?'} har {row.actual_columns} fält men "
-                   f"rubrikraden har {row.expected_columns}")
-        malformed.append((path.name, row.number or 0, "", message))
+        bad.append((row.number or 0, row.actual_columns))
         return "skip"
 
     try:
         table = pacsv.read_csv(
-            path, read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=bad_row),
+            path, read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
+                                                 use_threads=threads),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=bad_row,
+                                             ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header}, strings_can_be_null=True,
                 null_values=[""], include_columns=[c for c in spec.columns if c in header]))
@@ -177,7 +196,7 @@ def _read_csv(path: Path, spec, malformed: list) -> pa.Table:
         raise InputProblem("V207", f"{path.name}: filen kan inte läsas som CSV UTF-8 ({exc})",
                            "spara filen som CSV UTF-8 (i Excel: \"CSV UTF-8 "
                            "(kommaavgränsad)\")") from None
-    return table.append_column("_rad", pa.array(np.arange(2, table.num_rows + 2)))
+    return table, sorted(bad)
 
 
 def _read_xlsx(path: Path, spec) -> pa.Table:
@@ -228,11 +247,11 @@ def _copy_errors(con, malformed: list, out: Path) -> None:
     if malformed:
         con.register("fel_format", pa.table(
             {k: [m[i] for m in malformed] for i, k in enumerate(("fil", "rad", "kolumn",
-                                                                  "meddelande"))}))
-        select = ("SELECT * FROM (SELECT * FROM fel_format UNION ALL SELECT * FROM fel) "
-                  "ORDER BY fil, rad")
+                                                                  "meddelande", "kod"))}))
+        select = ("SELECT fil, rad, kolumn, meddelande FROM (SELECT * FROM fel_format "
+                  "UNION ALL SELECT * FROM fel) ORDER BY fil, rad")
     else:
-        select = "SELECT * FROM fel"
+        select = "SELECT fil, rad, kolumn, meddelande FROM fel"
     _copy(con, select, out, "fel")
 
 

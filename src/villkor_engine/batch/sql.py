@@ -155,21 +155,23 @@ def good_step(spec: TableSpec | RecordSpec) -> Step:
 
 
 def errors_step(plan: Plan, files: dict[str, str]) -> Step:
-    """fil, rad, kolumn, meddelande — one row per wrong cell or repeated key, in file order."""
+    """fil, rad, kolumn, meddelande (and the diagnostic's code, for the screen) — one row per
+    wrong cell or repeated key, in file order."""
     parts = []
     for spec in plan.inputs:
         name = lit(files[spec.name])
         for i, c in enumerate(spec.columns):
             fel = ident(c + "__fel")
-            parts.append(f"SELECT {name} AS fil, _rad AS rad, {i} AS _k, {lit(c)} AS kolumn, "
+            parts.append(f"SELECT {name} AS fil, _rad AS rad, {i} AS _k, 'V204' AS kod, "
+                         f"{lit(c)} AS kolumn, "
                          f"'rad ' || CAST(_rad AS VARCHAR) || {lit(', kolumn `' + c + '`: ')}"
                          f" || {fel} AS meddelande FROM typ_{spec.name} WHERE {fel} IS NOT NULL")
         if isinstance(spec, TableSpec):
             key = ident(spec.keys[0])
-            parts.append(f"SELECT {name}, _rad, -1, {lit(spec.keys[0])}, 'rad ' || "
+            parts.append(f"SELECT {name}, _rad, -1, 'V206', {lit(spec.keys[0])}, 'rad ' || "
                          f"CAST(_rad AS VARCHAR) || ': `' || {key} || '` finns redan på rad ' || "
                          f"CAST(_först AS VARCHAR) FROM bra_{spec.name} WHERE _n > 1")
-    return step("fel", "SELECT fil, rad, kolumn, meddelande FROM ("
+    return step("fel", "SELECT fil, rad, kolumn, meddelande, kod FROM ("
                 + " UNION ALL ".join(parts) + ") AS e ORDER BY fil, rad, _k")
 
 
