@@ -50,6 +50,19 @@ certificates = st.lists(st.tuples(
     st.sampled_from(["2010-03-01", "2010-12-31", "2011-01-01", "2009-12-31"]),
     st.lists(items, min_size=5, max_size=5)), min_size=1, max_size=40)
 goal = st.sampled_from(["70 %", "50 %", "100 %", "0 %", "2/3"])
+ALL_ITEMS = ("intyg.diagnos är ja och intyg.funktionsnedsättning är ja och "
+             "intyg.aktivitetsbegränsning är ja och intyg.arbetsförmåga är ja och "
+             "intyg.prognos är ja")
+unit_requirement = st.sampled_from([          # villkor 1 (per unit) in other shapes
+    None,                                     # as the bench: the share of complete ones
+    "antal(intyg där intyg.diagnos är ja) >= 2",
+    "antal(intyg där intyg.prognos är nej eller intyg.diagnos är angiven) < 3",
+    "inte andel(intyg där intyg.diagnos är ja bland intyg.datum mellan 2010-01-01 och "
+    "2010-12-31) >= delmål",
+    "andel(intyg där inte intyg.prognos är nej) > delmål eller antal(intyg där "
+    "intyg.center = \"LFC2\") >= 1",
+    "andel(intyg där intyg.datum >= 2010-06-01 och intyg.arbetsförmåga är ja) <= 1/2",
+])
 
 
 def both(text: str, data: Path) -> tuple[str, str]:
@@ -94,9 +107,10 @@ def test_columnar_equals_reference(rows, pot, unit, krav):
 
 @settings(max_examples=max(EXAMPLES // 2, 10), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(records=certificates, target=goal)
-def test_columnar_records_equal_reference(records, target):
-    """Shares over records per unit and per centre: blank items and dates outside the year."""
+@given(records=certificates, target=goal, krav=unit_requirement)
+def test_columnar_records_equal_reference(records, target, krav):
+    """Shares and counts over records per unit and per centre: blank items, dates outside the
+    year, och/eller/inte inside and outside the aggregates."""
     data = Path(tempfile.mkdtemp())
     try:
         _write(data / "intyg.csv", ["intygsid", "enhet", "center", "datum", "diagnos",
@@ -104,7 +118,13 @@ def test_columnar_records_equal_reference(records, target):
                                     "arbetsförmåga", "prognos"],
                [(f"I{i}", unit, centre, day, *answers)
                 for i, (unit, centre, day, answers) in enumerate(records)])
-        columnar, reference = both(INTYG.replace("= 70 %", f"= {target}"), data)
+        text = INTYG.replace("= 70 %", f"= {target}")
+        if krav is not None:
+            first = f"krav andel(intyg där {ALL_ITEMS} bland intyg.datum mellan 2010-01-01 och " \
+                    "2010-12-31) >= delmål"
+            text = text.replace(first, f"krav {krav}", 1)
+            assert f"krav {krav}" in text
+        columnar, reference = both(text, data)
         assert columnar == reference
     finally:
         shutil.rmtree(data)

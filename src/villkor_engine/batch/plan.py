@@ -12,6 +12,7 @@ Anything else is reported as unsupported with its span (sqlglot's "unsupported" 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 
 from ..diagnostics import Span
@@ -59,7 +60,6 @@ class Plan:
     groups: tuple[GroupPlan, ...]            # in the reference evaluator's output order
     inputs: tuple[TableSpec | RecordSpec, ...]
     villkor: dict[str, ast.Expr]             # villkor id → requirement (subs folded into och)
-    constants: dict[str, Fraction]           # värden and parameters, evaluated once
 
 
 SIMPLE = (ast.Is, ast.Logic, ast.Not, ast.VerdictLit, ast.VillkorRef, ast.Compare, ast.Name,
@@ -87,9 +87,6 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
                                "(en tabell per mottagare prövas mot dem i referensmotorn)",
                                spec.span)
         inputs.append(spec)
-    constants = _constants(model, version)
-    if isinstance(constants, Unsupported):
-        return constants
     villkor: dict[str, ast.Expr] = {}
     for v in version.villkor.values():
         if v.report_due or v.review:
@@ -120,10 +117,10 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
     by_name = {g.name: g for g in groups}
     for vid, expr in villkor.items():
         applies = _applies(version, vid)
-        problem = _expr_supported(expr, constants, model, by_name.get(applies), record=None)
+        problem = _expr_supported(expr, version, model, by_name.get(applies), record=None)
         if problem:
             return problem
-    return Plan(model, version, tuple(groups), tuple(inputs), villkor, constants)
+    return Plan(model, version, tuple(groups), tuple(inputs), villkor)
 
 
 def _applies(version: Version, vid: str) -> str | None:
@@ -131,16 +128,6 @@ def _applies(version: Version, vid: str) -> str | None:
         if v.vid == vid or any(s.vid == vid for s in v.subs):
             return v.applies
     return None
-
-
-def _constants(model: Model, version: Version) -> dict[str, Fraction] | Unsupported:
-    env = Env(model, version, Dataset({}, {}), {})
-    out: dict[str, Fraction] = {}
-    for name in [*version.values, *model.parameters]:
-        value = evaluate(ast.Name(name), env)
-        if isinstance(value, Fraction):
-            out[name] = value
-    return out
 
 
 def _group(model: Model, version: Version, name: str, g) -> GroupPlan | Unsupported:
@@ -194,7 +181,7 @@ def _pot(model: Model, version: Version, p: ast.Payment, table: TableSpec,
                    100 if p.rounding.unit == "krona" else 1)
 
 
-def _expr_supported(e: ast.Expr, constants: dict[str, Fraction], model: Model,
+def _expr_supported(e: ast.Expr, version: Version, model: Model,
                     group: GroupPlan | None, record: str | None) -> Unsupported | None:
     """Walk one requirement: recipient-level nodes, or (inside an aggregate) record-level ones."""
     if group is None:
@@ -208,7 +195,7 @@ def _expr_supported(e: ast.Expr, constants: dict[str, Fraction], model: Model,
             return Unsupported(f"kolumnen {e.table}.{e.column}: bara "
                                f"{'postens' if record else 'mottagarens'} egen tabell", e.span)
         return None
-    if isinstance(e, ast.Name) and e.name not in constants:
+    if isinstance(e, ast.Name) and constant_value(e, model, version) is None:
         return Unsupported(f"`{e.name}` är inget tal som är känt före körningen", e.span)
     if isinstance(e, (ast.Count, ast.ShareOf)):
         if record is not None:
@@ -218,7 +205,7 @@ def _expr_supported(e: ast.Expr, constants: dict[str, Fraction], model: Model,
             return Unsupported(f"{e.table} är inte kopplad till gruppen {group.name}", e.span)
         for part in (e.where, getattr(e, "among", None)):
             if part is not None:
-                problem = _expr_supported(part, constants, model, group, e.table)
+                problem = _expr_supported(part, version, model, group, e.table)
                 if problem:
                     return problem
         return None
@@ -227,17 +214,31 @@ def _expr_supported(e: ast.Expr, constants: dict[str, Fraction], model: Model,
     if isinstance(e, ast.Compare):
         sides = (e.left, e.right)
         measured = [s for s in sides if isinstance(s, (ast.ColumnRef, ast.Count, ast.ShareOf))]
-        fixed = [s for s in sides if isinstance(s, (ast.Num, ast.Str, ast.Name, ast.DateLit))]
+        fixed = [s for s in sides if constant_value(s, model, version) is not None]
         if len(measured) != 1 or len(fixed) != 1:
             return Unsupported("jämförelser stöds bara som kolumn eller aggregat mot konstant",
                                e.span)
+        return _expr_supported(measured[0], version, model, group, record)
     if isinstance(e, ast.Between) and not isinstance(e.operand, ast.ColumnRef):
         return Unsupported("`mellan` stöds bara på en kolumn", e.span)
     for child in _children(e):
-        problem = _expr_supported(child, constants, model, group, record)
+        problem = _expr_supported(child, version, model, group, record)
         if problem:
             return problem
     return None
+
+
+def constant_value(e: ast.Expr, model: Model, version: Version):
+    """What an expression without inputs is (`70 %`, `1/2`, `delmål`, a date, a text), or None.
+
+    Values and parameters with defaults come out as the reference evaluator computes them; an
+    expression that reads a table, a record or a villkor is no constant."""
+    if any(isinstance(x, (ast.ColumnRef, ast.Count, ast.ShareOf, ast.TotalOf, ast.VillkorRef))
+           for x in ast.walk(e)):
+        return None
+    value = evaluate(e, Env(model, version, Dataset({}, {}), {}))
+    return value if isinstance(value, (Fraction, str, date)) and not isinstance(value, bool) \
+        else None
 
 
 def _children(e: ast.Expr):

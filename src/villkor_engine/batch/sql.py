@@ -20,7 +20,7 @@ from ..eval.engine import sources_text
 from ..model import types as T
 from ..model.model import ColumnSpec, RecordSpec, TableSpec
 from ..syntax import ast
-from .plan import GroupPlan, Plan
+from .plan import GroupPlan, Plan, constant_value
 
 # A verdict's code is its rank under `och`: ej beats saknas beats bedömning beats uppfyllt.
 VERDICTS = ("uppfyllt", "bedömning krävs", "underlag saknas", "ej uppfyllt")   # by code
@@ -217,7 +217,7 @@ class Compiler:
     def compare(self, e: ast.Compare, row: str | None) -> str:
         op = e.op if e.op != "!=" else "<>"
         left, right = e.left, e.right
-        if isinstance(left, (ast.Num, ast.Str, ast.Name, ast.DateLit)):   # constant op measured
+        if not isinstance(left, (ast.ColumnRef, ast.Count, ast.ShareOf)):   # constant op measured
             left, right = right, left
             op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
         constant = self.constant(right)
@@ -239,9 +239,7 @@ class Compiler:
                       f"{a}_k * {den} {op} {num} * {a}_n")
 
     def constant(self, e: ast.Expr):
-        if isinstance(e, ast.Name):
-            return self.plan.constants[e.name]
-        return e.value
+        return constant_value(e, self.plan.model, self.plan.version)
 
     def aggregate(self, e: ast.Expr) -> str:
         mine = self.aggregates.setdefault(e.table, [])
