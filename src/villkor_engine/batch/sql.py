@@ -309,7 +309,8 @@ def verdict_steps(plan: Plan, group: GroupPlan) -> list[Step]:
                 f"ROW_NUMBER() OVER (ORDER BY kod) AS _ord, * FROM agg_{group.name}_{own}")
         extra = []
     cols = ", ".join([f"{alias}._kod", f"{alias}._namn", f"{alias}._ord", *verdicts, *extra])
-    steps.append(step(f"mot_{group.name}", f"SELECT {cols} FROM ({base}) AS {alias}{joins}"))
+    steps.append(step(f"mot_{group.name}", f"SELECT {cols} FROM ({base}) AS {alias}{joins} "
+                      f"ORDER BY {alias}._ord"))
     return steps
 
 
@@ -351,7 +352,7 @@ def share_step(group: GroupPlan) -> Step:
     return step(f"andel_{group.name}",
                 f"SELECT *, CASE _lv WHEN 0 THEN {money(f'_enheter * {u}')} WHEN {EJ} THEN '0' END "
                 f"AS _belopp, CASE _lv WHEN 0 THEN {exact()} WHEN {EJ} THEN '0' END AS _exakt "
-                f"FROM ({micro}) AS s2")
+                f"FROM ({micro}) AS s2 ORDER BY _ord")
 
 
 def money(ore: str) -> str:
@@ -387,11 +388,11 @@ def rows_step(plan: Plan, group: GroupPlan, order: int) -> Step:
                     f"THEN '; negativ fördelningsnyckel ' || CAST(_nyckel AS VARCHAR) ELSE '' END"
                     " END")
             due = f"'{pay.due.isoformat()}'" if pay.due else "NULL"
-            parts.append(_row(order, i, lit(vid), verdict_text("_lv"), amount, exakt, due,
+            parts.append(_row(i, lit(vid), verdict_text("_lv"), amount, exakt, due,
                               origin, lit(sources_text(pay.sources)) if pay.sources else "NULL",
                               note))
         else:
-            parts.append(_row(order, i, lit(vid), verdict_text(code), "NULL", "NULL", "NULL",
+            parts.append(_row(i, lit(vid), verdict_text(code), "NULL", "NULL", "NULL",
                               origin, lit(sources_text(v.sources)) if v.sources else "NULL",
                               lit("ingen utbetalning är knuten till villkoret")))
     label = lit(version.label)
@@ -400,29 +401,33 @@ def rows_step(plan: Plan, group: GroupPlan, order: int) -> Step:
         vid = group.pot.payment.villkor
         known = f"_lv IN ({UPPFYLLT}, {EJ})"
         parts.append(_row(
-            order, n, "'summa'", verdict_text("_lv"),
+            n, "'summa'", verdict_text("_lv"),
             "_belopp", "_exakt", "NULL", label, "NULL",
             f"CASE WHEN {known} THEN 'summan av de avrundade beloppen' ELSE "
             f"{lit(f'inget belopp är känt ännu; ofullständig: villkor {vid} saknar belopp och ingår inte')}"
             " END"))
     elif n:
         every = v_and([ident("v_" + vid) for vid in group.villkor])
-        parts.append(_row(order, n, "'summa'", verdict_text(every), "'0'", "'0'", "NULL", label,
+        parts.append(_row(n, "'summa'", verdict_text(every), "'0'", "'0'", "NULL", label,
                           "NULL", lit("inga utbetalningar gäller mottagaren")))
+    where = ""
     if not parts:   # a group nothing applies to has no rows
-        empty = _row(order, 0, *["NULL"] * 8)
-        return step(f"rader_{group.name}", f"SELECT {empty} FROM {source} AS t WHERE FALSE")
-    return step(f"rader_{group.name}", " UNION ALL ".join(
-        f"SELECT {p} FROM {source} AS t" for p in parts))
+        parts, where = [_row(0, *["NULL"] * 8)], " WHERE FALSE"
+    # one list per recipient, unnested: its rows come out together and in order (no sort)
+    return step(f"rader_{group.name}", f"SELECT {order} AS _g, _ord, UNNEST([{', '.join(parts)}]) "
+                f"AS r FROM {source} AS t{where}")
 
 
-def _row(group: int, vord: int, villkor: str, utfall: str, belopp: str, exakt: str, due: str,
+def _row(vord: int, villkor: str, utfall: str, belopp: str, exakt: str, due: str,
          version: str, source: str, note: str) -> str:
-    return (f"{group} AS _g, _ord, {vord} AS _v, _kod AS mottagare, "
-            f"_namn AS namn, {villkor} AS villkor, {utfall} AS utfall, "
-            f"CAST({belopp} AS VARCHAR) AS belopp, CAST({exakt} AS VARCHAR) AS exakt_belopp, "
-            f"CAST({due} AS VARCHAR) AS betalas_senast, CAST({version} AS VARCHAR) AS version, "
-            f"CAST({source} AS VARCHAR) AS källa, CAST({note} AS VARCHAR) AS anmärkning")
+    """One output row as a struct; a recipient's rows are one list, unnested in order."""
+    fields = {"_v": str(vord), "mottagare": "_kod", "namn": "_namn", "villkor": villkor,
+              "utfall": utfall, "belopp": f"CAST({belopp} AS VARCHAR)",
+              "exakt_belopp": f"CAST({exakt} AS VARCHAR)",
+              "betalas_senast": f"CAST({due} AS VARCHAR)",
+              "version": f"CAST({version} AS VARCHAR)", "källa": f"CAST({source} AS VARCHAR)",
+              "anmärkning": f"CAST({note} AS VARCHAR)"}
+    return "{" + ", ".join(f"{lit(k)}: {v}" for k, v in fields.items()) + "}"
 
 
 OUTPUT = ("mottagare", "namn", "villkor", "utfall", "belopp", "exakt_belopp", "betalas_senast",
@@ -430,9 +435,17 @@ OUTPUT = ("mottagare", "namn", "villkor", "utfall", "belopp", "exakt_belopp", "b
 
 
 def result_query(groups: list[str]) -> Step:
+    """The output rows in recipient order. A runner that knows its steps kept that order (one
+    group, rows unnested in order) may leave the ORDER BY out: `without_order`."""
     union = " UNION ALL ".join(f"SELECT * FROM rader_{g}" for g in groups)
-    cols = ", ".join(ident(c) for c in OUTPUT)
-    return step("resultat", f"SELECT {cols} FROM ({union}) AS r ORDER BY _g, _ord, _v")
+    cols = ", ".join(f"x.r.{ident(c)} AS {ident(c)}" for c in OUTPUT)
+    return step("resultat", f"SELECT {cols} FROM ({union}) AS x ORDER BY x._g, x._ord, x.r._v")
+
+
+def without_order(st: Step) -> Step:
+    tree = st.tree.copy()
+    tree.set("order", None)
+    return Step(st.name, tree)
 
 
 def counts_step(group: GroupPlan) -> Step:
