@@ -174,8 +174,9 @@ def _read_csv(path: Path, spec, malformed: list) -> pa.Table:
     for number, fields in bad:
         message = f"rad {number} har {fields} fält men rubrikraden har {len(header)}"
         malformed.append((path.name, number, "", message, "V209"))
-    last = table.num_rows + len(bad) + 1
-    lines = np.setdiff1d(np.arange(2, last + 1), np.array([n for n, _ in bad], dtype=np.int64))
+    lines = np.arange(2, table.num_rows + len(bad) + 2)
+    if bad:   # the good rows' lines: every line but the bad ones (sorted, so in order)
+        lines = lines[~np.isin(lines, [n for n, _ in bad])]
     return table.append_column("_rad", pa.array(lines[:table.num_rows]))
 
 
