@@ -336,10 +336,7 @@ def _run_columnar(model, data: str, per: date | None, out: Path, required: bool,
         sys.exit(1)
     if isinstance(result, Unsupported):
         if required:
-            err_console.print(f"fel[V304]: kolumnmotorn stöder inte överenskommelsen: "
-                              f"{result.reason}\n  = tips: kör med --motor referens",
-                              markup=False)
-            sys.exit(2)
+            _unsupported(result.reason, "kör med --motor referens")
         return None
     for e in result.errors:
         err_console.print(f"{e.file}:{e.line}: fel[{e.code}]: {e.message}", markup=False)
@@ -350,6 +347,13 @@ def _run_columnar(model, data: str, per: date | None, out: Path, required: bool,
     errors = f"  (felrader: {side_path(out, 'fel')})" if result.errors else ""
     console.print(f"\nResultat: {out}, {result.rows} rader (kolumnmotorn){errors}", markup=False)
     return result
+
+
+def _unsupported(reason: str, hint: str | None = None) -> None:
+    """V304 and exit 2: what the column engine cannot do, said once for `run` and `sql`."""
+    err_console.print(f"fel[V304]: kolumnmotorn stöder inte överenskommelsen: {reason}" +
+                      (f"\n  = tips: {hint}" if hint else ""), markup=False)
+    sys.exit(2)
 
 
 def _print_invoices(result) -> None:
@@ -475,9 +479,7 @@ def sql_cmd(agreement: str, dialect: str, per: date | None) -> None:
     model = _load(agreement)
     plan = compile_plan(model, model.version_at(per))
     if isinstance(plan, Unsupported):
-        err_console.print(f"fel[V304]: kolumnmotorn stöder inte överenskommelsen: "
-                          f"{plan.reason}", markup=False)
-        sys.exit(2)
+        _unsupported(plan.reason)
     kinds = {t.name: {c: "text" for c in t.columns} for t in plan.inputs}
     files = {t.name: t.file for t in plan.inputs}
     click.echo(script(all_steps(plan, kinds, files), dialect), nl=False)

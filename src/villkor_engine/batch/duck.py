@@ -74,8 +74,8 @@ def run_plan(plan: Plan, data_dir: Path, out: Path,
     """`memory` bounds DuckDB's working memory; what does not fit spills to a temp folder."""
     con = duckdb.connect()
     spill = tempfile.mkdtemp(prefix="villkor-")
-    con.execute(f"SET memory_limit = '{memory.replace(chr(39), '')}'")
-    con.execute(f"SET temp_directory = '{_path(Path(spill))}'")
+    con.execute(f"SET memory_limit = {S.lit(memory)}")
+    con.execute(f"SET temp_directory = {S.lit(spill)}")
     try:
         return _run(con, plan, Path(data_dir), Path(out), progress)
     finally:
@@ -92,23 +92,24 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress) -> BatchResult | 
     if hasattr(progress, "total"):      # a StepProgress: inputs, every step but the last, output
         progress.total = len(plan.inputs) + len(steps)
     pots: list[PotSummary] = []
-    pot_of = {f"räkna_{g.name}": g.pot for g in plan.groups if g.pot}
+    key_total = {f"nyckel_{g.name}": g.pot for g in plan.groups if g.pot}
+    counts = {f"räkna_{g.name}": g.pot for g in plan.groups if g.pot}
     # records are only ever aggregated: scanning the file again beats storing it typed
     streamed = {f"typ_{t.name}" for t in plan.inputs if isinstance(t, RecordSpec)}
     for st in steps[:-1]:
         progress(f"steg {st.name}")
         keep = "TABLE" if st.name.startswith(MATERIALISED) and st.name not in streamed else "VIEW"
         con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {st.sql()}")
-        if st.name.startswith("nyckel_"):
-            pot = next(g.pot for g in plan.groups if st.name == f"nyckel_{g.name}")
+        if st.name in key_total:
+            pot = key_total[st.name]
             total, n, largest = con.execute(f"SELECT * FROM {S.ident(st.name)}").fetchone()
             if 2 * pot.pot_ore * int(largest) + pot.unit_ore * int(total) >= LIMIT \
                     or 2 * int(total) * 10_000 >= LIMIT:
                 return Unsupported("talen är för stora för 64-bitars heltal", None)
             totals = (int(total), int(n))
-        if st.name in pot_of:
+        if st.name in counts:
             counted = con.execute(f"SELECT * FROM {S.ident(st.name)}").fetchone()
-            pots.append(_pot_summary(pot_of[st.name], *totals, counted))
+            pots.append(_pot_summary(counts[st.name], *totals, counted))
     progress(f"skriver {out.name}")
     fel = side_path(out, "fel")
     errors = [BatchError(*e) for e in malformed]
@@ -138,7 +139,7 @@ def _register(con, spec: TableSpec | RecordSpec, data_dir: Path,
     name = f"in_{spec.name}"
     if fmt == "parquet":
         con.execute(f"CREATE TEMP VIEW {name} AS SELECT *, file_row_number + 2 AS _rad "
-                    f"FROM read_parquet('{_path(path)}', file_row_number = true)")
+                    f"FROM read_parquet({S.lit(str(path))}, file_row_number = true)")
     elif fmt == "csv":
         con.register(name, _read_csv(path, spec, malformed))
     else:
@@ -243,8 +244,10 @@ def _copy(con, select: str, out: Path, sheet: str = "resultat") -> int:
         return table.num_rows
     with atomic_path(out) as tmp:
         if fmt == "parquet":
-            return con.execute(f"COPY ({select}) TO '{_path(tmp)}' (FORMAT PARQUET)").fetchone()[0]
-        return con.execute(f"COPY ({select}) TO '{_path(tmp)}' (FORMAT CSV, HEADER)").fetchone()[0]
+            return con.execute(f"COPY ({select}) TO {S.lit(str(tmp))} (FORMAT PARQUET)"
+                               ).fetchone()[0]
+        return con.execute(f"COPY ({select}) TO {S.lit(str(tmp))} (FORMAT CSV, HEADER)"
+                           ).fetchone()[0]
 
 
 def _copy_errors(con, malformed: list, out: Path) -> None:
@@ -262,10 +265,6 @@ def _copy_errors(con, malformed: list, out: Path) -> None:
 @dataclass
 class _Pots:
     pots: list[PotSummary]     # what `pot_rows` reads of a Result
-
-
-def _path(p: Path) -> str:
-    return str(p).replace("'", "''")
 
 
 def _pot_summary(pot, total: int, n: int, counted) -> PotSummary:

@@ -16,6 +16,7 @@ from datetime import date
 from fractions import Fraction
 
 from ..diagnostics import Span
+from ..eval.engine import vid_key
 from ..eval.interpreter import Env, evaluate
 from ..eval.values import Missing
 from ..io.data import Dataset
@@ -116,14 +117,15 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
             return Unsupported(f"utbetalningen {p.name} stöds inte i kolumnmotorn", p.span)
     by_name = {g.name: g for g in groups}
     for vid, expr in villkor.items():
-        applies = _applies(version, vid)
+        applies = applies_to(version, vid)
         problem = _expr_supported(expr, version, model, by_name.get(applies), record=None)
         if problem:
             return problem
     return Plan(model, version, tuple(groups), tuple(inputs), villkor)
 
 
-def _applies(version: Version, vid: str) -> str | None:
+def applies_to(version: Version, vid: str) -> str | None:
+    """The group a villkor, or the villkor a delvillkor belongs to, applies to."""
     for v in version.villkor.values():
         if v.vid == vid or any(s.vid == vid for s in v.subs):
             return v.applies
@@ -134,7 +136,7 @@ def _group(model: Model, version: Version, name: str, g) -> GroupPlan | Unsuppor
     if g.table is None:
         return Unsupported(f"mottagargruppen {name}: uppräknade mottagare stöds inte", g.span)
     vids = tuple(sorted((v.vid for v in version.villkor.values() if v.applies == name),
-                        key=_vid_key))
+                        key=vid_key))
     payments = [p for p in version.payments.values()
                 if isinstance(p.rule, (ast.Pot, ast.Fixed, ast.PerMember)) and
                 (getattr(p.rule, "group", None) == name or
@@ -221,7 +223,7 @@ def _expr_supported(e: ast.Expr, version: Version, model: Model,
         return _expr_supported(measured[0], version, model, group, record)
     if isinstance(e, ast.Between) and not isinstance(e.operand, ast.ColumnRef):
         return Unsupported("`mellan` stöds bara på en kolumn", e.span)
-    for child in _children(e):
+    for child in ast.children(e):
         problem = _expr_supported(child, version, model, group, record)
         if problem:
             return problem
@@ -239,17 +241,3 @@ def constant_value(e: ast.Expr, model: Model, version: Version):
     value = evaluate(e, Env(model, version, Dataset({}, {}), {}))
     return value if isinstance(value, (Fraction, str, date)) and not isinstance(value, bool) \
         else None
-
-
-def _children(e: ast.Expr):
-    if isinstance(e, (ast.Logic, ast.Compare)):
-        return (e.left, e.right)
-    if isinstance(e, ast.Not):
-        return (e.operand,)
-    if isinstance(e, (ast.Is, ast.Between)):
-        return (e.operand,)
-    return ()
-
-
-def _vid_key(vid: str):
-    return tuple(int(x) if x.isdigit() else x for x in vid.split("."))

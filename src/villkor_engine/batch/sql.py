@@ -20,7 +20,7 @@ from ..eval.engine import sources_text
 from ..model import types as T
 from ..model.model import ColumnSpec, RecordSpec, TableSpec
 from ..syntax import ast
-from .plan import GroupPlan, Plan, constant_value
+from .plan import GroupPlan, Plan, applies_to, constant_value
 
 # A verdict's code is its rank under `och`: ej beats saknas beats bedömning beats uppfyllt.
 VERDICTS = ("uppfyllt", "bedömning krävs", "underlag saknas", "ej uppfyllt")   # by code
@@ -287,7 +287,7 @@ def aggregate_step(comp: Compiler, table: str, label: str | None = None) -> Step
 def verdict_steps(plan: Plan, group: GroupPlan) -> list[Step]:
     """mot_<g>: _kod, _namn, _ord, one `v_<id>` per villkor (and `_nyckel` for the pot)."""
     comp = Compiler(plan, group)
-    vids = [vid for vid in plan.villkor if _group_of(plan, vid) == group.name]
+    vids = [vid for vid in plan.villkor if applies_to(plan.version, vid) == group.name]
     verdicts = [f"{comp.verdict(plan.villkor[vid])} AS {ident('v_' + vid)}" for vid in vids]
     own = None if group.keyed else group.table    # a `via` group's recipients come from here
     if own is not None:
@@ -312,13 +312,6 @@ def verdict_steps(plan: Plan, group: GroupPlan) -> list[Step]:
     steps.append(step(f"mot_{group.name}", f"SELECT {cols} FROM ({base}) AS {alias}{joins} "
                       f"ORDER BY {alias}._ord"))
     return steps
-
-
-def _group_of(plan: Plan, vid: str) -> str | None:
-    for v in plan.version.villkor.values():
-        if v.vid == vid or any(s.vid == vid for s in v.subs):
-            return v.applies
-    return None
 
 
 # ---- payments and output rows ------------------------------------------------------------

@@ -325,7 +325,7 @@ class Engine:
                     for line in check_invoices(inv, self.env.at(None), self.data)]
         rows: list[Row] = []
         order = [r for members in self.data.recipients.values() for r in members]
-        vorder = {vid: i for i, vid in enumerate(sorted(self.version.villkor, key=_vid_key))}
+        vorder = {vid: i for i, vid in enumerate(sorted(self.version.villkor, key=vid_key))}
         per_recipient: dict[str, list[str]] = {}
         for code, vid in by_key:
             if code in per_recipient:
@@ -427,7 +427,8 @@ def sources_text(sources) -> str:
     return "; ".join(seen)
 
 
-def _vid_key(vid: str):
+def vid_key(vid: str):
+    """Villkor ids in reading order: 1, 1.2, 2, 10 (not 1, 10, 2)."""
     return tuple(int(x) if x.isdigit() else x for x in vid.split("."))
 
 

@@ -31,8 +31,20 @@ class Deferred:
         return repr(str(self))
 
 
-def _text(x: str | Deferred) -> str:
-    return x if type(x) is str else str(x)
+def _deferred_text(slot: str) -> property:
+    """A text attribute that may be set deferred and is written out, once, when first read."""
+
+    def get(self) -> str:
+        value = getattr(self, slot)
+        if type(value) is not str:
+            value = str(value)
+            setattr(self, slot, value)
+        return value
+
+    def set_(self, value) -> None:
+        setattr(self, slot, value)
+
+    return property(get, set_)
 
 
 class Step:
@@ -49,25 +61,8 @@ class Step:
         self._notes = [] if notes is None else notes
         self.children = [] if children is None else children
 
-    @property
-    def label(self) -> str:                # "delvillkor 2.2 Planering av …"
-        if type(self._label) is not str:
-            self._label = str(self._label)
-        return self._label
-
-    @label.setter
-    def label(self, value: str | Deferred) -> None:
-        self._label = value
-
-    @property
-    def result(self) -> str:               # "uppfyllt", "577 898 kr" …
-        if type(self._result) is not str:
-            self._result = str(self._result)
-        return self._result
-
-    @result.setter
-    def result(self, value: str | Deferred) -> None:
-        self._result = value
+    label = _deferred_text("_label")     # "delvillkor 2.2 Planering av …"
+    result = _deferred_text("_result")   # "uppfyllt", "577 898 kr" …
 
     @property
     def notes(self) -> list[str]:
@@ -106,4 +101,4 @@ class Step:
         return "Step(" + ", ".join(f"{n}={v!r}" for n, v in zip(names, self._fields())) + ")"
 
 
-__all__ = ["Deferred", "Step", "_text"]
+__all__ = ["Deferred", "Step"]

@@ -171,13 +171,18 @@ Expr = Union[Num, DateLit, Str, Bool, VerdictLit, Name, ColumnRef, VillkorRef, B
 CHILDREN = ("left", "right", "operand", "where", "among", "test", "then", "otherwise")
 
 
+def children(e: Expr) -> list[Expr]:
+    """An expression's direct sub-expressions."""
+    return [c for c in (getattr(e, a, None) for a in CHILDREN) if c is not None]
+
+
 def walk(e: Expr):
     """Every node of an expression, without recursion."""
     stack = [e]
     while stack:
         x = stack.pop()
         yield x
-        stack.extend(c for c in (getattr(x, a, None) for a in CHILDREN) if c is not None)
+        stack.extend(children(x))
 
 
 # ---- declarations --------------------------------------------------------------
