@@ -182,13 +182,18 @@ def _cell(value) -> str:
 def to_csv(rows: list[BaseModel], columns: list[str]) -> str:
     """Most cells are already text: they go to the writer as they are, the rest through _cell
     (with the cyclic collector paused, as for result_rows)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
     get = operator.attrgetter(*columns) if len(columns) > 1 else \
         (lambda row: (getattr(row, columns[0]),))
     with paused_gc():
-        w.writerows([v if type(v) is str else _cell(v) for v in get(row)] for row in rows)
+        return _csv_text(columns, (get(row) for row in rows))
+
+
+def _csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """The header and the rows as CSV text; a text cell is written as it is."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    w.writerows([v if type(v) is str else _cell(v) for v in row] for row in rows)
     return buf.getvalue()
 
 
@@ -280,11 +285,7 @@ def write_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     """Typed values (Decimal, date, int, str, None) by column, in the format of `path`."""
     fmt = output_format(path)
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(columns)
-        w.writerows([_cell(v) for v in row] for row in rows)
-        write_atomic(path, buf.getvalue())
+        write_atomic(path, _csv_text(columns, rows))
     elif fmt == "xlsx":
         _write_bytes_atomic(path, _xlsx_bytes(columns, rows, sheet))
     else:
