@@ -10,6 +10,10 @@ Egenskap: Försäkringskassan och Västra Götalandsregionen 2010: intygens kval
   arbetsförmåga och prognos alla är "ja". Bara intyg daterade 2010 räknas. En tom uppgift är
   inte ett nej: den har inte prövats, så underlaget saknas.
 
+  Villkor 3 är ett åtagande utan eget belopp: varje försäkringscenter ska ha en skriftlig,
+  undertecknad lokal överenskommelse om finansiell samordning (kolumnen lokal_överenskommelse i
+  fordelning.csv: ja för LFC1–LFC6, tom för LFC7).
+
   Bakgrund:
     Givet överenskommelsen "agreements/fk-vgr-2010.villkor"
     Och exempeldata från "examples/fk-vgr-2010"
@@ -165,3 +169,50 @@ Egenskap: Försäkringskassan och Västra Götalandsregionen 2010: intygens kval
       | medel   | summa    |
       | 1300000 | 10900000 |
       | 1400001 | 11000001 |
+
+  # ---- Villkor 3: skriftlig lokal överenskommelse per försäkringscenter ----------------------
+
+  # Ett utfall utan belopp; LFC7:s cell är tom: okänt om en överenskommelse finns, inte ett nej.
+  Scenariomall: Den lokala överenskommelsen per försäkringscenter i exempeldatan
+    När utfallet beräknas
+    Så är utfallet för mottagare "<center>" och villkor "3" "<utfall>"
+    Och saknar mottagare "<center>" belopp för villkor "3"
+
+    Exempel:
+      | center | utfall          |
+      | LFC1   | uppfyllt        |
+      | LFC2   | uppfyllt        |
+      | LFC3   | uppfyllt        |
+      | LFC4   | uppfyllt        |
+      | LFC5   | uppfyllt        |
+      | LFC6   | uppfyllt        |
+      | LFC7   | underlag saknas |
+
+  # I fordelning.csv är LFC1 rad 2 och LFC7 rad 8.
+  Scenariomall: Svaret om den lokala överenskommelsen avgör villkor 3
+    Givet att kolumnen "lokal_överenskommelse" på rad "<rad>" i filen "fordelning.csv" är "<svar>"
+    När utfallet beräknas
+    Så är utfallet för mottagare "<center>" och villkor "3" "<utfall>"
+    Och saknar mottagare "<center>" belopp för villkor "3"
+
+    Exempel:
+      | center | rad | svar | utfall          |
+      | LFC7   | 8   | ja   | uppfyllt        |
+      | LFC7   | 8   | nej  | ej uppfyllt     |
+      | LFC1   | 2   | nej  | ej uppfyllt     |
+      | LFC1   | 2   |      | underlag saknas |
+
+  # Medlen är inte knutna till villkor 3 (utbetalningen är `utan villkor`) och är varje centers
+  # egna enligt fordelning.csv, ingen pott som delas: LFC1:s 1 900 000 kr och LFC7:s 1 400 000 kr
+  # ändras inte, och inget belopp blir preliminärt av att ett annat center väntar på underlag.
+  Scenario: Utan lokal överenskommelse får centret ändå sina medel, och de är inte preliminära
+    Givet att kolumnen "lokal_överenskommelse" för "LFC1" i filen "fordelning.csv" är "nej"
+    När utfallet beräknas
+    Så är utfallet för mottagare "LFC1" och villkor "3" "ej uppfyllt"
+    Och är utfallet för mottagare "LFC7" och villkor "3" "underlag saknas"
+    Och får mottagare "LFC1" för villkor "samverkansmedel" "1 900 000 kr"
+    Och får mottagare "LFC1" totalt "1 900 000 kr"
+    Och får mottagare "LFC7" för villkor "samverkansmedel" "1 400 000 kr"
+    Och säger anmärkningen för mottagare "LFC1" och villkor "samverkansmedel" inte "preliminärt"
+    Och säger anmärkningen för mottagare "LFC2" och villkor "samverkansmedel" inte "preliminärt"
+    Och säger förklaringen för mottagare "LFC7" och villkor "3" "fordelning.csv kan inte prövas (t.ex. rad 8: underlag saknas)"

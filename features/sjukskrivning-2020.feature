@@ -6,13 +6,13 @@ Egenskap: Överenskommelsen om sjukskrivnings- och rehabiliteringsprocessen 2020
   så att utfallet stämmer med rapporten 2021-03-29 och kan förklaras.
 
   Exempeldatan har alla 21 regioner med ja och en beskrivning på frågorna 1.1–2.2,
-  inkomna i tid (senast 2020-12-11). Granskningens beslut går före svaren, så
-  scenarierna börjar utan beslut och lägger till dem där de behövs.
+  inkomna i tid (senast 2020-12-11), och Försäkringskassans beslut: godkänd för villkor 1
+  och 2 för alla regioner (rapporten 2021-03-29). Ett beslut går före svaren; utan beslut
+  blir ett ja aldrig "uppfyllt". Scenarier om svaren drar därför tillbaka regionens beslut.
 
   Bakgrund:
     Givet överenskommelsen "agreements/sjukskrivning-2020.villkor"
     Och exempeldata från "examples/sjukskrivning-2020"
-    Och att granskningen inte har beslutat något
 
   # ---- Försäkringskassans rapport -------------------------------------------------
 
@@ -38,12 +38,35 @@ Egenskap: Överenskommelsen om sjukskrivnings- och rehabiliteringsprocessen 2020
       | 01  | 2       | 32 214 533 kr |
       | 01  | summa   | 55 224 913 kr |
 
+  # Försäkringskassan och Socialstyrelsen granskar, Försäkringskassan beslutar (fk, "Vad händer
+  # sedan?"). Utan beslut ger regionernas egna ja inget belopp: en person avgör.
+  Scenario: Utan Försäkringskassans beslut kräver regionernas ja bedömning
+    Givet att granskningen inte har beslutat något
+    När utfallet beräknas
+    Så har alla regioner utfallet "bedömning krävs" för villkor "1"
+    Och har alla regioner utfallet "bedömning krävs" för villkor "2"
+    Och saknar mottagare "09" belopp för villkor "1"
+    Och säger förklaringen för mottagare "09" och villkor "1" "svaren ensamma ger: uppfyllt"
+
+  # Villkor 4 granskas av Försäkringskassan (fk, bilaga 1); exemplet har inga svar och inga
+  # beslut om villkor 4. Ett ja med beskrivning väntar på granskningen.
+  Scenario: Villkor 4 väntar på Försäkringskassans granskning
+    Givet att region "09" svarar "ja" på fråga "4.1a"
+    Och att kolumnen "4.1b" för "09" i filen "redovisning.csv" är "Webcert i alla vårdcentraler."
+    Och att region "09" svarar "ja" på fråga "4.2a"
+    Och att kolumnen "4.2b" för "09" i filen "redovisning.csv" är "Deltar i referensgruppen."
+    När utfallet beräknas
+    Så är utfallet för mottagare "09" och villkor "4" "bedömning krävs"
+    Och saknar mottagare "09" belopp för villkor "4"
+    Och är utfallet för mottagare "01" och villkor "4" "underlag saknas"
+
   # ---- Regionernas svar -----------------------------------------------------------
 
   # Utan Gotland delas 140 000 000 kr på 10 319 473 − 59 636 = 10 259 837 invånare:
   # Stockholm får 140 000 000 × 2 374 550 / 10 259 837 = 32 401 781,82 → 32 401 782 kr.
   Scenario: Gotland svarar nej på 2.2a och de andra 20 delar på villkor 2:s pott
     Givet att region "09" svarar "nej" på fråga "2.2a"
+    Och att granskningen inte har beslutat något för region "09" och villkor "2"
     När utfallet beräknas
     Så är utfallet för mottagare "09" och villkor "2" "ej uppfyllt"
     Och får mottagare "09" för villkor "2" "0 kr"
@@ -56,6 +79,7 @@ Egenskap: Överenskommelsen om sjukskrivnings- och rehabiliteringsprocessen 2020
 
   Scenariomall: Ett nej på en a-fråga gör villkoret ej uppfyllt
     Givet att region "<kod>" svarar "nej" på fråga "<fråga>"
+    Och att granskningen inte har beslutat något för region "<kod>" och villkor "<villkor>"
     När utfallet beräknas
     Så är utfallet för mottagare "<kod>" och villkor "<villkor>" "ej uppfyllt"
     Och får mottagare "<kod>" för villkor "<villkor>" "0 kr"
@@ -71,6 +95,7 @@ Egenskap: Överenskommelsen om sjukskrivnings- och rehabiliteringsprocessen 2020
   # Tomt är inte nej: frågan är obesvarad, så underlaget saknas och inget belopp bestäms.
   Scenariomall: En obesvarad a-fråga ger underlag saknas, inte ej uppfyllt
     Givet att region "<kod>" lämnar fråga "<fråga>" obesvarad
+    Och att granskningen inte har beslutat något för region "<kod>" och villkor "<villkor>"
     När utfallet beräknas
     Så är utfallet för mottagare "<kod>" och villkor "<villkor>" "underlag saknas"
     Och saknar mottagare "<kod>" belopp för villkor "<villkor>"
@@ -86,6 +111,7 @@ Egenskap: Överenskommelsen om sjukskrivnings- och rehabiliteringsprocessen 2020
   # Mallen kräver en beskrivning efter ett ja (fk, bilaga 1).
   Scenariomall: Ja utan beskrivning ger underlag saknas
     Givet att region "09" lämnar beskrivningen "<fråga>" tom
+    Och att granskningen inte har beslutat något för region "09" och villkor "<villkor>"
     När utfallet beräknas
     Så är utfallet för mottagare "09" och villkor "<villkor>" "underlag saknas"
     Och saknar mottagare "09" belopp för villkor "<villkor>"
@@ -98,26 +124,30 @@ Egenskap: Överenskommelsen om sjukskrivnings- och rehabiliteringsprocessen 2020
   Scenario: Ett nej avgör även när beskrivningen saknas
     Givet att region "09" svarar "nej" på fråga "2.2a"
     Och att region "09" lämnar beskrivningen "2.2b" tom
+    Och att granskningen inte har beslutat något för region "09"
     När utfallet beräknas
     Så är utfallet för mottagare "09" och villkor "2" "ej uppfyllt"
     Och får mottagare "09" för villkor "2" "0 kr"
 
   # ---- Fristen 2020-12-11 ---------------------------------------------------------
 
+  # Utan beslut är villkoret "bedömning krävs" i båda fallen; förklaringen visar fristen.
   Scenariomall: Redovisningen prövas mot fristen 2020-12-11
     Givet att redovisningen från region "09" kom in "<inkom>"
+    Och att granskningen inte har beslutat något för region "09"
     När utfallet beräknas
-    Så är utfallet för mottagare "09" och villkor "1" "<utfall>"
-    Och är utfallet för mottagare "09" och villkor "2" "<utfall>"
+    Så är utfallet för mottagare "09" och villkor "1" "bedömning krävs"
+    Och säger förklaringen för mottagare "09" och villkor "1" "<förklaring>"
 
     Exempel:
-      | inkom      | utfall          |
-      | 2020-12-11 | uppfyllt        |
-      | 2020-12-12 | bedömning krävs |
-      | 2021-01-15 | bedömning krävs |
+      | inkom      | förklaring                              |
+      | 2020-12-11 | redovisning senast 2020-12-11: i tid    |
+      | 2020-12-12 | 1 dagar efter fristen                   |
+      | 2021-01-15 | 35 dagar efter fristen                  |
 
   Scenario: En sen redovisning kräver bedömning och ger inget belopp
     Givet att redovisningen från region "09" kom in "2020-12-20"
+    Och att granskningen inte har beslutat något för region "09"
     När utfallet beräknas
     Så är utfallet för mottagare "09" och villkor "2" "bedömning krävs"
     Och saknar mottagare "09" belopp för villkor "2"
@@ -243,7 +273,13 @@ Egenskap: Överenskommelsen om sjukskrivnings- och rehabiliteringsprocessen 2020
 
   # Tre regioner med 100 + 300 + 600 = 1 000 invånare: andelarna blir 10 %, 30 % och 60 %.
   Scenario: Potterna delas i förhållande till befolkningen
-    Givet följande befolkning:
+    Givet att granskningen inte har beslutat något
+    Och att granskningen beslutat "godkänd" för region "01" och villkor "1"
+    Och att granskningen beslutat "godkänd" för region "09" och villkor "1"
+    Och att granskningen beslutat "godkänd" för region "12" och villkor "1"
+    Och att granskningen beslutat "godkänd" för region "01" och villkor "2"
+    Och att granskningen beslutat "godkänd" för region "09" och villkor "2"
+    Och följande befolkning:
       | lanskod | region         | befolkning |
       | 01      | Region Stockholm | 100      |
       | 09      | Region Gotland   | 300      |

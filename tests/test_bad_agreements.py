@@ -236,13 +236,16 @@ def test_two_syntax_errors_in_different_items_reported_in_one_run(tmp_path):
 
 def test_location_on_line_100_is_printed_literally(tmp_path):
     """`fil:100:…` must not be turned into an emoji by the terminal library (rich's `:100:`)."""
-    text = ORIGINAL.splitlines(keepends=True)
-    target = text[99].rstrip("\n")
-    path, line = damaged(tmp_path, target, target + " @")
-    assert line == 100
+    lines = ORIGINAL.splitlines(keepends=True)
+    # line 100 (whatever stands there) gets a stray `@` after its last non-comment character
+    target = lines[99].rstrip("\n")
+    code = target.split("#", 1)[0].rstrip() if target.lstrip().startswith("#") is False else ""
+    lines[99] = (code + " @" if code else "@") + "\n"
+    path = tmp_path / "avtal.villkor"
+    path.write_text("".join(lines), encoding="utf-8")
     result = invoke("check", path)
     assert "\N{HUNDRED POINTS SYMBOL}" not in result.output, result.output
-    assert_diagnostic(result, "V010", path, 100, len(target) + 2)
+    assert_diagnostic(result, "V010", path, 100, len(code) + 2 if code else 1)
 
 
 def test_three_mistakes_give_three_diagnostics_in_one_run(tmp_path):
@@ -264,3 +267,35 @@ def test_three_mistakes_give_three_diagnostics_in_one_run(tmp_path):
     assert out.count("^") >= 3 and out.count("= tips:") >= 3
     assert "menade du `pott`?" in out and "belopp och datum" in out
     assert "öppnades på rad 10, kolumn 11" in out
+
+
+def test_a_typo_inside_a_tillagg_is_one_error_and_the_rest_is_still_checked():
+    """`delvilkor` inside the amendment used to lose the whole `tillägg`: six false "används
+    inte" warnings before the one real error. Now: the error, nothing that rests on the broken
+    part, and a real mistake elsewhere in the same amendment is still found."""
+    from villkor_engine.pipeline import load_agreement_text
+
+    text = AGREEMENT_2020.read_text(encoding="utf-8")
+    typo = text.replace('    delvillkor 2.1 "Planering', '    delvilkor 2.1 "Planering', 1)
+    assert typo != text
+    found = load_agreement_text(typo, "x.villkor").diagnostics
+    assert [(d.code, d.severity) for d in found] == [("V012", "fel")]
+    assert "delvilkor" in found[0].message
+    both = typo.replace("redovisning.4.2a är ja", "redovisning.4.9a är ja", 1)
+    codes = [d.code for d in load_agreement_text(both, "x.villkor").diagnostics]
+    assert codes == ["V012", "V102"]
+
+
+@pytest.mark.parametrize("line, hint", [
+    ("värde a: belopp = 120.5 miljoner kronor", "decimaltecknet är komma: skriv `120,5`"),
+    ("värde a: belopp = 120 Mkr", "skriv `mnkr` eller `miljoner kronor`"),
+    ("värde a: belopp = 120 000 000", "`120 000 000 kr`"),
+    ("värde a: belopp = 12 %", "en procentsats är inget belopp"),
+])
+def test_numbers_written_another_way_get_a_hint_that_says_how(line, hint):
+    """Not a list of keywords: the decimal comma, the unit word, the missing `kr`."""
+    from villkor_engine.pipeline import load_agreement_text
+
+    text = 'överenskommelse "T" slut\ndokument d "D"\n' + line + "\n  källa d\n"
+    found = load_agreement_text(text, "x.villkor").diagnostics
+    assert len(found) == 1 and hint in (found[0].hint or ""), [(d.header(), d.hint) for d in found]

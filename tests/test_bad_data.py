@@ -117,6 +117,7 @@ def test_ja_nej_in_any_case_is_accepted(tmp_path):
         edit(path, row_of(path, "09"), "2.2a", no)
         edit(path, row_of(path, "10"), "1.1a", yes)
         edit(path, row_of(path, "12"), "2.1a", yes.capitalize() if data is upper else yes)
+        (data / "granskning.csv").unlink()   # the answers decide what they can without review
     outs = []
     for data in (lower, upper):
         out = data.parent / "utfall.csv"
@@ -214,13 +215,13 @@ def test_missing_befolkning_file_is_the_only_error(tmp_path):
 
 
 def test_unknown_villkor_in_granskning(tmp_path):
-    """granskning.csv with villkor 7 (the agreement has 1–5): V205 at row and column `villkor`."""
+    """granskning.csv with villkor 7 (the agreement has 1–5 and 4.7): V205 at row and column `villkor`."""
     data = copy_data(tmp_path, REVIEW_EXAMPLE)
     path = data / "granskning.csv"
     col = edit(path, 3, "villkor", "7")
     block = assert_diagnostic(run(data, tmp_path), "V205", path, 3, col)
     assert "kolumn `villkor`: okänt villkor `7`" in block
-    assert "1, 2, 3, 4, 5" in block.split("= tips:")[1]
+    assert "1, 2, 3, 4, 4.7, 5" in block.split("= tips:")[1]
 
 
 def test_bad_beslut_in_granskning(tmp_path):
@@ -250,3 +251,21 @@ def test_semicolon_file_with_bom_is_accepted(tmp_path):
         assert result.exit_code == 0, result.output
         outs.append(out.read_text(encoding="utf-8"))
     assert outs[0] == outs[1]
+
+
+def test_a_missing_column_is_not_said_to_be_a_typo_of_a_column_that_is_there(tmp_path):
+    """Without `4.2b`, the header still has `4.2a`, which is declared and right: no
+    "menade du `4.2a`?"; a stray `4.2c` in its place is the likely typo and is suggested."""
+    data = copy_data(tmp_path / "d")
+    path = data / "redovisning.csv"
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split("\n", 1)
+    path.write_text(head.replace(",4.2b,", ",4.2x,") + "\n" + rest, encoding="utf-8")
+    result = invoke("run", AGREEMENT_2020, "--data", data, "--out", tmp_path / "u.csv")
+    assert result.exit_code == 1 and "kolumnen `4.2b` saknas" in result.output
+    assert "menade du `4.2x`?" in result.output and "`4.2a`?" not in result.output
+    path.write_text(head.replace(",4.2b,", ",") + "\n" + "\n".join(
+        ",".join(r.split(",")[:13] + r.split(",")[14:]) for r in rest.splitlines()) + "\n",
+        encoding="utf-8")
+    result = invoke("run", AGREEMENT_2020, "--data", data, "--out", tmp_path / "u.csv")
+    assert "kolumnen `4.2b` saknas" in result.output and "menade du" not in result.output

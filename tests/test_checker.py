@@ -16,7 +16,7 @@ def codes(src: str, severity: str = "fel") -> list[str]:
 
 def test_every_bundled_agreement_checks(model_2020):
     assert model_2020.agreement.title.startswith("En kvalitetssäker")
-    assert set(model_2020.version_at(None).villkor) == {"1", "2", "3", "4", "5"}
+    assert set(model_2020.version_at(None).villkor) == {"1", "2", "3", "4", "4.7", "5"}
 
 
 def test_misspelt_name_gets_a_suggestion():
@@ -184,3 +184,60 @@ def test_a_file_format_nobody_can_read_is_found_at_check(file, ok):
     src = (f'tabell t fil "{file}" per g nyckel id\n  id: kod\n  a: ja/nej\nslut\n'
            "mottagargrupp g från t namn id\n")
     assert ("V211" not in codes(src)) == ok
+
+
+# ---- issue 11: one meaning, and what `check` accepts runs -------------------------------------
+
+def _diags(src: str) -> list[str]:
+    from villkor_engine.pipeline import load_agreement_text
+    return [d.code for d in load_agreement_text(src, "t.villkor").diagnostics if d.is_error]
+
+
+def test_villkor_n_in_an_amount_for_no_recipient_is_refused():
+    """`villkor 1` in a fixed amount has no recipient to be tried for (it was an `assert`)."""
+    src = HEADER + """
+villkor 1 "V"
+  gäller regioner
+  källa d
+  krav ja
+slut
+utbetalning p "P"
+  villkor 1
+  källa d
+  belopp om villkor 1 då 5 kr annars 0 kr till SoS
+slut
+mottagargrupp nationella
+  SoS "Socialstyrelsen"
+slut
+"""
+    assert _diags(src) == ["V107"]
+
+
+def test_a_fil_outside_the_data_folder_is_refused_at_check():
+    for name in ("../befolkning.csv", "/etc/befolkning.csv", "a\\\\b.csv"):
+        assert "V214" in _diags(HEADER.replace('fil "befolkning.csv"', f'fil "{name}"'))
+
+
+def test_an_assumption_is_no_citation_and_cirka_compares_numbers():
+    src = HEADER + """
+värde a: belopp = 5 kr
+  antagande "källan är tyst"
+kontroll "k" a är cirka "fem"
+  källa d
+"""
+    codes = _diags(src)
+    assert "V140" in codes and "V110" in codes
+
+
+def test_only_members_of_the_group_and_a_repayment_rule_that_means_something():
+    src = HEADER + """
+mottagargrupp nationella
+  SoS "Socialstyrelsen"
+slut
+villkor 1 "V"
+  gäller nationella endast SKR
+  källa d
+  krav ja
+slut
+"""
+    assert _diags(src) == ["V105"]

@@ -164,7 +164,7 @@ def test_param_with_bad_value_is_a_usage_error(tmp_path):
                     tmp_path / "utfall.csv", "--param", "ersättning_per_kontakt=tio")
     assert_no_crash(result)
     assert result.exit_code == 2, result.output
-    assert "fel[V302]: --param ersättning_per_kontakt: `tio` är inget tal" in result.output
+    assert "fel[V302]: --parameter ersättning_per_kontakt: `tio` är inget tal" in result.output
 
 
 @pytest.mark.parametrize("per", ["igår", "2020-02-30", "11/12/2020"])
@@ -317,3 +317,46 @@ def test_real_process_bad_data_gives_diagnostic_not_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     assert f"{data / 'redovisning.csv'}:6:9: fel[V204]" in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+# ---- data printed to the terminal -----------------------------------------------------------
+
+def test_recipient_names_are_never_markup_or_terminal_control(tmp_path):
+    """Names from the data go into rich tables as text: `[/x]` (a markup error before, a
+    traceback), `[bold]x` (was swallowed as style) and raw escape sequences (recoloured the
+    terminal) are printed as written, control characters as visible `\\x1b`."""
+    data = copy_data(tmp_path)
+    rows = read_rows(data / "befolkning.csv")
+    names = {rows[1][0]: "[/x]", rows[2][0]: "[bold]x", rows[3][0]: "\x1b[31mröd\x07"}
+    for row in rows[1:4]:
+        row[1] = names[row[0]]
+    write_rows(data / "befolkning.csv", rows)
+    redovisning = read_rows(data / "redovisning.csv")
+    for row in redovisning[1:]:
+        row[1] = names.get(row[0], row[1])
+    write_rows(data / "redovisning.csv", redovisning)
+    result = invoke("run", AGREEMENT_2020, "--data", data, "--out", tmp_path / "u.csv")
+    assert_no_crash(result)
+    assert result.exit_code == 0, result.output
+    assert "[/x]" in result.output and "[bold]x" in result.output
+    assert "\\x1b[31mröd\\x07" in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+
+
+# ---- money on screen -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ["kolumn", "referens"])
+def test_pots_on_screen_are_money(tmp_path, engine):
+    """Both engines print each pot as Swedish money (`1 000 000 000 kr`), never the exact text
+    the files hold (`1000000000`)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import generate
+
+    data = tmp_path / "data"
+    generate(40, data)
+    result = invoke("run", ROOT / "bench" / "pott.villkor", "--data", data, "--ut",
+                    tmp_path / "ut" / "r.csv", "--motor", engine)
+    assert result.exit_code == 0, result.output
+    screen = result.output.split("Potter och avrundning", 1)[1]
+    assert "1 000 000 000 kr" in screen
+    assert "1000000000" not in screen

@@ -337,7 +337,6 @@ def col(type_: str = T.BELOPP) -> ColumnSpec:
     ("komma", "1 234,50", Fraction("1234.50")),
     ("komma", "1\u00a0234\u00a0567,5 kr", Fraction("1234567.5")),
     ("komma", "-0,25", Fraction("-0.25")),
-    ("komma", "75 %", Fraction(3, 4)),
     ("komma", "1500", Fraction(1500)),
     ("punkt", "1234.50", Fraction("1234.50")),
     ("punkt", "1 234.50", Fraction("1234.50")),
@@ -346,6 +345,16 @@ def col(type_: str = T.BELOPP) -> ColumnSpec:
 ])
 def test_declared_decimal_mark_reads(decimal, raw, value):
     assert parse_cell(raw, col(), decimal) == value
+
+
+@pytest.mark.parametrize("decimal", ["komma", "punkt", None])
+def test_a_percentage_is_a_share_never_an_amount(decimal):
+    """`75 %` is 3/4 in an andel column; in a belopp column it is an error, not 0,75 kr (and
+    `5000 %` is not 50 kr)."""
+    assert parse_cell("75 %", col(T.ANDEL), decimal) == Fraction(3, 4)
+    for raw in ("75 %", "5000 %"):
+        with pytest.raises(ValueError, match="procentsats, men kolumnen är belopp"):
+            parse_cell(raw, col(), decimal)
 
 
 @pytest.mark.parametrize("decimal, raw, words", [

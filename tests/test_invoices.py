@@ -47,8 +47,9 @@ def test_example_invoices_are_accepted_and_the_repayment_is_70000(lextorp):
     rows = {(r.recipient.code, r.villkor): r for r in result.rows}
     assert rows[("612300", "1")].amount == 28 * 35_000          # earned: series in VEGA
     settle = rows[("612300", "helår")]
-    assert settle.amount == -70_000 and settle.verdict == V.EJ_UPPFYLLT
-    assert "återbetalning 70 000 kr" in settle.note
+    # "kan fråga om återbetalningsskyldighet väckas": shown, left to a person, never automatic
+    assert settle.amount is None and settle.verdict == V.BEDOMNING_KRAVS
+    assert "möjlig återbetalning 70 000 kr" in settle.note
 
 
 BAD = [  # (column, value, finding) – one broken rule per line
@@ -118,7 +119,7 @@ def test_narhalsan_published_sums_and_cumulative_cap(tmp_path):
     with open(data / "listade.csv", encoding="utf-8") as f:
         listed = sum(int(r["listade_16_67"]) for r in csv.DictReader(f))
     assert rows["2"].amount == (2 * 624_300 * listed + 15_000) // 30_000
-    assert rows["4"].amount == 10_500_000                      # the late application is out
+    assert rows["4"].amount == 5_250_000                       # the late application is out
     assert rows["helår"].amount == 0
     # one more kompetens invoice passes the 7 500 000 kr granted: that line is flagged
     with open(data / "fakturor.csv", "a", encoding="utf-8") as f:
@@ -126,7 +127,20 @@ def test_narhalsan_published_sums_and_cumulative_cap(tmp_path):
     result = run(model, data)
     flagged = [x for x in result.invoices if x.findings]
     assert len(flagged) == 1 and "mer än beviljat 7 500 000 kr" in flagged[0].findings[0]
-    assert {r.villkor: r for r in result.rows}["helår"].amount == -1000
+    settle = {r.villkor: r for r in result.rows}["helår"]
+    assert settle.amount is None and "möjlig återbetalning 1 000 kr" in settle.note
+
+
+def test_invoice_caps_are_each_grantees_own(tmp_path):
+    """The cap on product 90155 is what Närhälsan was granted, not every grantee's rows in the
+    region-wide projekt.csv (the hospitals' 5 250 000 kr are not Närhälsan's to invoice)."""
+    shutil.copytree(ROOT / "examples" / "vgr-narhalsan-2018", tmp_path / "d")
+    data = tmp_path / "d"
+    model = load_agreement(NARHALSAN).model
+    with open(data / "fakturor.csv", "a", encoding="utf-8") as f:
+        f.write("NH18-998,Närhälsan,6080001,I71102,90155,2018-12,,1000000,Mer projekt\n")
+    flagged = [x for x in run(model, data).invoices if x.findings]
+    assert len(flagged) == 1 and "mer än beviljat 5 250 000 kr" in flagged[0].findings[0]
 
 
 def test_a_kontroll_on_the_data_fails_the_run(tmp_path):

@@ -103,3 +103,46 @@ def test_conditional_is_four_valued():
     missing = evaluate(pick[V.UNDERLAG_SAKNAS], env)
     assert isinstance(missing, Missing) and missing.verdict == V.UNDERLAG_SAKNAS
     assert evaluate(pick[V.BEDOMNING_KRAVS], env).verdict == V.BEDOMNING_KRAVS
+
+
+PER_MEMBER = ast.PerMember(ast.Num(Fraction(0), "kr"), "g")
+ROUNDINGS = [HALF_UP, LARGEST, ast.Rounding("öre", "halvt uppåt", True), None]
+amounts = st.fractions(min_value=0, max_value=10**9, max_denominator=10**4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(amounts, min_size=1, max_size=25),
+       st.one_of(st.none(), st.fractions(min_value=0, max_value=10**8, max_denominator=100)),
+       st.one_of(st.none(), st.fractions(min_value=0, max_value=10**9, max_denominator=100)),
+       st.sampled_from(ROUNDINGS[::2] + [None]))
+def test_no_capped_payment_ever_exceeds_its_cap(values, cap_each, cap_total, rounding):
+    """Caps hold after rounding: no amount above `tak per mottagare`, no sum above `tak
+    totalt`, whatever the amounts and the declared rounding."""
+    alloc = allocate(PER_MEMBER, None, {str(i): v for i, v in enumerate(values)}, cap_each,
+                     cap_total, rounding)
+    paid = [s.rounded for s in alloc.shares.values()]
+    if cap_each is not None:
+        assert all(x <= cap_each for x in paid)
+    if cap_total is not None:
+        assert sum(paid) <= cap_total
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=10**7), min_size=1, max_size=25),
+       st.integers(min_value=0, max_value=10**10), st.sampled_from([HALF_UP, LARGEST]))
+def test_every_pot_is_accounted_for_to_the_last_krona(keys, pot_kr, rounding):
+    """paid − rounding difference = the pot (when it can be shared at all); a pot whose keys
+    are all 0 shares nothing and says why (`bedömning krävs`), never a silent 0 kr."""
+    pot = Fraction(pot_kr)
+    alloc = allocate(POT, pot, {str(i): Fraction(k) for i, k in enumerate(keys)}, None, None,
+                     rounding)
+    if sum(keys) == 0:
+        assert all(getattr(s, "verdict", None) == V.BEDOMNING_KRAVS
+                   for s in alloc.shares.values())
+        return
+    exact = sum(s.exact for s in alloc.shares.values())
+    paid = sum(s.rounded for s in alloc.shares.values())
+    assert exact == pot                       # paid − rounding difference (paid − exact) = pot
+    assert abs(paid - exact) <= Fraction(len(keys), 2)
+    if rounding is LARGEST:
+        assert paid == pot

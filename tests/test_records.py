@@ -10,6 +10,8 @@ import pytest
 from villkor_engine.eval.values import V
 from villkor_engine.pipeline import evaluate, load_agreement_text
 
+ROOT = Path(__file__).resolve().parents[1]
+
 AGREEMENT = """
 överenskommelse "Poster"
 slut
@@ -158,23 +160,51 @@ slut
     assert next(r for r in result.rows if r.villkor == "p").amount == Fraction(10)
 
 
-def test_a_value_with_an_aggregate_is_the_same_for_everyone(tmp_path):
-    """A `värde` is global: summa over all records, not the first recipient's."""
-    src = AGREEMENT + """
+def test_a_value_cannot_count_records_the_aggregate_goes_where_it_is_used(tmp_path):
+    """One meaning: a `värde` is the same for every recipient, so it cannot count records
+    (`antal_samtal = antal(samtal)` used per unit paid every unit for all units' records).
+    `check` refuses it (V107); written where it is used, each recipient counts its own."""
+    value = AGREEMENT + """
 värde totalt: belopp = summa(intyg.kostnad)
   källa d
-utbetalning q "Andel av totalen"
+utbetalning q "Per enhet"
   utan villkor
   källa d
   belopp totalt * 0,5 till varje mottagare i enheter
   avrundning öre, halvt uppåt
 slut
 """
-    loaded = load_agreement_text(src)
+    loaded = load_agreement_text(value)
+    assert not loaded.ok and [d.code for d in loaded.diagnostics] == ["V107"]
+    assert "värdet totalt" in loaded.diagnostics[0].message
+    inline = AGREEMENT + """
+utbetalning q "Per enhet"
+  utan villkor
+  källa d
+  belopp summa(intyg.kostnad) * 0,5 till varje mottagare i enheter
+  avrundning öre, halvt uppåt
+slut
+"""
+    loaded = load_agreement_text(inline)
     assert loaded.ok, loaded.diagnostics
     (tmp_path / "intyg.csv").write_text("enhet,datum,komplett,kostnad\nA,2010-01-01,ja,10\n"
                                         "B,2010-01-01,ja,20\nB,2010-01-02,ja,20\n",
                                         encoding="utf-8")
     result, _, diags = evaluate(loaded.model, tmp_path, {})
     paid = {r.recipient.code: r.amount for r in result.rows if r.villkor == "q"}
-    assert paid == {"A": 25, "B": 25}
+    assert paid == {"A": 5, "B": 20}
+
+
+def test_a_summa_that_is_met_says_why_when_a_villkor_is_not():
+    """LFC1 misses the 70 % goal (villkor 2) but its money is `utan villkor`: the summa row is
+    `uppfyllt`, and says why, so the file does not seem to contradict itself."""
+    from villkor_engine.pipeline import load_agreement
+
+    model = load_agreement(ROOT / "agreements" / "fk-vgr-2010.villkor").model
+    result, _, _ = evaluate(model, ROOT / "examples" / "fk-vgr-2010", {})
+    rows = {(r.recipient.code, r.villkor): r for r in result.rows}
+    assert rows[("LFC1", "2")].verdict.value == "ej uppfyllt"
+    assert rows[("LFC1", "summa")].verdict.value == "uppfyllt"
+    assert "villkor 2 (ej uppfyllt) har ingen utbetalning och påverkar inte summan" in \
+        rows[("LFC1", "summa")].note
+    assert "påverkar inte" not in rows[("LFC2", "summa")].note

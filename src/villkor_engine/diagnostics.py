@@ -8,6 +8,7 @@ mistakes; only the CLI decides how to print them and which exit code follows.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
@@ -103,20 +104,70 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return f"menade du `{matches[0]}`?" if matches else None
 
 
+QUOTE_WIDTH = 200   # characters of a source line quoted under a diagnostic
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with control characters (escape sequences, bidi overrides) shown as `\\x1b`,
+    `\\u202e`: data printed to a terminal never moves the cursor, recolours or hides text.
+    Newlines and tabs are kept."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
+
+
+def source_line(source: str, number: int) -> str | None:
+    """Line `number` (1-based, lines split at `\\n` like the parser counts them) without its
+    line break, or None; found without splitting the whole (perhaps huge) source."""
+    if number < 1:
+        return None
+    start = 0
+    for _ in range(number - 1):
+        start = source.find("\n", start) + 1
+        if start == 0:
+            return None
+    end = source.find("\n", start)
+    line = source[start:] if end < 0 else source[start:end]
+    if end < 0 and not line and number > 1:
+        return None          # the empty "line" after a final line break
+    return line[:-1] if line.endswith("\r") else line
+
+
+def _window(text: str, column: int, width: int) -> tuple[str, int, int]:
+    """At most QUOTE_WIDTH characters of `text` around `column` (1-based), with `…` where cut
+    and control characters made visible: (shown text, where the caret starts in it, how many
+    carets fit under the span)."""
+    at = max(0, min(column - 1, len(text)))
+    if len(text) <= QUOTE_WIDTH:
+        start, end = 0, len(text)
+    else:
+        start = 0 if at < QUOTE_WIDTH - 20 else at - 40
+        end = min(len(text), start + QUOTE_WIDTH)
+    head = "…" if start > 0 else ""
+    body = visible(text[start:end])
+    shown = head + body + ("…" if end < len(text) else "")
+    caret_at = len(head) + len(visible(text[start:at]))
+    spanned = len(visible(text[at:min(end, at + max(1, width))]))
+    return shown, caret_at, max(1, spanned)
+
+
 def render(diag: Diagnostic, source: str | None = None) -> str:
-    """Render like Rust and Catala: header, the source line, a caret under the span, the hint."""
+    """Render like Rust and Catala: header, the source line, a caret under the span, the hint.
+
+    A long line is quoted in part (QUOTE_WIDTH characters around the span, `…` where cut), so
+    a huge one-line file does not echo itself."""
     lines = [diag.header()]
     if diag.span and source is not None:
-        text_lines = source.splitlines()
-        if 0 < diag.span.line <= len(text_lines):
-            text = text_lines[diag.span.line - 1]
+        text = source_line(source, diag.span.line)
+        if text is not None:
             gutter = f"{diag.span.line} | "
-            lines.append(" " * (len(gutter) - 2) + "|")
-            lines.append(gutter + text)
             width = (diag.span.end_column - diag.span.column
                      if diag.span.end_line == diag.span.line else len(text) - diag.span.column + 1)
-            lines.append(" " * (len(gutter) - 2) + "| " + " " * (diag.span.column - 1)
-                         + "^" * max(1, width))
+            shown, caret_at, width = _window(text, max(1, diag.span.column), width)
+            lines.append(" " * (len(gutter) - 2) + "|")
+            lines.append(gutter + shown)
+            lines.append(" " * (len(gutter) - 2) + "| " + " " * caret_at + "^" * max(1, width))
     for note in diag.notes:
         lines.append(f"  = not: {note}")
     if diag.hint:

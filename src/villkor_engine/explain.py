@@ -28,7 +28,10 @@ def explain_rows(model: Model, result: Result, rows: list[Row]) -> str:
 
 
 def citation(model: Model, source) -> str:
-    """A källa as people read it: the document's title, then where in it."""
+    """A källa as people read it: the document's title, then where in it. An assumption is
+    said as one: `antagande: …`."""
+    if source.is_assumption:
+        return f"antagande: {source.locator}"
     doc = model.documents.get(source.document)
     title = doc.title if doc else source.document
     return title + (f", {source.locator}" if source.locator else "")
@@ -39,7 +42,7 @@ def _step(model: Model, step: Step, depth: int) -> list[str]:
     lines = [f"{pad}- {step.label}: {step.result}"]
     where = f"{step.span.file}:{step.span.line}" if step.span and step.span.line else None
     for s in step.sources:
-        lines.append(f"{pad}    källa: {citation(model, s)}")
+        lines.append(f"{pad}    {'' if s.is_assumption else 'källa: '}{citation(model, s)}")
     if where:
         lines.append(f"{pad}    regel: {where}")
     for r in step.reads:

@@ -67,7 +67,9 @@ def _check_the_rest(text: str | None, name: str, diags: list[Diagnostic]) -> lis
     def consequence(d: Diagnostic) -> bool:
         return d.code in CONSEQUENCES and (d.code == "V100" or not broken or any(
             f"`{b}`" in d.message or f" {b}" in d.message for b in broken))
-    return [d for d in found if not consequence(d)]
+    # warnings (an unused column, a villkor without payment …) may rest on the part that did
+    # not parse: after a syntax error only the errors of the items that parsed are given
+    return [d for d in found if d.is_error and not consequence(d)]
 
 
 def _read(path: str | Path) -> str | None:
@@ -96,7 +98,7 @@ def parse_params(model: Model, pairs: list[str]) -> tuple[dict[str, Any], list[D
         try:
             out[name] = parse_cell(raw.strip(), col)
         except ValueError as exc:
-            diags.append(Diagnostic("V302", f"--param {name}: {exc}", None))
+            diags.append(Diagnostic("V302", f"--parameter {name}: {exc}", None))
     return out, diags
 
 
@@ -112,6 +114,11 @@ def evaluate(model: Model, data_dir: str | Path, params: dict[str, Any],
             diags.append(Diagnostic("V160", f"kontrollen \"{c.check.title}\" håller inte för "
                                     f"indata och parametrar: {c.detail}", c.check.span,
                                     hint="kontrollera indatafilerna och eventuella --param"))
+        elif c.approximate:
+            diags.append(Diagnostic("V162", f"kontrollen \"{c.check.title}\": {c.detail}",
+                                    c.check.span, severity="varning",
+                                    hint="källan anger ett cirka-värde; ingen körning stoppas "
+                                    "av det, men skillnaden ska bedömas"))
         elif c.passed is None:
             diags.append(Diagnostic("V161", f"kontrollen \"{c.check.title}\" kunde inte "
                                     f"prövas: {c.detail}", c.check.span, severity="varning"))

@@ -79,6 +79,11 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
         if bad is not None:
             return Unsupported(f"kolumnen {spec.name}.{bad.name}: typen {bad.type} stöds inte",
                                bad.span)
+        twin = _case_twin(spec.columns)
+        if twin is not None:
+            # SQL engines (DuckDB, Spark) compare column names without regard to letter case
+            return Unsupported(f"tabellen {spec.name}: kolumnerna {twin[0]} och {twin[1]} "
+                               "skiljer sig bara i stora och små bokstäver", spec.span)
         if isinstance(spec, TableSpec) and (spec.per_villkor or len(spec.keys) != 1):
             return Unsupported(f"tabellen {spec.name}: bara en rad per mottagare stöds",
                                spec.span)
@@ -122,6 +127,16 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
         if problem:
             return problem
     return Plan(model, version, tuple(groups), tuple(inputs), villkor)
+
+
+def _case_twin(names) -> tuple[str, str] | None:
+    """Two names that are one name to an engine that ignores letter case, or None."""
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            return other, name
+    return None
 
 
 def applies_to(version: Version, vid: str) -> str | None:

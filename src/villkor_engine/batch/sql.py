@@ -1,12 +1,20 @@
 """Columnar plan → SQL: one sqlglot tree per step, written once, rendered for any dialect.
 
-The steps are plain SELECTs over relations the runner provides (`in_<table>`: the input file's
-columns plus `_rad`, its row number) and over earlier steps, so the same plan runs on DuckDB here
-and, transpiled, on Spark or another engine when one machine is outgrown. Verdicts are the codes
-0–3 in the order of `och` (VERDICTS), so `och` is GREATEST and `eller` and `inte` a swap of
-0 and 3 around it; money is integer öre in BIGINT with half up done as ⌊(2·P·k + u·T) / (2·u·T)⌋,
-so no float and no dialect's decimal division is ever on the money path. The pot's key total T
-is a one-row step (`nyckel_<g>`); the runner reads it first and checks the 64-bit bounds.
+The steps are plain SELECTs over relations the runner provides (`in_<i>_<table>`: the input
+file's declared columns plus `§rad`, its row number) and over earlier steps, so the same plan
+runs on DuckDB here and, transpiled, on Spark or another engine when one machine is outgrown.
+Verdicts are the codes 0–3 in the order of `och` (VERDICTS), so `och` is GREATEST and `eller`
+and `inte` a swap of 0 and 3 around it; money is integer öre in BIGINT with half up done as
+⌊(2·P·k + u·T) / (2·u·T)⌋, so no float and no dialect's decimal division is ever on the money
+path. The pot's key total T is a one-row step (`nyckel_<j>_<g>`); the runner reads it first and
+checks the 64-bit bounds.
+
+Names the user cannot reach. Every column the engine adds (`§rad`, `§kod`, `<col>§fel`, …)
+holds `§`, which no declared column can (the grammar's COLUMN is `\\w+(\\.\\w+)*`), so a
+file's or an agreement's column never shadows one, in any letter case. Every generated view
+carries the index of its table (`typ_<i>_<table>`) or group (`mot_<j>_<g>`,
+`agg_<j>_<i>_<g>_<table>`) in the plan: injective, and case-proof where the engine compares
+names case-insensitively (DuckDB); the name after the index is only for the reader.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from ..eval.engine import sources_text
+from ..eval.engine import PRELIMINARY, UNPAID, sources_text
+from ..eval.shares import ZERO_KEY
 from ..model import types as T
 from ..model.model import ColumnSpec, RecordSpec, TableSpec
 from ..syntax import ast
@@ -37,6 +46,60 @@ def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+MARK = "§"      # in every internal column's name: not a word character, so no user name has it
+
+
+def own(name: str) -> str:
+    """An internal column, quoted: `§` + name."""
+    return ident(MARK + name)
+
+
+def fault(column: str) -> str:
+    """The internal column with the reason a declared column's cell is wrong, quoted."""
+    return ident(column + MARK + "fel")
+
+
+ROW = own("rad")            # the row number in the file (header = 1): the runner provides it
+N, FIRST = own("n"), own("först")                   # a key's occurrence, and its first row
+KOD, NAMN, ORD = own("kod"), own("namn"), own("ord")   # a recipient's code, name and order
+NYCKEL, LV, TOTAL = own("nyckel"), own("lv"), own("total")
+ENHETER, Q, R, MIKRO = own("enheter"), own("q"), own("r"), own("mikro")
+VANTAR = own("väntar")      # how many lines of the pot wait for data or a decision
+BELOPP, EXAKT, ETIKETT = own("belopp"), own("exakt"), own("etikett")
+
+
+def verdict_column(vid: str) -> str:
+    return own("v" + vid)
+
+
+@dataclass(frozen=True)
+class Names:
+    """The generated views' names: kind, the table's or group's index in the plan, its name."""
+
+    tables: dict[str, int]
+    groups: dict[str, int]
+
+    @classmethod
+    def of(cls, plan: Plan) -> Names:
+        return cls({t.name: i for i, t in enumerate(plan.inputs)},
+                   {g.name: j for j, g in enumerate(plan.groups)})
+
+    def table(self, kind: str, table: str) -> str:
+        """`in`, `typ`, `bra`: one view per input table."""
+        return f"{kind}_{self.tables[table]}_{table}"
+
+    def group(self, kind: str, group: str) -> str:
+        """`mot`, `nyckel`, `andel`, `räkna`, `rader`: one view per recipient group."""
+        return f"{kind}_{self.groups[group]}_{group}"
+
+    def aggregate(self, group: str, table: str) -> str:
+        return f"agg_{self.groups[group]}_{self.tables[table]}_{group}_{table}"
+
+    def alias(self, table: str) -> str:
+        """A record table's aggregates, joined to the recipients."""
+        return own(f"agg{self.tables[table]}")
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -48,7 +111,8 @@ class Step:
 
     def view(self, dialect: str = READ) -> str:
         """The step as a temporary view, in the dialect (what a cluster runs step by step)."""
-        create = exp.Create(this=exp.to_table(self.name), kind="VIEW", replace=True,
+        name = exp.Table(this=exp.to_identifier(self.name, quoted=True))
+        create = exp.Create(this=name, kind="VIEW", replace=True,
                             expression=self.tree,
                             properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
         return create.sql(dialect=dialect, identify=True)
@@ -86,22 +150,23 @@ def judged(missing: str, test: str) -> str:
 
 # ---- input: typed columns and their errors ------------------------------------------------
 
-def typed_step(spec: TableSpec | RecordSpec, kinds: dict[str, str]) -> Step:
-    """Each declared column typed, with `<col>__fel`: the reason it is wrong, or NULL."""
-    cols = ["_rad"]
+def typed_step(spec: TableSpec | RecordSpec, kinds: dict[str, str], names: Names) -> Step:
+    """Each declared column typed, with `<col>§fel`: the reason it is wrong, or NULL."""
+    cols = [ROW]
     present = []
     for c in spec.columns.values():
         if c.name not in kinds:
-            cols += [f"NULL AS {ident(c.name)}", f"CAST(NULL AS VARCHAR) AS {ident(c.name + '__fel')}"]
+            cols += [f"NULL AS {ident(c.name)}", f"CAST(NULL AS VARCHAR) AS {fault(c.name)}"]
             continue
         value, error, blank = _typed(c, kinds[c.name])
-        cols += [f"{value} AS {ident(c.name)}", f"{error} AS {ident(c.name + '__fel')}"]
+        cols += [f"{value} AS {ident(c.name)}", f"{error} AS {fault(c.name)}"]
         present.append((not c.required, kinds[c.name] == "text", blank))
     # a row of blank cells is no row (as the reference reads CSV); the cheap, usually filled
     # cells first, so the test stops early on almost every row
     blanks = [b for *_, b in sorted(present, key=lambda p: p[:2])]
     where = f" WHERE NOT ({' AND '.join(blanks)})" if blanks else ""
-    return step(f"typ_{spec.name}", f"SELECT {', '.join(cols)} FROM in_{spec.name}{where}")
+    return step(names.table("typ", spec.name),
+                f"SELECT {', '.join(cols)} FROM {ident(names.table('in', spec.name))}{where}")
 
 
 def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str]:
@@ -142,37 +207,40 @@ def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str]:
     return value, error, f"{t} IS NULL"
 
 
-def good_step(spec: TableSpec | RecordSpec) -> Step:
+def good_step(spec: TableSpec | RecordSpec, names: Names) -> Step:
     """Rows with no error; for a keyed table, each key's first row (later ones are errors)."""
-    ok = " AND ".join(f"{ident(c + '__fel')} IS NULL" for c in spec.columns) or "TRUE"
+    ok = " AND ".join(f"{fault(c)} IS NULL" for c in spec.columns) or "TRUE"
+    typed = ident(names.table("typ", spec.name))
     if isinstance(spec, RecordSpec):
-        return step(f"bra_{spec.name}", f"SELECT * FROM typ_{spec.name} WHERE {ok}")
+        return step(names.table("bra", spec.name), f"SELECT * FROM {typed} WHERE {ok}")
     key = ident(spec.keys[0])
-    return step(f"bra_{spec.name}",
-                f"SELECT *, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY _rad) AS _n, "
-                f"MIN(_rad) OVER (PARTITION BY {key}) AS _först "
-                f"FROM typ_{spec.name} WHERE {ok}")
+    return step(names.table("bra", spec.name),
+                f"SELECT *, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {ROW}) AS {N}, "
+                f"MIN({ROW}) OVER (PARTITION BY {key}) AS {FIRST} FROM {typed} WHERE {ok}")
 
 
-def errors_step(plan: Plan, files: dict[str, str]) -> Step:
+def errors_step(plan: Plan, files: dict[str, str], names: Names) -> Step:
     """fil, rad, kolumn, meddelande (and the diagnostic's code, for the screen) — one row per
     wrong cell or repeated key, in file order."""
     parts = []
+    k = own("k")
     for spec in plan.inputs:
         name = lit(files[spec.name])
+        typed = ident(names.table("typ", spec.name))
         for i, c in enumerate(spec.columns):
-            fel = ident(c + "__fel")
-            parts.append(f"SELECT {name} AS fil, _rad AS rad, {i} AS _k, 'V204' AS kod, "
+            fel = fault(c)
+            parts.append(f"SELECT {name} AS fil, {ROW} AS rad, {i} AS {k}, 'V204' AS kod, "
                          f"{lit(c)} AS kolumn, "
-                         f"'rad ' || CAST(_rad AS VARCHAR) || {lit(', kolumn `' + c + '`: ')}"
-                         f" || {fel} AS meddelande FROM typ_{spec.name} WHERE {fel} IS NOT NULL")
+                         f"'rad ' || CAST({ROW} AS VARCHAR) || {lit(', kolumn `' + c + '`: ')}"
+                         f" || {fel} AS meddelande FROM {typed} WHERE {fel} IS NOT NULL")
         if isinstance(spec, TableSpec):
             key = ident(spec.keys[0])
-            parts.append(f"SELECT {name}, _rad, -1, 'V206', {lit(spec.keys[0])}, 'rad ' || "
-                         f"CAST(_rad AS VARCHAR) || ': `' || {key} || '` finns redan på rad ' || "
-                         f"CAST(_först AS VARCHAR) FROM bra_{spec.name} WHERE _n > 1")
+            parts.append(f"SELECT {name}, {ROW}, -1, 'V206', {lit(spec.keys[0])}, 'rad ' || "
+                         f"CAST({ROW} AS VARCHAR) || ': `' || {key} || '` finns redan på rad ' || "
+                         f"CAST({FIRST} AS VARCHAR) FROM {ident(names.table('bra', spec.name))} "
+                         f"WHERE {N} > 1")
     return step("fel", "SELECT fil, rad, kolumn, meddelande, kod FROM ("
-                + " UNION ALL ".join(parts) + ") AS e ORDER BY fil, rad, _k")
+                + " UNION ALL ".join(parts) + f") AS e ORDER BY fil, rad, {k}")
 
 
 # ---- recipients and their verdicts -------------------------------------------------------
@@ -180,8 +248,8 @@ def errors_step(plan: Plan, files: dict[str, str]) -> Step:
 class Compiler:
     """Requirements → SQL verdict codes, for one group. Aggregates become columns of `agg_*`."""
 
-    def __init__(self, plan: Plan, group: GroupPlan):
-        self.plan, self.group = plan, group
+    def __init__(self, plan: Plan, group: GroupPlan, names: Names):
+        self.plan, self.group, self.names = plan, group, names
         self.aggregates: dict[str, list[tuple[str, ast.Expr]]] = {}   # record table → (id, node)
 
     def verdict(self, e: ast.Expr, row: str | None = None) -> str:
@@ -230,25 +298,27 @@ class Compiler:
             num, den = constant.numerator, constant.denominator
             scaled = col if den == 1 else f"{col} * {den}"
             return judged(f"{col} IS NULL", f"{scaled} {op} {num}")
-        a = self.aggregate(left)
+        rows, chosen, open_ = self.aggregate(left)
         num, den = constant.numerator, constant.denominator
         if isinstance(left, ast.Count):   # antal: chosen · den op num
-            return judged(f"{a}_o > 0", f"COALESCE({a}_k, 0) * {den} {op} {num}")
+            return judged(f"{open_} > 0", f"COALESCE({chosen}, 0) * {den} {op} {num}")
         # andel: chosen / rows op num / den  ⇔  chosen · den op num · rows (rows > 0)
-        return judged(f"{a}_o > 0 OR {a}_n IS NULL OR {a}_n = 0",
-                      f"{a}_k * {den} {op} {num} * {a}_n")
+        return judged(f"{open_} > 0 OR {rows} IS NULL OR {rows} = 0",
+                      f"{chosen} * {den} {op} {num} * {rows}")
 
     def constant(self, e: ast.Expr):
         return constant_value(e, self.plan.model, self.plan.version)
 
-    def aggregate(self, e: ast.Expr) -> str:
+    def aggregate(self, e: ast.Expr) -> tuple[str, str, str]:
+        """The aggregate's rows, chosen rows and undecided rows, as columns of its table's
+        `agg_*` step (alias `§agg<i>`)."""
         mine = self.aggregates.setdefault(e.table, [])
-        for aid, node in mine:
-            if node == e:
-                return f"{aid}"
-        aid = f"a_{e.table}.a{len(mine)}"
-        mine.append((aid, e))
-        return aid
+        aid = next((aid for aid, node in mine if node == e), None)
+        if aid is None:
+            aid = f"a{len(mine)}"
+            mine.append((aid, e))
+        alias = self.names.alias(e.table)
+        return tuple(f"{alias}.{own(aid + '_' + part)}" for part in ("n", "k", "o"))
 
 
 def _flatten(e: ast.Expr, op: str) -> list[ast.Expr]:
@@ -258,94 +328,106 @@ def _flatten(e: ast.Expr, op: str) -> list[ast.Expr]:
 
 
 def aggregate_step(comp: Compiler, table: str, label: str | None = None) -> Step:
-    """Per recipient: for each aggregate its rows (_n), chosen rows (_k), undecided rows (_o).
+    """Per recipient: for each aggregate its rows (`§a<n>_n`), chosen rows (`_k`), undecided
+    rows (`_o`).
 
     Each record's `bland` and `där` verdicts are computed once, in an inner SELECT, and only
     counted outside it. For a `via` group over this table the same pass also yields the
     recipients themselves, with their names (`label`: the name column, first filled row)."""
-    link = ident(comp.plan.model.records[table].links[comp.group.name])
-    inner, counts = [f"{link} AS kod"], ["kod"]
+    link = f"t.{ident(comp.plan.model.records[table].links[comp.group.name])}"
+    inner, counts = [f"{link} AS {KOD}"], [KOD]
     if label is not None:
-        inner += [f"{ident(label)} AS _etikett", "_rad"]
-        counts.append("MIN_BY(_etikett, _rad) FILTER (WHERE _etikett IS NOT NULL) AS _etikett")
+        inner += [f"t.{ident(label)} AS {ETIKETT}", f"t.{ROW} AS {ROW}"]
+        counts.append(f"MIN_BY({ETIKETT}, {ROW}) FILTER (WHERE {ETIKETT} IS NOT NULL) "
+                      f"AS {ETIKETT}")
     for aid, node in comp.aggregates.get(table, []):
-        a = aid.split(".")[1]
         among = getattr(node, "among", None)
-        inner.append(f"{comp.verdict(among, 't') if among is not None else UPPFYLLT} AS {a}_b")
+        b, w = own(aid + "_b"), own(aid + "_w")
+        inner.append(f"{comp.verdict(among, 't') if among is not None else UPPFYLLT} AS {b}")
         inner.append(f"{comp.verdict(node.where, 't') if node.where is not None else UPPFYLLT}"
-                     f" AS {a}_w")
-        b, w = f"{a}_b", f"{a}_w"
-        counts += [f"COUNT(*) FILTER (WHERE {b} = 0) AS {a}_n",
-                   f"COUNT(*) FILTER (WHERE {b} = 0 AND {w} = 0) AS {a}_k",
+                     f" AS {w}")
+        counts += [f"COUNT(*) FILTER (WHERE {b} = 0) AS {own(aid + '_n')}",
+                   f"COUNT(*) FILTER (WHERE {b} = 0 AND {w} = 0) AS {own(aid + '_k')}",
                    (f"COUNT(*) FILTER (WHERE {b} IN {PENDING} OR ({b} = 0 AND {w} IN {PENDING}))"
-                    f" AS {a}_o")]
-    return step(f"agg_{comp.group.name}_{table}",
-                f"SELECT {', '.join(counts)} FROM (SELECT {', '.join(inner)} FROM bra_{table} "
-                f"AS t WHERE {link} IS NOT NULL) AS p GROUP BY kod")
+                    f" AS {own(aid + '_o')}")]
+    good = ident(comp.names.table("bra", table))
+    return step(comp.names.aggregate(comp.group.name, table),
+                f"SELECT {', '.join(counts)} FROM (SELECT {', '.join(inner)} FROM {good} "
+                f"AS t WHERE {link} IS NOT NULL) AS p GROUP BY {KOD}")
 
 
-def verdict_steps(plan: Plan, group: GroupPlan) -> list[Step]:
-    """mot_<g>: _kod, _namn, _ord, one `v_<id>` per villkor (and `_nyckel` for the pot)."""
-    comp = Compiler(plan, group)
+def verdict_steps(plan: Plan, group: GroupPlan, names: Names) -> list[Step]:
+    """mot_<j>_<g>: `§kod`, `§namn`, `§ord`, one `§v<id>` per villkor (and `§nyckel` for the
+    pot)."""
+    comp = Compiler(plan, group, names)
     vids = [vid for vid in plan.villkor if applies_to(plan.version, vid) == group.name]
-    verdicts = [f"{comp.verdict(plan.villkor[vid])} AS {ident('v_' + vid)}" for vid in vids]
-    own = None if group.keyed else group.table    # a `via` group's recipients come from here
-    if own is not None:
-        comp.aggregates.setdefault(own, [])
-    steps = [aggregate_step(comp, table, group.name_column if table == own else None)
+    verdicts = [f"{comp.verdict(plan.villkor[vid])} AS {verdict_column(vid)}" for vid in vids]
+    own_table = None if group.keyed else group.table   # a `via` group's recipients come from here
+    if own_table is not None:
+        comp.aggregates.setdefault(own_table, [])
+    steps = [aggregate_step(comp, table, group.name_column if table == own_table else None)
              for table in comp.aggregates]
-    alias = f"a_{own}" if own else "m"
-    joins = "".join(f" LEFT JOIN agg_{group.name}_{table} AS a_{table} ON a_{table}.kod = "
-                    f"{alias}._kod" for table in comp.aggregates if table != own)
+    alias = names.alias(own_table) if own_table else "m"
+    joins = "".join(f" LEFT JOIN {ident(names.aggregate(group.name, table))} AS "
+                    f"{names.alias(table)} ON {names.alias(table)}.{KOD} = {alias}.{KOD}"
+                    for table in comp.aggregates if table != own_table)
     if group.keyed:
         name = ident(group.name_column) if group.name_column else ident(group.key)
         key = ident(group.key)
-        base = (f"SELECT {key} AS _kod, COALESCE(CAST({name} AS VARCHAR), {key}) AS _namn, "
-                f"_rad AS _ord, * FROM bra_{group.table} WHERE _n = 1")
-        extra = [f"m.{ident(group.pot.key_column)} AS _nyckel"] if group.pot else []
+        base = (f"SELECT {key} AS {KOD}, COALESCE(CAST({name} AS VARCHAR), {key}) AS {NAMN}, "
+                f"{ROW} AS {ORD}, * FROM {ident(names.table('bra', group.table))} WHERE {N} = 1")
+        extra = [f"m.{ident(group.pot.key_column)} AS {NYCKEL}"] if group.pot else []
     else:
-        label = "_etikett" if group.name_column else "NULL"
-        base = (f"SELECT kod AS _kod, COALESCE(CAST({label} AS VARCHAR), kod) AS _namn, "
-                f"ROW_NUMBER() OVER (ORDER BY kod) AS _ord, * FROM agg_{group.name}_{own}")
+        label = ETIKETT if group.name_column else "NULL"
+        base = (f"SELECT *, COALESCE(CAST({label} AS VARCHAR), {KOD}) AS {NAMN}, "
+                f"ROW_NUMBER() OVER (ORDER BY {KOD}) AS {ORD} "
+                f"FROM {ident(names.aggregate(group.name, own_table))}")
         extra = []
-    cols = ", ".join([f"{alias}._kod", f"{alias}._namn", f"{alias}._ord", *verdicts, *extra])
-    steps.append(step(f"mot_{group.name}", f"SELECT {cols} FROM ({base}) AS {alias}{joins} "
-                      f"ORDER BY {alias}._ord"))
+    cols = ", ".join([f"{alias}.{KOD}", f"{alias}.{NAMN}", f"{alias}.{ORD}", *verdicts, *extra])
+    steps.append(step(names.group("mot", group.name),
+                      f"SELECT {cols} FROM ({base}) AS {alias}{joins} ORDER BY {alias}.{ORD}"))
     return steps
 
 
 # ---- payments and output rows ------------------------------------------------------------
 
-def key_total_step(group: GroupPlan) -> Step:
-    v = ident("v_" + group.pot.payment.villkor)
-    return step(f"nyckel_{group.name}",
-                f"SELECT COALESCE(SUM(_nyckel) FILTER (WHERE {v} = 0 AND _nyckel >= 0), 0) "
-                f"AS total, COUNT(*) FILTER (WHERE {v} = 0 AND _nyckel >= 0) AS n, "
-                f"COALESCE(MAX(ABS(_nyckel)), 0) AS störst FROM mot_{group.name}")
+def key_total_step(group: GroupPlan, names: Names) -> Step:
+    """One row: the key total T (`§total`), how many share (`§antal`), the largest key."""
+    v = verdict_column(group.pot.payment.villkor)
+    return step(names.group("nyckel", group.name),
+                f"SELECT COALESCE(SUM({NYCKEL}) FILTER (WHERE {v} = 0 AND {NYCKEL} >= 0), 0) "
+                f"AS {TOTAL}, COUNT(*) FILTER (WHERE {v} = 0 AND {NYCKEL} >= 0) AS "
+                f"{own('antal')}, COALESCE(MAX(ABS({NYCKEL})), 0) AS {own('störst')} "
+                f"FROM {ident(names.group('mot', group.name))}")
 
 
-def share_step(group: GroupPlan) -> Step:
-    """Each line's verdict (`_lv`), its share in units of u öre (half up), ⌊P·k/T⌋ and the rest,
+def share_step(group: GroupPlan, names: Names) -> Step:
+    """Each line's verdict (`§lv`), its share in units of u öre (half up), ⌊P·k/T⌋ and the rest,
     and both amounts as text, computed once for the villkor row and the summa row. T comes from
-    the one-row `nyckel_<g>`; a zero T shares nothing (every share is 0)."""
+    the one-row `nyckel_<j>_<g>`; a zero T shares nothing (every share is 0)."""
     pot = group.pot
-    v = ident("v_" + pot.payment.villkor)
+    v = verdict_column(pot.payment.villkor)
     p, u = pot.pot_ore, pot.unit_ore
-    lv = f"CASE WHEN {v} = 0 AND _nyckel < 0 THEN {BEDOMNING} ELSE {v} END"
-    units = f"CASE WHEN n.total = 0 THEN 0 ELSE (2 * {p} * _nyckel + {u} * n.total) // " \
-            f"(2 * {u} * n.total) END"
-    q = f"CASE WHEN n.total = 0 THEN 0 ELSE ({p} * _nyckel) // n.total END"
-    r = f"CASE WHEN n.total = 0 THEN 0 ELSE ({p} * _nyckel) % n.total END"
-    inner = (f"SELECT m.*, n.total AS _total, {lv} AS _lv, CASE WHEN ({lv}) = 0 THEN {units} "
-             f"END AS _enheter, CASE WHEN ({lv}) = 0 THEN {q} END AS _q, CASE WHEN ({lv}) = 0 "
-             f"THEN {r} END AS _r FROM mot_{group.name} AS m CROSS JOIN nyckel_{group.name} AS n")
+    t = f"n.{TOTAL}"
+    # a negative key, or every fulfilling key 0 (a share would divide by zero): bedömning krävs
+    lv = f"CASE WHEN {v} = 0 AND ({NYCKEL} < 0 OR {t} = 0) THEN {BEDOMNING} ELSE {v} END"
+    units = f"CASE WHEN {t} = 0 THEN 0 ELSE (2 * {p} * {NYCKEL} + {u} * {t}) // " \
+            f"(2 * {u} * {t}) END"
+    q = f"CASE WHEN {t} = 0 THEN 0 ELSE ({p} * {NYCKEL}) // {t} END"
+    r = f"CASE WHEN {t} = 0 THEN 0 ELSE ({p} * {NYCKEL}) % {t} END"
+    inner = (f"SELECT m.*, {t} AS {TOTAL}, {lv} AS {LV}, CASE WHEN ({lv}) = 0 THEN {units} "
+             f"END AS {ENHETER}, CASE WHEN ({lv}) = 0 THEN {q} END AS {Q}, CASE WHEN ({lv}) = 0 "
+             f"THEN {r} END AS {R} FROM {ident(names.group('mot', group.name))} AS m "
+             f"CROSS JOIN {ident(names.group('nyckel', group.name))} AS n")
     # the exact share to 6 decimals (half up) in millionths of a krona, computed once
-    micro = (f"SELECT *, CASE WHEN _r <> 0 THEN _q * 10000 + (2 * _r * 10000 + _total) // "
-             f"(2 * _total) END AS _mikro FROM ({inner}) AS s")
-    return step(f"andel_{group.name}",
-                f"SELECT *, CASE _lv WHEN 0 THEN {money(f'_enheter * {u}')} WHEN {EJ} THEN '0' END "
-                f"AS _belopp, CASE _lv WHEN 0 THEN {exact()} WHEN {EJ} THEN '0' END AS _exakt "
-                f"FROM ({micro}) AS s2 ORDER BY _ord")
+    micro = (f"SELECT *, CASE WHEN {R} <> 0 THEN {Q} * 10000 + (2 * {R} * 10000 + {TOTAL}) // "
+             f"(2 * {TOTAL}) END AS {MIKRO} FROM ({inner}) AS s")
+    # how many wait for data or a decision: each known share says it is preliminary
+    waiting = f"COUNT(*) FILTER (WHERE {LV} IN {PENDING}) OVER () AS {VANTAR}"
+    return step(names.group("andel", group.name),
+                f"SELECT *, CASE {LV} WHEN 0 THEN {money(f'{ENHETER} * {u}')} WHEN {EJ} THEN '0' "
+                f"END AS {BELOPP}, CASE {LV} WHEN 0 THEN {exact()} WHEN {EJ} THEN '0' END AS "
+                f"{EXAKT}, {waiting} FROM ({micro}) AS s2 ORDER BY {ORD}")
 
 
 def money(ore: str) -> str:
@@ -357,31 +439,33 @@ def money(ore: str) -> str:
 
 def exact() -> str:
     """The exact share: whole öre as money, otherwise 6 decimals half up, zeros stripped."""
-    text = ("CAST(_mikro // 1000000 AS VARCHAR) || '.' || "
-            "LPAD(CAST(_mikro % 1000000 AS VARCHAR), 6, '0')")
+    text = (f"CAST({MIKRO} // 1000000 AS VARCHAR) || '.' || "
+            f"LPAD(CAST({MIKRO} % 1000000 AS VARCHAR), 6, '0')")
     # six decimals always: stripping zeros stops at the point, then the point goes if bare
     stripped = f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {text}))"
-    return f"CASE WHEN _r = 0 THEN {money('_q')} ELSE {stripped} END"
+    return f"CASE WHEN {R} = 0 THEN {money(Q)} ELSE {stripped} END"
 
 
-def rows_step(plan: Plan, group: GroupPlan, order: int) -> Step:
+def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
     """Every output row of the group: one per villkor, then `summa`, with ordering columns."""
     version = plan.version
-    source = f"andel_{group.name}" if group.pot else f"mot_{group.name}"
+    source = names.group("andel" if group.pot else "mot", group.name)
     parts = []
     for i, vid in enumerate(group.villkor):
         v = version.villkor[vid]
         origin = lit(version.origin.get(("villkor", vid), ""))
-        code = ident("v_" + vid)
+        code = verdict_column(vid)
         if group.pot is not None and group.pot.payment.villkor == vid:
             pay = group.pot.payment
-            amount, exakt = "_belopp", "_exakt"
-            note = (f"CASE WHEN _lv IN {PENDING} THEN {verdict_text('_lv')} || "
-                    f"': beloppet kan inte bestämmas' || CASE WHEN {code} = 0 AND _nyckel < 0 "
-                    f"THEN '; negativ fördelningsnyckel ' || CAST(_nyckel AS VARCHAR) ELSE '' END"
-                    " END")
+            before, after = PRELIMINARY.split("{}")
+            note = (f"CASE WHEN {LV} IN {PENDING} THEN {verdict_text(LV)} || "
+                    f"': beloppet kan inte bestämmas' || CASE WHEN {code} = 0 AND {NYCKEL} < 0 "
+                    f"THEN '; negativ fördelningsnyckel ' || CAST({NYCKEL} AS VARCHAR) "
+                    f"WHEN {code} = 0 AND {TOTAL} = 0 THEN {lit('; ' + ZERO_KEY)} ELSE '' END "
+                    f"WHEN {LV} = 0 AND {VANTAR} > 0 THEN {lit(before)} || "
+                    f"CAST({VANTAR} AS VARCHAR) || {lit(after)} END")
             due = f"'{pay.due.isoformat()}'" if pay.due else "NULL"
-            parts.append(_row(i, lit(vid), verdict_text("_lv"), amount, exakt, due,
+            parts.append(_row(i, lit(vid), verdict_text(LV), BELOPP, EXAKT, due,
                               origin, lit(sources_text(pay.sources)) if pay.sources else "NULL",
                               note))
         else:
@@ -392,29 +476,44 @@ def rows_step(plan: Plan, group: GroupPlan, order: int) -> Step:
     n = len(group.villkor)
     if group.pot is not None:
         vid = group.pot.payment.villkor
-        known = f"_lv IN ({UPPFYLLT}, {EJ})"
+        known = f"{LV} IN ({UPPFYLLT}, {EJ})"
         parts.append(_row(
-            n, "'summa'", verdict_text("_lv"),
-            "_belopp", "_exakt", "NULL", label, "NULL",
-            f"CASE WHEN {known} THEN 'summan av de avrundade beloppen' ELSE "
-            f"{lit(f'inget belopp är känt ännu; ofullständig: villkor {vid} saknar belopp och ingår inte')}"
+            n, "'summa'", verdict_text(LV),
+            BELOPP, EXAKT, "NULL", label, "NULL",
+            f"CASE WHEN {known} THEN 'summan av de avrundade beloppen' || {_unpaid(group, vid)} "
+            f"ELSE {lit(f'inget belopp är känt ännu; ofullständig: villkor {vid} saknar belopp och ingår inte')}"
             " END"))
     elif n:
-        every = v_and([ident("v_" + vid) for vid in group.villkor])
+        every = v_and([verdict_column(vid) for vid in group.villkor])
         parts.append(_row(n, "'summa'", verdict_text(every), "'0'", "'0'", "NULL", label,
                           "NULL", lit("inga utbetalningar gäller mottagaren")))
     where = ""
     if not parts:   # a group nothing applies to has no rows
         parts, where = [_row(0, *["NULL"] * 8)], " WHERE FALSE"
     # one list per recipient, unnested: its rows come out together and in order (no sort)
-    return step(f"rader_{group.name}", f"SELECT {order} AS _g, _ord, UNNEST([{', '.join(parts)}]) "
-                f"AS r FROM {source} AS t{where}")
+    return step(names.group("rader", group.name),
+                f"SELECT {names.groups[group.name]} AS {own('g')}, {ORD}, "
+                f"UNNEST([{', '.join(parts)}]) AS {own('r')} FROM {ident(source)} AS t{where}")
+
+
+def _unpaid(group: GroupPlan, paid: str) -> str:
+    """Why a summa is uppfyllt although a villkor is not (as the reference's `_why_met`): the
+    group's villkor without a payment that are not uppfyllt, named with their verdicts."""
+    others = [vid for vid in group.villkor if vid != paid]
+    if not others:
+        return "''"
+    names = ", ".join(f"CASE WHEN {verdict_column(vid)} <> {UPPFYLLT} THEN "
+                      f"{lit(f'villkor {vid} (')} || {verdict_text(verdict_column(vid))} || ')' "
+                      "END" for vid in others)
+    listed = f"CONCAT_WS(', ', {names})"
+    return (f"CASE WHEN {LV} = {UPPFYLLT} AND {listed} <> '' THEN '; ' || {listed} || "
+            f"{lit(UNPAID)} ELSE '' END")
 
 
 def _row(vord: int, villkor: str, utfall: str, belopp: str, exakt: str, due: str,
          version: str, source: str, note: str) -> str:
     """One output row as a struct; a recipient's rows are one list, unnested in order."""
-    fields = {"_v": str(vord), "mottagare": "_kod", "namn": "_namn", "villkor": villkor,
+    fields = {MARK + "v": str(vord), "mottagare": KOD, "namn": NAMN, "villkor": villkor,
               "utfall": utfall, "belopp": f"CAST({belopp} AS VARCHAR)",
               "exakt_belopp": f"CAST({exakt} AS VARCHAR)",
               "betalas_senast": f"CAST({due} AS VARCHAR)",
@@ -427,12 +526,15 @@ OUTPUT = ("mottagare", "namn", "villkor", "utfall", "belopp", "exakt_belopp", "b
           "version", "källa", "anmärkning")
 
 
-def result_query(groups: list[str]) -> Step:
-    """The output rows in recipient order. A runner that knows its steps kept that order (one
-    group, rows unnested in order) may leave the ORDER BY out: `without_order`."""
-    union = " UNION ALL ".join(f"SELECT * FROM rader_{g}" for g in groups)
-    cols = ", ".join(f"x.r.{ident(c)} AS {ident(c)}" for c in OUTPUT)
-    return step("resultat", f"SELECT {cols} FROM ({union}) AS x ORDER BY x._g, x._ord, x.r._v")
+def result_query(rows: list[str]) -> Step:
+    """The output rows in recipient order, from the groups' `rader_*` steps. A runner that knows
+    its steps kept that order (one group, rows unnested in order) may leave the ORDER BY out:
+    `without_order`."""
+    union = " UNION ALL ".join(f"SELECT * FROM {ident(name)}" for name in rows)
+    r = f"x.{own('r')}"
+    cols = ", ".join(f"{r}.{ident(c)} AS {ident(c)}" for c in OUTPUT)
+    return step("resultat", f"SELECT {cols} FROM ({union}) AS x "
+                f"ORDER BY x.{own('g')}, x.{ORD}, {r}.{own('v')}")
 
 
 def without_order(st: Step) -> Step:
@@ -441,27 +543,31 @@ def without_order(st: Step) -> Step:
     return Step(st.name, tree)
 
 
-def counts_step(group: GroupPlan) -> Step:
+def counts_step(group: GroupPlan, names: Names) -> Step:
+    """One row: how many lines have each verdict code (`§c0`…`§c3`), and the öre paid."""
     u = group.pot.unit_ore
-    counts = ", ".join(f"COUNT(*) FILTER (WHERE _lv = {i}) AS c{i}" for i in range(4))
-    return step(f"räkna_{group.name}",
-                f"SELECT {counts}, COALESCE(SUM(_enheter * {u}) FILTER (WHERE _lv = 0), 0) AS "
-                f"utbetalt FROM andel_{group.name}")
+    counts = ", ".join(f"COUNT(*) FILTER (WHERE {LV} = {i}) AS {own(f'c{i}')}" for i in range(4))
+    return step(names.group("räkna", group.name),
+                f"SELECT {counts}, COALESCE(SUM({ENHETER} * {u}) FILTER (WHERE {LV} = 0), 0) AS "
+                f"{own('utbetalt')} FROM {ident(names.group('andel', group.name))}")
 
 
 def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str]
               ) -> list[Step]:
-    """The whole plan, in order: what the DuckDB runner executes and `villkor sql` prints."""
+    """The whole plan, in order: what the DuckDB runner executes and `villkor sql` prints.
+    The runner provides `in_<i>_<table>` (Names.of(plan).table("in", …)) for each input."""
+    names = Names.of(plan)
     steps = []
     for spec in plan.inputs:
-        steps += [typed_step(spec, kinds[spec.name]), good_step(spec)]
-    steps.append(errors_step(plan, files))
-    for i, group in enumerate(plan.groups):
-        steps += verdict_steps(plan, group)
+        steps += [typed_step(spec, kinds[spec.name], names), good_step(spec, names)]
+    steps.append(errors_step(plan, files, names))
+    for group in plan.groups:
+        steps += verdict_steps(plan, group, names)
         if group.pot:
-            steps += [key_total_step(group), share_step(group), counts_step(group)]
-        steps.append(rows_step(plan, group, i))
-    steps.append(result_query([g.name for g in plan.groups]))
+            steps += [key_total_step(group, names), share_step(group, names),
+                      counts_step(group, names)]
+        steps.append(rows_step(plan, group, names))
+    steps.append(result_query([names.group("rader", g.name) for g in plan.groups]))
     return steps
 
 

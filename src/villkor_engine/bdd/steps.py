@@ -7,11 +7,20 @@ expected, what came out, and the engine's own explanation of the result.
 
 Money in steps is written the Swedish way ("1 386 955 kr", "1 234,50 kr") and compared exactly
 as `Fraction`, never as float.
+
+No step assumes one agreement's names. The general steps name the agreement's table and a key
+(`i tabellen "utförare"`, `för "612300"`) and take the file and the key column from the loaded
+agreement (`tabell NAMN fil "…" per GRUPP nyckel KOLUMN`); the decision steps take their table
+from the villkor's `beslut enligt TABELL`, the report-date step its column from `redovisas senast
+… enligt TABELL.KOLUMN`, and group steps name the group. The 2020 example's wordings
+(`att region "09" svarar …`, `att granskningen beslutat …`, `de övriga regionerna`) are kept as
+thin aliases of these, with that agreement's names (`redovisning`, `inkom`, `regioner`).
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -29,13 +38,10 @@ from ..eval.engine import Result, Row
 from ..eval.invoices import InvoiceLine
 from ..eval.values import VERDICTS, swedish_money
 from ..explain import explain_rows
-from ..model.model import Model
+from ..model.model import Model, RecordSpec, TableSpec
 from ..pipeline import Loaded, evaluate, load_agreement, parse_params
 from ..syntax import ast
 
-REDOVISNING = "redovisning.csv"
-GRANSKNING = "granskning.csv"
-GRANSKNING_KOLUMNER = ["lanskod", "villkor", "beslut", "begard"]
 NOT_COMPUTED = 'utfallet är inte beräknat: lägg till steget "När utfallet beräknas"'
 
 
@@ -54,6 +60,7 @@ class Kontext:
     result: Result | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error_code: str | None = None     # the code the last "misslyckas … med felet" step found
+    warning_code: str | None = None   # the code the last "varnar beräkningen med" step found
     dataset: Any = field(default=None, repr=False)   # io.data.Dataset, for the kontroll steps
 
     @property
@@ -229,8 +236,8 @@ def given_example_data(villkor_kontext: Kontext, folder: str) -> None:
 
 @given("följande befolkning:")
 def given_population(villkor_kontext: Kontext, datatable: list[list[str]]) -> None:
-    """befolkning.csv from a table with the columns lanskod, region, befolkning."""
-    _write_table(villkor_kontext, "befolkning.csv", datatable)
+    """The 2020 wording of `tabellen "befolkning" med:` (columns lanskod, region, befolkning)."""
+    given_table_file(villkor_kontext, "befolkning", datatable)
 
 
 @given(parsers.parse('filen "{file}" med:'))
@@ -241,6 +248,7 @@ def given_file(villkor_kontext: Kontext, file: str, datatable: list[list[str]]) 
 
 @given(parsers.parse('att filen "{file}" saknas'))
 def given_no_file(villkor_kontext: Kontext, file: str) -> None:
+    """Removes the file from the scenario's data directory (a missing optional table)."""
     (villkor_kontext.data_dir / file).unlink(missing_ok=True)
 
 
@@ -354,25 +362,285 @@ def given_rows_added_times(villkor_kontext: Kontext, times: str, file: str,
     _append(villkor_kontext, file, datatable, int(times))
 
 
+# ---- Givet: the agreement's own tables, by name (file and key from the agreement) ----------------
+
+def _table(k: Kontext, name: str) -> TableSpec | RecordSpec:
+    """The agreement's table `name` (`tabell NAMN fil "…" …`), keyed or of records."""
+    model = k.model
+    spec = model.tables.get(name) or model.records.get(name)
+    if spec is None:
+        names = sorted([*model.tables, *model.records])
+        close = difflib.get_close_matches(name, names, 1)
+        raise AssertionError(f'överenskommelsen har ingen tabell "{name}"'
+                             + (f'; menade du "{close[0]}"?' if close else "")
+                             + " Tabellerna är: " + (", ".join(names) or "inga"))
+    return spec
+
+
+def _table_path(k: Kontext, spec: TableSpec | RecordSpec, must_exist: bool = True) -> Path:
+    if Path(spec.file).suffix.lower() != ".csv":
+        raise AssertionError(f'tabellen "{spec.name}" läses från {spec.file}; stegen kan bara '
+                             "ändra .csv-filer")
+    path = k.data_dir / spec.file
+    if must_exist and not path.is_file():
+        raise AssertionError(f'filen {spec.file} (tabellen "{spec.name}") finns inte i '
+                             "datamappen; ladda exempeldata först eller skriv den med "
+                             f'Givet tabellen "{spec.name}" med:')
+    return path
+
+
+def _keyed(spec: TableSpec | RecordSpec, wording: str) -> TableSpec:
+    if isinstance(spec, RecordSpec):
+        raise AssertionError(  # noqa: TRY004 - a tester's mistake, reported as a failed step
+            f'tabellen "{spec.name}" har poster utan nyckel, så "{wording}" '
+            "kan inte välja en rad; ändra en post med "
+            f'Givet att kolumnen "…" på rad "…" i filen "{spec.file}" är "…"')
+    return spec
+
+
+def _key_test(spec: TableSpec, key: str, vid: str | None):
+    """Which rows the key (and, in a table per recipient and villkor, the villkor) selects."""
+    if spec.per_villkor and vid is None:
+        raise AssertionError(f'tabellen "{spec.name}" har en rad per mottagare och villkor '
+                             f'({", ".join(spec.keys)}): skriv för "{key}" och villkor "…"')
+    if not spec.per_villkor and vid is not None:
+        raise AssertionError(f'tabellen "{spec.name}" har en rad per mottagare '
+                             f'({spec.keys[0]}), inte per villkor: skriv bara för "{key}"')
+    rkey = spec.keys[0]
+    vkey = spec.keys[1] if spec.per_villkor else None
+    return lambda r: r.get(rkey) == key and (vkey is None or r.get(vkey) == vid)
+
+
+def _key_text(spec: TableSpec, key: str, vid: str | None) -> str:
+    return f"{spec.keys[0]} {key}" + (f" och {spec.keys[1]} {vid}" if vid is not None else "")
+
+
+def _column(spec: TableSpec | RecordSpec, header: list[str], rows: list[dict[str, str]],
+            column: str) -> None:
+    """The column must be the table's; one the file leaves out (`valfri`) is added, blank."""
+    if column in header:
+        return
+    if column not in spec.columns:
+        close = difflib.get_close_matches(column, list(spec.columns), 1)
+        raise AssertionError(f'tabellen "{spec.name}" har ingen kolumn "{column}"'
+                             + (f'; menade du "{close[0]}"?' if close else "")
+                             + " Kolumnerna är: " + ", ".join(spec.columns))
+    header.append(column)
+    for r in rows:
+        r[column] = ""
+
+
+def _set_table_cell(k: Kontext, table: str, key: str, column: str, value: str,
+                    vid: str | None = None) -> None:
+    """One cell of the row the table's key (`nyckel`) selects, in the file the table names."""
+    wording = f'för "{key}" i tabellen "{table}"'
+    spec = _keyed(_table(k, table), wording)
+    select = _key_test(spec, key, vid)
+    path = _table_path(k, spec)
+    header, rows = _read_csv(path)
+    _column(spec, header, rows, column)
+    hits = [r for r in rows if select(r)]
+    if not hits:
+        keys = sorted({r.get(spec.keys[0], "") for r in rows})
+        raise AssertionError(f'{spec.file} (tabellen "{table}") har ingen rad med '
+                             f"{_key_text(spec, key, vid)}; {spec.keys[0]} är: "
+                             + (", ".join(keys[:25]) + (" …" if len(keys) > 25 else "")
+                                if keys else "(inga rader)"))
+    for r in hits:
+        r[column] = value
+    _write_csv(path, header, rows)
+
+
+_TABLE_CELL = (r'att (?:kolumnen )?"(?P<column>[^"]+)" för "(?P<key>[^"]+)"'
+               r'(?: och villkor "(?P<vid>[^"]+)")? i tabellen "(?P<table>[^"]+)" ')
+
+
+@given(parsers.re(_TABLE_CELL + r'är "(?P<value>[^"]*)"'))
+def given_table_cell(villkor_kontext: Kontext, column: str, key: str, vid: str | None,
+                     table: str, value: str) -> None:
+    """One cell in the row of the agreement's table `table` whose key column (`nyckel`, e.g.
+    lanskod or enhetskod) is `key`; the file and the key come from the agreement. In a table per
+    recipient and villkor, `för "09" och villkor "2"` names the row. A column the table declares
+    but the file leaves out is added."""
+    _set_table_cell(villkor_kontext, table, key, column, value, vid)
+
+
+@given(parsers.re(_TABLE_CELL + r"är tom"))
+def given_table_cell_blank(villkor_kontext: Kontext, column: str, key: str, vid: str | None,
+                           table: str) -> None:
+    """Empties one cell of the row the table's key selects: tomt är inte nej."""
+    _set_table_cell(villkor_kontext, table, key, column, "", vid)
+
+
+@given(parsers.parse('tabellen "{table}" med:'))
+def given_table_file(villkor_kontext: Kontext, table: str, datatable: list[list[str]]) -> None:
+    """Writes the file of the agreement's table `table` (its `fil "…"`); the first row of the
+    Gherkin table is the header."""
+    spec = _table(villkor_kontext, table)
+    _table_path(villkor_kontext, spec, must_exist=False)
+    _write_table(villkor_kontext, spec.file, datatable)
+
+
+@given(parsers.re(r'att (?:raden|raderna) för "(?P<key>[^"]+)"(?: och villkor "(?P<vid>[^"]+)")?'
+                  r' i tabellen "(?P<table>[^"]+)" tas bort'))
+def given_table_rows_removed(villkor_kontext: Kontext, key: str, vid: str | None,
+                             table: str) -> None:
+    """Removes the row the table's key selects; in a table of records (`poster`), every record
+    of that recipient (the column that links the records to their recipients)."""
+    spec = _table(villkor_kontext, table)
+    path = _table_path(villkor_kontext, spec)
+    header, rows = _read_csv(path)
+    if isinstance(spec, RecordSpec):
+        links = sorted(set(spec.links.values()))
+        if vid is not None:
+            raise AssertionError(f'tabellen "{table}" har poster, inte en rad per villkor: '
+                                 f'skriv bara för "{key}"')
+        if not links:
+            raise AssertionError(f'tabellen "{table}" har poster som inte hör till någon '
+                                 "mottagare (ingen `per GRUPP via KOLUMN`); ta bort en post med "
+                                 f'Givet att raden för "…" i filen "{spec.file}" tas bort')
+        def select(r: dict[str, str]) -> bool:
+            return any(r.get(c) == key for c in links)
+
+        what = " eller ".join(f"{c} {key}" for c in links)
+    else:
+        select = _key_test(spec, key, vid)
+        what = _key_text(spec, key, vid)
+    kept = [r for r in rows if not select(r)]
+    if len(kept) == len(rows):
+        raise AssertionError(f'{spec.file} (tabellen "{table}") har ingen rad med {what}')
+    _write_csv(path, header, kept)
+
+
+def _villkor(k: Kontext, vid: str) -> ast.Villkor:
+    """The villkor as in force on the scenario's date (`Givet versionen som gäller`), else as
+    the file last writes it."""
+    v = k.model.version_at(k.per).villkor.get(vid)
+    if v is None:
+        found = [x for x in k.model.all_items() if isinstance(x, ast.Villkor) and x.vid == vid]
+        v = found[-1] if found else None
+    if v is None:
+        ids = sorted({x.vid for x in k.model.all_items() if isinstance(x, ast.Villkor)})
+        raise AssertionError(f'överenskommelsen har inget villkor "{vid}"; villkoren är: '
+                             + (", ".join(ids) or "inga"))
+    return v
+
+
+def _decision_table(k: Kontext, vid: str) -> TableSpec:
+    """The table of decisions the villkor names: `beslut enligt TABELL`."""
+    v = _villkor(k, vid)
+    if v.review is None:
+        raise AssertionError(f'villkor {vid} har inget "beslut enligt TABELL", så det finns inga '
+                             "beslut att skriva eller ta bort för det")
+    return _keyed(_table(k, v.review.table), f'beslutet för villkor "{vid}"')
+
+
+def _decision_tables(k: Kontext) -> list[TableSpec]:
+    names = dict.fromkeys(x.review.table for x in k.model.all_items()
+                          if isinstance(x, ast.Villkor) and x.review is not None)
+    if not names:
+        raise AssertionError('överenskommelsen har inga beslut: inget villkor har '
+                             '"beslut enligt TABELL"')
+    return [_keyed(_table(k, n), "beslut") for n in names]
+
+
+def _decide(k: Kontext, code: str, vid: str, beslut: str, begard: str | None) -> None:
+    spec = _decision_table(k, vid)
+    rkey, vkey = spec.keys[0], spec.keys[1]
+    path = _table_path(k, spec, must_exist=False)
+    header, rows = _read_csv(path) if path.is_file() else ([], [])
+    header += [c for c in spec.columns if c not in header]
+    if begard and "begard" not in header:
+        raise AssertionError(f'tabellen "{spec.name}" har ingen kolumn "begard" för datumet då '
+                             "komplettering begärdes")
+    row = next((r for r in rows if r.get(rkey) == code and r.get(vkey) == vid), None)
+    if row is None:
+        row = {h: "" for h in header} | {rkey: code, vkey: vid}
+        rows.append(row)
+    row["beslut"] = beslut
+    if "begard" in header:
+        row["begard"] = _date(begard).isoformat() if begard else ""
+    _write_csv(path, header, rows)
+
+
+def _withdraw(k: Kontext, code: str | None, vid: str | None) -> None:
+    """Removes decisions: all, one recipient's, one villkor's, or one recipient's for one
+    villkor, from the tables the villkor name in `beslut enligt`."""
+    tables = [_decision_table(k, vid)] if vid is not None else _decision_tables(k)
+    for spec in tables:
+        path = _table_path(k, spec, must_exist=False)
+        if not path.is_file():
+            continue
+        if code is None and vid is None and spec.optional:
+            path.unlink()
+            continue
+        rkey, vkey = spec.keys[0], spec.keys[1]
+        header, rows = _read_csv(path)
+        _write_csv(path, header, [r for r in rows if not ((code is None or r.get(rkey) == code)
+                                                          and (vid is None or r.get(vkey) == vid))])
+
+
+@given(parsers.re(r'att beslutet för "(?P<code>[^"]+)" och villkor "(?P<vid>[^"]+)" är '
+                  r'"(?P<beslut>[^"]+)"(?: med komplettering begärd "(?P<begard>[^"]+)")?'))
+def given_decision(villkor_kontext: Kontext, code: str, vid: str, beslut: str,
+                   begard: str | None) -> None:
+    """Writes or updates the recipient's row for the villkor in the table the villkor names in
+    `beslut enligt TABELL` (file, key columns and columns from the agreement); other rows are
+    kept. `med komplettering begärd "ÅÅÅÅ-MM-DD"` fills `begard`. The decision is written as
+    given, so a bad one can be tested too."""
+    _decide(villkor_kontext, code, vid, beslut, begard)
+
+
+@given(parsers.re(r'att det inte finns något beslut(?: för (?:"(?P<code>[^"]+)"'
+                  r'(?: och villkor "(?P<vid>[^"]+)")?|villkor "(?P<vid_only>[^"]+)"))?'))
+def given_no_decision(villkor_kontext: Kontext, code: str | None, vid: str | None,
+                      vid_only: str | None) -> None:
+    """No decisions (`beslut enligt`): at all, for one recipient (`för "09"`), for one villkor
+    (`för villkor "2"`) or for one recipient and villkor (`för "09" och villkor "2"`). A villkor
+    the answers alone fulfil is then `bedömning krävs`: a person decides."""
+    _withdraw(villkor_kontext, code, vid or vid_only)
+
+
+@given(parsers.parse('att redovisningen för villkor "{vid}" från "{code}" kom in "{day}"'))
+def given_report_received(villkor_kontext: Kontext, vid: str, code: str, day: str) -> None:
+    """Sets the date the villkor's report came in: the column its `redovisas senast … enligt
+    TABELL.KOLUMN` names, in that table's row for the recipient."""
+    k = villkor_kontext
+    v = _villkor(k, vid)
+    if v.report_due is None:
+        raise AssertionError(f'villkor {vid} har ingen frist ("redovisas senast … enligt '
+                             'TABELL.KOLUMN"), så det finns inget inkomstdatum att ändra')
+    spec = _table(k, v.report_due.table)
+    per_villkor = isinstance(spec, TableSpec) and spec.per_villkor
+    _set_table_cell(k, v.report_due.table, code, v.report_due.column, _date(day).isoformat(),
+                    vid if per_villkor else None)
+
+
+# ---- Givet: the 2020 example's wordings (thin aliases of the steps above) ------------------------
+
 @given(parsers.parse('att region "{code}" svarar "{answer}" på fråga "{question}"'))
 def given_answer(villkor_kontext: Kontext, code: str, answer: str, question: str) -> None:
-    """The answer is written as given, so a bad answer ("kanske") can be tested too."""
-    _set_cell(villkor_kontext, REDOVISNING, code, question, answer)
+    """The answer is written as given, so a bad answer ("kanske") can be tested too. The 2020
+    wording of `att kolumnen "FRÅGA" för "KOD" i tabellen "redovisning" är "SVAR"`."""
+    _set_table_cell(villkor_kontext, "redovisning", code, question, answer)
 
 
 @given(parsers.parse('att region "{code}" lämnar fråga "{question}" obesvarad'))
 def given_unanswered(villkor_kontext: Kontext, code: str, question: str) -> None:
-    _set_cell(villkor_kontext, REDOVISNING, code, question, "")
+    """`att kolumnen "FRÅGA" för "KOD" i tabellen "redovisning" är tom`."""
+    _set_table_cell(villkor_kontext, "redovisning", code, question, "")
 
 
 @given(parsers.parse('att region "{code}" lämnar beskrivningen "{question}" tom'))
 def given_no_description(villkor_kontext: Kontext, code: str, question: str) -> None:
-    _set_cell(villkor_kontext, REDOVISNING, code, question, "")
+    """`att kolumnen "FRÅGA" för "KOD" i tabellen "redovisning" är tom`."""
+    _set_table_cell(villkor_kontext, "redovisning", code, question, "")
 
 
 @given(parsers.parse('att redovisningen från region "{code}" kom in "{day}"'))
 def given_received(villkor_kontext: Kontext, code: str, day: str) -> None:
-    _set_cell(villkor_kontext, REDOVISNING, code, "inkom", _date(day).isoformat())
+    """`att kolumnen "inkom" för "KOD" i tabellen "redovisning" är "DATUM"`."""
+    _set_table_cell(villkor_kontext, "redovisning", code, "inkom", _date(day).isoformat())
 
 
 @given(parsers.re(r'att granskningen beslutat "(?P<beslut>[^"]+)" för region "(?P<code>[^"]+)" '
@@ -380,23 +648,25 @@ def given_received(villkor_kontext: Kontext, code: str, day: str) -> None:
                   r'(?: med komplettering begärd "(?P<begard>[^"]+)")?'))
 def given_review(villkor_kontext: Kontext, beslut: str, code: str, vid: str,
                  begard: str | None) -> None:
-    """Writes or updates the (lanskod, villkor) row of granskning.csv; other rows are kept."""
-    path = villkor_kontext.data_dir / GRANSKNING
-    header, rows = _read_csv(path) if path.is_file() else ([], [])
-    header += [c for c in GRANSKNING_KOLUMNER if c not in header]
-    row = next((r for r in rows if r["lanskod"] == code and r["villkor"] == vid), None)
-    if row is None:
-        row = {h: "" for h in header} | {"lanskod": code, "villkor": vid}
-        rows.append(row)
-    row["beslut"] = beslut
-    row["begard"] = _date(begard).isoformat() if begard else ""
-    _write_csv(path, header, rows)
+    """`att beslutet för "KOD" och villkor "V" är "BESLUT"` (the table from `beslut enligt`)."""
+    _decide(villkor_kontext, code, vid, beslut, begard)
 
 
 @given("att granskningen inte har beslutat något")
 def given_no_review(villkor_kontext: Kontext) -> None:
-    """Without decisions the answers decide (a decision would override them)."""
-    (villkor_kontext.data_dir / GRANSKNING).unlink(missing_ok=True)
+    """`att det inte finns något beslut`: a villkor the answers alone fulfil is then
+    `bedömning krävs` (the reviewers decide), one they do not fulfil stays as the answers give
+    it."""
+    _withdraw(villkor_kontext, None, None)
+
+
+@given(parsers.re(r'att granskningen inte har beslutat något för region "(?P<code>[^"]+)"'
+                  r'(?: och villkor "(?P<vid>[^"]+)")?'))
+def given_no_review_for(villkor_kontext: Kontext, code: str, vid: str | None) -> None:
+    """`att det inte finns något beslut för "KOD" [och villkor "V"]`: withdraws one region's
+    decisions (all, or one villkor's), so the scenario sees what that region's answers alone
+    give; the other decisions stay."""
+    _withdraw(villkor_kontext, code, vid)
 
 
 @given(parsers.re(r'(?:att )?parametern "(?P<name>[^"]+)" är "(?P<value>[^"]*)"'))
@@ -432,6 +702,8 @@ def when_computed(villkor_kontext: Kontext) -> None:
 
 @then(parsers.parse('är utfallet för mottagare "{code}" och villkor "{vid}" "{verdict}"'))
 def then_verdict(villkor_kontext: Kontext, code: str, vid: str, verdict: str) -> None:
+    """The verdict of the recipient's row for the villkor (or payment `utan villkor`, or
+    avstämning)."""
     row = _row(villkor_kontext, code, vid)
     if row.verdict.value != _verdict(verdict):
         raise _fail(f'utfallet för mottagare {code} och villkor {vid} är "{verdict}"',
@@ -450,6 +722,7 @@ def then_amount(villkor_kontext: Kontext, code: str, vid: str, amount: str) -> N
 
 @then(parsers.parse('får mottagare "{code}" totalt "{amount}"'))
 def then_total(villkor_kontext: Kontext, code: str, amount: str) -> None:
+    """The recipient's `summa` row: the rounded amounts added up."""
     then_amount(villkor_kontext, code, "summa", amount)
 
 
@@ -465,6 +738,8 @@ def then_no_amount(villkor_kontext: Kontext, code: str, vid: str) -> None:
 @then(parsers.re(r'har alla (?:regioner|i mottagargruppen "(?P<group>[^"]+)") utfallet '
                  r'"(?P<verdict>[^"]+)" för villkor "(?P<vid>[^"]+)"'))
 def then_all(villkor_kontext: Kontext, group: str | None, verdict: str, vid: str) -> None:
+    """Every member of the group (`regioner` in the 2020 wording) that has the villkor has the
+    verdict."""
     group = group or "regioner"
     rows = [r for r in _result(villkor_kontext).rows
             if r.recipient.group == group and r.villkor == vid]
@@ -510,33 +785,49 @@ def then_pot(villkor_kontext: Kontext, pot: str, vid: str, diff: str) -> None:
                                  f"{_kr(p.paid_total)}, {p.payment.name})\n{notes}")
 
 
-@then(parsers.parse('delar de övriga regionerna på hela potten för villkor "{vid}"'))
-def then_others_share(villkor_kontext: Kontext, vid: str) -> None:
-    """Those left with `uppfyllt` share the whole pot: their exact amounts add up to it."""
+@then(parsers.parse('delar de övriga i mottagargruppen "{group}" på hela potten för villkor '
+                    '"{vid}"'))
+def then_others_share_in(villkor_kontext: Kontext, group: str, vid: str) -> None:
+    """Those of the group left with `uppfyllt` share the villkor's whole pot: their exact
+    amounts add up to it (the pot must be shared in that group)."""
     k = villkor_kontext
+    if group not in k.model.groups:
+        raise AssertionError(f'överenskommelsen har ingen mottagargrupp "{group}"; grupperna är: '
+                             + ", ".join(k.model.groups))
     pots = [p for p in _pots(k, vid) if isinstance(p.payment.rule, ast.Pot)]
     if len(pots) != 1:
         raise AssertionError(f"villkor {vid} ska ha en pott som delas; fick: {_pot_text(k, vid)}")
-    rows = [r for r in _result(k).rows if r.recipient.group == "regioner" and r.villkor == vid
+    if pots[0].payment.rule.group != group:
+        raise AssertionError(f"potten för villkor {vid} ({pots[0].payment.name}) delas i "
+                             f'mottagargruppen "{pots[0].payment.rule.group}", inte "{group}"')
+    rows = [r for r in _result(k).rows if r.recipient.group == group and r.villkor == vid
             and r.verdict.value == "uppfyllt"]
     total = sum((r.exact for r in rows if r.exact is not None), Fraction(0))
     if not rows or total != pots[0].pot:
-        out = [r for r in _result(k).rows if r.recipient.group == "regioner"
+        out = [r for r in _result(k).rows if r.recipient.group == group
                and r.villkor == vid and r.verdict.value != "uppfyllt"]
-        raise _fail(f"de {len(rows)} regionerna med \"uppfyllt\" delar exakt på "
+        raise _fail(f"de {len(rows)} i mottagargruppen {group} med \"uppfyllt\" delar exakt på "
                     f"{_kr(pots[0].pot)} för villkor {vid}",
                     f"exakt summa {swedish_money(total)}", k, out[:1] or rows[:1])
+
+
+@then(parsers.parse('delar de övriga regionerna på hela potten för villkor "{vid}"'))
+def then_others_share(villkor_kontext: Kontext, vid: str) -> None:
+    """The 2020 wording of `delar de övriga i mottagargruppen "regioner" på hela potten …`."""
+    then_others_share_in(villkor_kontext, "regioner", vid)
 
 
 # ---- Så: errors ----------------------------------------------------------------------------------
 
 @then("lyckas beräkningen")
 def then_succeeds(villkor_kontext: Kontext) -> None:
+    """The run gave a result: no errors (warnings are allowed)."""
     _result(villkor_kontext)
 
 
 @then(parsers.parse('misslyckas beräkningen med felet "{code}"'))
 def then_fails(villkor_kontext: Kontext, code: str) -> None:
+    """The run stops with this error code; `Och felet nämner "…"` may follow."""
     k = villkor_kontext
     if not k.computed:
         raise AssertionError(NOT_COMPUTED)
@@ -560,6 +851,35 @@ def then_error_mentions(villkor_kontext: Kontext, text: str) -> None:
                              f"Fick:\n" + _diag_text(diags))
 
 
+@then(parsers.parse('varnar beräkningen med "{code}"'))
+def then_warns(villkor_kontext: Kontext, code: str) -> None:
+    """The run goes on (a result, no error) and gives the warning: e.g. V162 for a `kontroll`
+    with `är cirka` whose figure is not exactly the source's, or V210 for records that name no
+    recipient. `Och varningen nämner "…"` may follow."""
+    k = villkor_kontext
+    if not k.computed:
+        raise AssertionError(NOT_COMPUTED)
+    warnings = [d for d in k.diagnostics if not d.is_error and d.code == code]
+    if k.result is None or not warnings:
+        got = ("beräkningen stoppades" if k.result is None else
+               f"ingen varning {code}")
+        raise AssertionError(f"Förväntat: beräkningen går igenom och varnar med {code}\n"
+                             f"Fick:      {got}. Meddelanden:\n" + _diag_text(k.diagnostics))
+    k.warning_code = code
+
+
+@then(parsers.parse('varningen nämner "{text}"'))
+def then_warning_mentions(villkor_kontext: Kontext, text: str) -> None:
+    """Searches the message, the place and the hint of the warnings found by the step before."""
+    k = villkor_kontext
+    if k.warning_code is None:
+        raise AssertionError('säg först vilken varning: "Så varnar beräkningen med KOD"')
+    diags = [d for d in k.diagnostics if d.code == k.warning_code and not d.is_error]
+    if not any(text in " ".join([d.message, str(d.span or ""), d.hint or ""]) for d in diags):
+        raise AssertionError(f"Förväntat: varningen {k.warning_code} nämner \"{text}\"\n"
+                             f"Fick:\n" + _diag_text(diags))
+
+
 # ---- Så: explanations ----------------------------------------------------------------------------
 
 def _explanation_contains(k: Kontext, code: str, vid: str, texts: list[str]) -> None:
@@ -574,6 +894,7 @@ def _explanation_contains(k: Kontext, code: str, vid: str, texts: list[str]) -> 
 
 @then(parsers.parse('säger förklaringen för mottagare "{code}" och villkor "{vid}" "{text}"'))
 def then_explanation(villkor_kontext: Kontext, code: str, vid: str, text: str) -> None:
+    """The explanation of the row (as `villkor explain` gives it) contains the text."""
     _explanation_contains(villkor_kontext, code, vid, [text])
 
 
@@ -582,6 +903,23 @@ def then_explanation_lines(villkor_kontext: Kontext, code: str, vid: str, docstr
     """Each non-blank line of the doc string must occur in the explanation."""
     lines = [x.strip() for x in docstring.splitlines() if x.strip()]
     _explanation_contains(villkor_kontext, code, vid, lines)
+
+
+# ---- Så: the row's anmärkning --------------------------------------------------------------------
+
+@then(parsers.re(r'säger anmärkningen för mottagare "(?P<code>[^"]+)" och villkor "(?P<vid>[^"]+)" '
+                 r'(?P<negated>inte )?"(?P<text>[^"]+)"'))
+def then_note(villkor_kontext: Kontext, code: str, vid: str, negated: str | None,
+              text: str) -> None:
+    """The row's `anmärkning` (the column of the result file) contains the text; with `inte`, it
+    does not (e.g. no "preliminärt" on an amount that cannot change)."""
+    k = villkor_kontext
+    row = _row(k, code, vid)
+    if (text in row.note) == bool(negated):
+        wanted = "innehåller inte" if negated else "innehåller"
+        raise _fail(f"anmärkningen för mottagare {code} och villkor {vid} {wanted} "
+                    f"\"{text}\"", f"\"{row.note}\" ({row.verdict.value}, "
+                    f"{_kr(row.amount)})", k, [row])
 
 
 # ---- Så: invoices --------------------------------------------------------------------------------
@@ -622,6 +960,7 @@ def _rejected_text(lines: list[InvoiceLine]) -> str:
 
 @then(parsers.parse('godkänns fakturaraden på rad "{line}" i "{file}"'))
 def then_invoice_accepted(villkor_kontext: Kontext, line: str, file: str) -> None:
+    """The invoice line (its line in the file, header = 1) has no findings."""
     x = _invoice(villkor_kontext, line, file)
     if x.findings:
         raise AssertionError(f"Förväntat: fakturaraden på rad {x.line} i {file} godkänns\n"
@@ -649,6 +988,7 @@ def then_invoice_findings(villkor_kontext: Kontext, line: str, file: str, count:
 
 @then("godkänns alla fakturarader")
 def then_all_invoices_accepted(villkor_kontext: Kontext) -> None:
+    """No line of any `fakturering` is rejected."""
     lines = _invoices(villkor_kontext)
     bad = [x for x in lines if x.findings]
     if bad:
@@ -671,16 +1011,30 @@ def then_invoices_rejected(villkor_kontext: Kontext, count: str) -> None:
 # ---- Så: reconciliation --------------------------------------------------------------------------
 
 @then(parsers.re(r'ger avstämningen "(?P<name>[^"]+)" för mottagare "(?P<code>[^"]+)" '
-                 r'(?:(?P<kind>återbetalning|att betala) "(?P<amount>[^"]+)"|ingen differens)'))
+                 r'(?:(?P<kind>möjlig återbetalning|återbetalning|att betala) "(?P<amount>[^"]+)"'
+                 r'|ingen differens)'))
 def then_settlement(villkor_kontext: Kontext, name: str, code: str, kind: str | None,
                     amount: str | None) -> None:
     """The reconciliation row (villkor = its name): earned − invoiced, negative = repayment.
-    The amount is written without sign: `återbetalning "70 000 kr"` is −70 000 kr."""
+    The amount is written without sign: `återbetalning "70 000 kr"` is −70 000 kr.
+    `möjlig återbetalning "70 000 kr"`: the avstämning has `vid återbetalning bedömning krävs`,
+    so the row is `bedömning krävs` with no amount, and its anmärkning names the possible
+    repayment ("möjlig återbetalning 70 000 kr"); a person decides."""
     k = villkor_kontext
     if name not in {r.name for r in k.model.reconciliations}:
         raise AssertionError(f"överenskommelsen har ingen avstämning {name}; avstämningarna är: "
                              + (", ".join(r.name for r in k.model.reconciliations) or "inga"))
     row = _row(k, code, name)
+    if kind == "möjlig återbetalning":
+        size = abs(_money(amount or ""))
+        wanted = f"möjlig återbetalning {swedish_money(size)}"
+        if row.verdict.value != "bedömning krävs" or row.amount is not None or \
+                wanted not in row.note:
+            raise _fail(f"avstämningen {name} för mottagare {code} ger \"bedömning krävs\", "
+                        f"inget belopp, och anmärkningen nämner {wanted}",
+                        f"{row.verdict.value}, {_kr(row.amount)}; anmärkning: {row.note}",
+                        k, [row])
+        return
     if kind is None:
         expected, wanted = Fraction(0), "ingen differens"
     else:
@@ -734,6 +1088,7 @@ def then_check_holds(villkor_kontext: Kontext, title: str) -> None:
     result = next(c for c in evaluate_checks(k.model, k.model.version_at(k.per), k.params,
                                              k.dataset) if c.check.title == title)
     if result.passed is not True:
-        got = "går inte att avgöra" if result.passed is None else "håller inte"
+        got = ("bara cirka (varning V162)" if result.approximate else
+               "går inte att avgöra" if result.passed is None else "håller inte")
         raise AssertionError(f"Förväntat: kontrollen \"{title}\" håller\n"
                              f"Fick:      {got}: {result.detail}")

@@ -12,15 +12,16 @@ from typing import Any
 from ..io.data import Dataset
 from ..model.model import Model, Version
 from ..syntax import ast
-from .interpreter import Env, as_verdict, evaluate
+from .interpreter import Env, about_text, as_verdict, evaluate
 from .values import Missing, V, exact_text
 
 
 @dataclass
 class CheckResult:
     check: ast.Check
-    passed: bool | None   # None: could not be decided (a value is missing)
+    passed: bool | None   # None: could not be decided (a value is missing, or only "cirka")
     detail: str
+    approximate: bool = False   # a `cirka` kontroll off its figure: a warning, never a stop
 
 
 def evaluate_checks(model: Model, version: Version, params: dict[str, Any],
@@ -35,6 +36,14 @@ def evaluate_checks(model: Model, version: Version, params: dict[str, Any],
 
 def _one(c: ast.Check, env: Env) -> CheckResult:
     e = c.expr
+    if isinstance(e, ast.About):
+        a, b = evaluate(e.left, env), evaluate(e.right, env)
+        for x in (a, b):
+            if isinstance(x, Missing):
+                return CheckResult(c, None, x.reason)
+        if a == b:
+            return CheckResult(c, True, f"exakt {exact_text(a)}")
+        return CheckResult(c, None, about_text(a, b), approximate=True)
     if isinstance(e, ast.Compare) and e.op == "=":
         a, b = evaluate(e.left, env), evaluate(e.right, env)
         for x in (a, b):

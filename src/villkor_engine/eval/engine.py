@@ -48,6 +48,7 @@ class Line:
     exact: Fraction | None        # after caps, before rounding
     amount: Fraction | None       # rounded as declared
     step: Step
+    remarks: tuple[str, ...] = ()  # for the row's `anmärkning`: caps, preliminary shares
 
 
 @dataclass
@@ -143,6 +144,11 @@ class Engine:
         if decided is not None:
             step.note(f"svaren ensamma ger: {verdict.value}")
             verdict = decided
+        elif v.review is not None and verdict == V.UPPFYLLT:
+            # the reviewers decide (a person): the answers alone never make it uppfyllt
+            step.note(f"svaren ensamma ger: uppfyllt, men beslut enligt {v.review.table} saknas; "
+                      "granskningen avgör")
+            verdict = V.BEDOMNING_KRAVS
         step.result = verdict._value_
         return verdict, step
 
@@ -192,6 +198,8 @@ class Engine:
         if row is None:
             return None
         beslut = row.values.get("beslut")
+        if beslut is None:     # a blank decision is no decision (missing is not no)
+            return None
         verdict = REVIEW[beslut]
         s = Step(f"granskningens beslut: {beslut}", str(verdict), v.review.span, (),
                  notes=["beslutet går före det som svaren ensamma ger"])
@@ -210,7 +218,7 @@ class Engine:
         parts: list[tuple[Verdict, Step]] = []
         if p.villkor is not None and p.villkor in self.version.villkor:
             v = self.version.villkor[p.villkor]
-            if v.applies == r.group:
+            if v.covers(r.code, r.group):
                 parts.append(self.villkor(p.villkor, r.code))
         if p.requirement is not None:
             parts.append(self._requirement(p.requirement, r.code, p.villkor,
@@ -275,14 +283,21 @@ class Engine:
                 notes = share.notes
             result = Deferred(swedish_money, amount) if amount is not None else verdict._value_
             step = Step(label, result, p.span, p.sources, reads.get(r.code), notes, steps)
-            lines.append(Line(p, r, verdict, exact, amount, step))
+            remarks = tuple(share.remarks) if verdict == V.UPPFYLLT else ()
+            lines.append(Line(p, r, verdict, exact, amount, step, remarks))
+        pending = counts["underlag saknas"] + counts["bedömning krävs"]
+        if pending and (isinstance(rule, ast.Pot) or p.cap_total is not None):
+            # a share that could still change says so on its own row, not only in the pots file
+            text = preliminary_text(pending)
+            for x in lines:
+                if x.verdict == V.UPPFYLLT:
+                    x.remarks += (text,)
         known = [x for x in lines if x.amount is not None]
         summary = PotSummary(p, p.villkor,
                              pot_value if isinstance(pot_value, Fraction) else
                              (cap_total if isinstance(cap_total, Fraction) else None),
                              exact_sum([x.exact for x in known]),
                              exact_sum([x.amount for x in known]), counts, alloc.notes)
-        pending = counts["underlag saknas"] + counts["bedömning krävs"]
         if pending and (isinstance(rule, ast.Pot) or p.cap_total is not None):
             summary.notes.append(f"{pending} mottagare väntar på underlag eller bedömning och ingår "
                                  "inte; andelarna är preliminära")
@@ -314,6 +329,8 @@ class Engine:
         # recipients a villkor applies to but no payment reaches still get their verdict row
         for v in self.version.villkor.values():
             for r in self.data.members(v.applies or ""):
+                if v.only and r.code not in v.only:
+                    continue
                 by_key.setdefault((r.code, v.vid), [])
         settlements: dict[str, list[Row]] = {}
         for rec in self.model.reconciliations:
@@ -366,13 +383,14 @@ class Engine:
             line = lines[0]
             verdict, amount, exact = line.verdict, line.amount, line.exact
             due = line.payment.due
-            notes = sorted(set(line.step.notes)) if amount is None else []
+            notes = sorted(set(line.step.notes)) if amount is None else list(line.remarks)
         else:
             verdict = v_and(*(x.verdict for x in lines))
             known = all(x.amount is not None for x in lines)
             amount = exact_sum([x.amount for x in lines]) if known else None
             exact = exact_sum([x.exact for x in lines]) if known else None
             notes = sorted({n for x in lines if x.amount is None for n in x.step.notes})
+            notes += [f"{x.payment.name}: {m}" for x in lines for m in x.remarks]
             dues = [x.payment.due for x in lines if x.payment.due]
             due = max(dues) if dues else None
         return Row(r, vid, verdict, amount, exact, due or None, self._sources(lines),
@@ -407,6 +425,8 @@ class Engine:
         if open_:
             note += "; ofullständig: villkor " + ", ".join(x.villkor for x in open_) + \
                 " saknar belopp och ingår inte"
+        if verdict == V.UPPFYLLT:
+            note += _why_met(rows, all_rows)
         step = Step(f"summa för {r.name}",
                     Deferred(swedish_money, amount) if amount is not None else verdict._value_,
                     total.span if total else None, total.sources if total else (), notes=[note])
@@ -417,14 +437,37 @@ class Engine:
 _UNSEEN = object()
 
 
+def _why_met(payable: list[Row], all_rows: list[Row]) -> str:
+    """Why a summa is `uppfyllt` although one of the recipient's villkor is not: it is paid
+    0 kr, or no payment is tied to it. Said on the row, not left for the reader to puzzle out."""
+    unmet = [x.villkor for x in payable if x.verdict == V.EJ_UPPFYLLT]
+    unpaid = [x for x in all_rows if not x.payable and x.verdict != V.UPPFYLLT]
+    text = ""
+    if unmet:
+        text += f"; villkor {', '.join(unmet)} är inte uppfyllt och ger 0 kr"
+    if unpaid:
+        text += "; " + ", ".join(f"villkor {x.villkor} ({x.verdict._value_})" for x in unpaid) + \
+            UNPAID
+    return text
+
+
 def sources_text(sources) -> str:
-    """`dokument: avsnitt; …`, each citation once, for the `källa` column."""
+    """`dokument: avsnitt; …; antagande: …`, each once, for the `källa` column."""
     seen: list[str] = []
     for s in sources:
-        text = f"{s.document}: {s.locator}" if s.locator else s.document
+        text = s.text()
         if text not in seen:
             seen.append(text)
     return "; ".join(seen)
+
+
+PRELIMINARY = "preliminärt: {} mottagare väntar på underlag eller bedömning; andelen kan ändras"
+UNPAID = " har ingen utbetalning och påverkar inte summan"
+
+
+def preliminary_text(pending: int) -> str:
+    """The row note of a share that can still change: others wait for data or a decision."""
+    return PRELIMINARY.format(pending)
 
 
 def vid_key(vid: str):

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from ..io.data import Dataset, Row
 from ..model.model import Model, Version
 from ..syntax import ast
-from .values import Missing, V, Verdict, v_and, v_not, v_or
+from .values import Missing, V, Verdict, decimal_text, exact_text, v_and, v_not, v_or
 
 
 class Read(NamedTuple):
@@ -109,7 +109,11 @@ def _between(e: ast.Between, env: Env) -> Any:
 
 
 def _villkor_ref(e: ast.VillkorRef, env: Env) -> Any:
-    assert env.villkor_verdict is not None and env.recipient is not None
+    if env.villkor_verdict is None or env.recipient is None:
+        # the checker refuses `villkor N` where no recipient is in question; this is a guard,
+        # not an `assert` (which `python -O` would remove)
+        return Missing(f"villkor {e.vid} prövas för en mottagare, men här finns ingen",
+                       V.BEDOMNING_KRAVS)
     return env.villkor_verdict(e.vid, env.recipient)
 
 
@@ -127,6 +131,25 @@ def _compare_node(e: ast.Compare, env: Env) -> Any:
         if isinstance(x, Missing):
             return x
     return V.UPPFYLLT if _compare(e.op, a, b) else V.EJ_UPPFYLLT
+
+
+def _about(e: ast.About, env: Env) -> Any:
+    """`a är cirka b`: exactly b is uppfyllt; any other value is for a person to judge."""
+    a, b = evaluate(e.left, env), evaluate(e.right, env)
+    for x in (a, b):
+        if isinstance(x, Missing):
+            return x
+    if a == b:
+        return V.UPPFYLLT
+    return Missing(about_text(a, b), V.BEDOMNING_KRAVS)
+
+
+def about_text(a: Any, b: Any) -> str:
+    """How far a computed figure lies from the source's approximate one, in words."""
+    diff = a - b
+    share = f" ({decimal_text(abs(diff) * 100 / abs(b), 4)} %)" if b else ""
+    return (f"{exact_text(a)} är inte exakt cirka-värdet {exact_text(b)}: skillnad "
+            f"{exact_text(diff)}{share}; källan anger ett ungefärligt belopp, en person bedömer")
 
 
 def _logic(e: ast.Logic, env: Env) -> Any:
@@ -162,7 +185,7 @@ def _name(name: str, env: Env) -> Any:
         if p.default is not None:
             return evaluate(p.default, env)
         return Missing(f"parametern `{name}` saknas; källan anger inget värde "
-                       f"(ange --param {name}=…)")
+                       f"(ange --parameter {name}=…)")
     if name in env.value_cache:
         return env.value_cache[name]
     # A `värde` belongs to no recipient (the checker enforces it): evaluate it once, globally,
@@ -252,7 +275,7 @@ _NODES: dict[type, Callable[[Any, Env], Any]] = {
     ast.VerdictLit: _verdict_literal, ast.Name: _name_node, ast.ColumnRef: _column_ref,
     ast.Count: _aggregate, ast.TotalOf: _aggregate, ast.ShareOf: _aggregate,
     ast.Conditional: _conditional, ast.Between: _between, ast.VillkorRef: _villkor_ref,
-    ast.Binary: _binary, ast.Compare: _compare_node, ast.Logic: _logic, ast.Not: _not,
+    ast.Binary: _binary, ast.Compare: _compare_node, ast.About: _about, ast.Logic: _logic, ast.Not: _not,
     ast.Negate: _negate, ast.Is: _is,
 }
 

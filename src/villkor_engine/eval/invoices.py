@@ -45,10 +45,24 @@ def check_invoices(inv: ast.Invoicing, env: Env, data: Dataset) -> list[InvoiceL
     if table is None or not table.present:
         return []
     products = {p.code: p for p in inv.products}
-    prices = {p.code: evaluate(p.price, env) for p in inv.products if p.price is not None}
-    caps = {p.code: evaluate(p.cap, env) for p in inv.products if p.cap is not None}
     link = next(iter(spec.links.items()), None)
     members = {r.code for r in data.members(link[0])} if link else set()
+    # prices and caps are each recipient's own (a cap of `summa(projekt.beviljat)` is what that
+    # recipient was granted, not every grantee's), evaluated once per recipient
+    terms: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def own(recipient: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        if recipient not in terms:
+            mine = recipient in members
+            e = env.at(recipient if mine else None)
+            # a line that names no recipient has no grant: it is refused as such, with no cap
+            # made up from every grantee's rows
+            terms[recipient] = ({p.code: evaluate(p.price, e) for p in inv.products
+                                 if p.price is not None},
+                                {p.code: evaluate(p.cap, e) for p in inv.products
+                                 if p.cap is not None and mine})
+        return terms[recipient]
+
     lines: list[InvoiceLine] = []
     for row in table.rows:
         v = row.values
@@ -67,7 +81,7 @@ def check_invoices(inv: ast.Invoicing, env: Env, data: Dataset) -> list[InvoiceL
         _check_month(line, inv.period)
         if line.amount is None:
             line.findings.append("belopp saknas")
-        price = prices.get(line.product)
+        price = own(line.recipient)[0].get(line.product)
         if isinstance(price, Fraction) and line.amount is not None:
             if line.quantity is None:
                 line.findings.append("antal saknas; beloppet kan inte prövas mot priset")
@@ -81,7 +95,7 @@ def check_invoices(inv: ast.Invoicing, env: Env, data: Dataset) -> list[InvoiceL
             line.findings.append(f"{link[1]} {line.recipient or '(tom)'} hör inte till någon "
                                  f"mottagare i {link[0]}")
         lines.append(line)
-    _check_caps(lines, caps)
+    _check_caps(lines, {who: own(who)[1] for who in {x.recipient for x in lines}})
     return lines
 
 
@@ -96,18 +110,19 @@ def _check_month(line: InvoiceLine, period: tuple[date, date] | None) -> None:
                              f"{period[0].isoformat()}–{period[1].isoformat()}")
 
 
-def _check_caps(lines: list[InvoiceLine], caps: dict[str, Any]) -> None:
-    """Cumulative amount per product, in month order: the line that passes the grant is flagged."""
-    running: dict[str, Fraction] = {}
+def _check_caps(lines: list[InvoiceLine], caps: dict[str, dict[str, Any]]) -> None:
+    """Cumulative amount per recipient and product, in month order: the line that passes the
+    recipient's grant is flagged."""
+    running: dict[tuple[str, str], Fraction] = {}
     for line in sorted(lines, key=lambda x: (x.month, x.line)):
-        cap = caps.get(line.product)
+        cap = caps.get(line.recipient, {}).get(line.product)
         if not isinstance(cap, Fraction) or line.amount is None:
             continue
-        before = running.get(line.product, Fraction(0))
-        running[line.product] = before + line.amount
-        if running[line.product] > cap:
+        key = (line.recipient, line.product)
+        running[key] = running.get(key, Fraction(0)) + line.amount
+        if running[key] > cap:
             line.findings.append(
-                f"sammanlagt fakturerat för {line.product} blir {swedish_money(running[line.product])}"
+                f"sammanlagt fakturerat för {line.product} blir {swedish_money(running[key])}"
                 f" till och med {line.month}, mer än beviljat {swedish_money(cap)}")
 
 
@@ -157,6 +172,15 @@ def reconcile(r: ast.Reconciliation, env: Env, data: Dataset) -> list[Settlement
         step.notes.append(shown)
         if "beviljat" in parts and earned > parts["beviljat"]:
             step.notes.append(f"intjänat över beviljat: högst {swedish_money(parts['beviljat'])}")
+        if diff < 0 and r.repay_verdict == "bedömning krävs":
+            # the source leaves repayment to a person: show what could be repaid, decide nothing
+            note = (f"möjlig återbetalning {swedish_money(-diff)}; källan lämnar frågan om "
+                    "återbetalning till en person")
+            step.notes.append(f"{swedish_money(target)} − {swedish_money(parts['fakturerat'])} = "
+                              f"{swedish_money(diff)}: {note}")
+            step.result = str(V.BEDOMNING_KRAVS)
+            out.append(Settlement(r, who, V.BEDOMNING_KRAVS, None, f"{note} ({shown})", step))
+            continue
         if diff < 0:
             note = f"återbetalning {swedish_money(-diff)}"
             verdict = V.EJ_UPPFYLLT

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import floor
 from typing import Any
 
 from ..syntax import ast
 from .trace import Deferred
 from .values import (
+    UNIT,
     Missing,
     V,
     exact_sum,
@@ -25,11 +27,16 @@ from .values import (
 )
 
 
+ZERO_KEY = ("summan av fördelningsnyckeln är 0 för dem som uppfyller villkoret; andelarna kan "
+            "inte beräknas (division med noll)")
+
+
 @dataclass
 class Share:
     exact: Fraction
     rounded: Fraction
     notes: list[str | Deferred] = field(default_factory=list)   # for the recipient's trace
+    remarks: list[str] = field(default_factory=list)   # for the row's `anmärkning`: caps
 
 
 @dataclass
@@ -66,6 +73,11 @@ def allocate(rule, pot: Any, values: dict[str, Any], cap_each: Any, cap_total: A
         total_key = exact_sum(keys.values())
         notes.append(f"pott {swedish_money(pot)} delas på {len(keys)} mottagare; "
                      f"summa av nyckeln {exact_text(total_key)}")
+        if keys and not total_key:
+            # every fulfilling recipient has key 0: a share would divide by zero
+            why = Missing(ZERO_KEY, V.BEDOMNING_KRAVS)
+            notes.append(why.reason)
+            return Allocation({**shares, **{c: why for c in keys}}, notes)
         share_of = _share_of(pot, total_key)
         for code, key in keys.items():
             exact[code] = x = share_of(key)
@@ -77,11 +89,14 @@ def allocate(rule, pot: Any, values: dict[str, Any], cap_each: Any, cap_total: A
             else:
                 exact[code] = x = Fraction(amount)
                 explain[code].append(Deferred(_amount_note, x))
+    remarks: dict[str, list[str]] = {c: [] for c in exact}
     if isinstance(cap_each, Fraction):
         for code, x in exact.items():
             if x > cap_each:
                 exact[code] = cap_each
                 explain[code].append(Deferred(_cap_note, cap_each, x))
+                remarks[code].append(f"sänkt till taket per mottagare {swedish_money(cap_each)} "
+                                     f"(utan tak {exact_text(x)} kr)")
     if isinstance(cap_total, Fraction):
         total = exact_sum(exact.values())
         if total > cap_total:
@@ -92,10 +107,46 @@ def allocate(rule, pot: Any, values: dict[str, Any], cap_each: Any, cap_total: A
             for code, before in exact.items():
                 exact[code] = before * factor
                 explain[code].append(Deferred(_scaled_note, before, factor, exact[code]))
+                remarks[code].append(f"skalat ned till taket totalt {swedish_money(cap_total)} "
+                                     f"(utan tak {exact_text(before)} kr)")
     rounded = _round(exact, rounding, explain)
+    _keep_under_caps(exact, rounded, cap_each, cap_total, rounding, explain, remarks, notes)
     for code, x in exact.items():
-        shares[code] = Share(x, rounded[code], explain[code])
+        shares[code] = Share(x, rounded[code], explain[code], remarks[code])
     return Allocation(shares, notes)
+
+
+def _keep_under_caps(exact: dict[str, Fraction], rounded: dict[str, Fraction], cap_each: Any,
+                     cap_total: Any, rounding: ast.Rounding | None,
+                     explain: dict[str, list[str | Deferred]], remarks: dict[str, list[str]],
+                     notes: list[str]) -> None:
+    """A cap holds after rounding too (the language's rule). Rounding half up may lift an amount
+    capped at a figure that is not a whole unit above it (then it is rounded down), and it may
+    lift the sum of amounts scaled to a total cap above that cap: then the shares are rounded by
+    largest remainder to the cap's whole units instead, so the cap is never exceeded and the
+    rounding difference is shown in the pots file, not hidden."""
+    unit = rounding.unit if rounding is not None else "öre"
+    step = UNIT[unit]
+    if isinstance(cap_each, Fraction):
+        for code, x in rounded.items():
+            if x > cap_each:
+                rounded[code] = Fraction(floor(cap_each / step)) * step
+                text = "avrundat nedåt så att taket per mottagare håller: "
+                explain[code].append(Deferred(_rounded_note, text, rounded[code]))
+    if isinstance(cap_total, Fraction) and exact_sum(rounded.values()) > cap_total:
+        codes = list(exact)
+        target = Fraction(floor(cap_total / step)) * step
+        fitted = largest_remainder(target, [exact[c] for c in codes], unit)
+        notes.append(f"avrundningen per andel skulle ge {swedish_money(exact_sum(rounded.values()))}"
+                     f", mer än taket {swedish_money(cap_total)}: andelarna avrundas i stället "
+                     f"med största rest till {swedish_money(target)} (taket håller efter "
+                     "avrundning)")
+        for code, x in zip(codes, fitted):
+            if x != rounded[code]:
+                remarks[code].append("avrundat med största rest så att taket totalt håller")
+            rounded[code] = x
+            explain[code].append(Deferred(
+                _rounded_note, "största rest, så att taket totalt håller efter avrundning: ", x))
 
 
 def _share_of(pot: Fraction, total_key: Fraction):

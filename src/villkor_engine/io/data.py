@@ -172,7 +172,13 @@ def _villkor_ids(model: Model) -> set[str]:
 
 def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids: set[str],
                 diags: Diagnostics, records: bool = False) -> TableData:
-    path = base / spec.file
+    from .paths import data_file
+
+    try:
+        path = data_file(base, spec.file)   # inside the data folder, or V214 (nothing read)
+    except ReadError as exc:
+        diags.add(exc.code, f"tabellen `{spec.name}`: {exc.message}", spec.span, hint=exc.hint)
+        return TableData(spec, base, present=False)
     name = str(path)
     try:
         input_format(path)
@@ -213,8 +219,10 @@ def _read_rows(spec: TableSpec, sheet: Sheet, data: TableData, known: set[str] |
     ok = True
     for col in spec.columns.values():
         if col.name not in index and not col.may_be_absent:
+            # only a header no declared column claims can be a misspelling of this one
+            strays = [h for h in header if h not in spec.columns]
             diags.add("V202", f"kolumnen `{col.name}` saknas", Span.point(name, 1, 1),
-                      hint=did_you_mean(col.name, header) or
+                      hint=did_you_mean(col.name, strays) or
                       "rubrikraden ska innehålla: " + ",".join(spec.columns))
             ok = False
     for i, h in enumerate(header):
@@ -295,6 +303,20 @@ def _hint(col: ColumnSpec, decimal: str | None = None) -> str:
     }.get(col.type, "tillåtna värden: " + ", ".join(col.values) if col.values else "")
 
 
+def _unit_fits(raw: str, kind: str, percent: bool, kronor: bool) -> None:
+    """`%` is a share and `kr` an amount: `5000 %` in a belopp cell is an error, not 50 kr."""
+    if percent and kind not in (T.ANDEL, T.DECIMALTAL):
+        raise CellError(f"`{raw}` är en procentsats, men kolumnen är {kind}",
+                        hint="skriv beloppet i kronor, t.ex. 1500" if kind == T.BELOPP
+                        else "skriv talet utan %")
+    if kronor and kind != T.BELOPP:
+        raise CellError(f"`{raw}` är ett belopp i kronor, men kolumnen är {kind}",
+                        hint="skriv talet utan kr")
+
+
+MAX_DIGITS = 100   # a cell longer than this is no number anyone typed (and int() has limits)
+
+
 class CellError(ValueError):
     """A cell that does not read as its type, with a hint of its own for the diagnostic."""
 
@@ -329,22 +351,28 @@ def parse_cell(raw: str, col: ColumnSpec, decimal: str | None = None) -> Any:
             raise ValueError(f"`{raw}` är inte ja eller nej")
         return low == "ja"
     if t in (T.HELTAL, T.DECIMALTAL, T.ANDEL, T.BELOPP):
+        percent = kronor = False
         if t == T.HELTAL:
             compact = raw.replace(" ", "").replace("\u00a0", "")
-            if not re.fullmatch(r"-?\d+", compact):
+            if not re.fullmatch(r"-?\d+", compact) or len(compact) > MAX_DIGITS:
                 raise ValueError(f"`{raw}` är inget heltal")
             value: Any = Fraction(int(compact))
         elif decimal is None:
             compact = raw.replace(" ", "").replace("\u00a0", "")
             percent = compact.endswith("%")
-            compact = compact.rstrip("%").removesuffix("kr")
-            if not _NUMBER.fullmatch(compact):
+            compact = compact.removesuffix("%")
+            kronor = compact.endswith("kr")
+            compact = compact.removesuffix("kr")
+            if not _NUMBER.fullmatch(compact) or len(compact) > MAX_DIGITS:
                 raise ValueError(f"`{raw}` är inget tal")
             value = Fraction(compact.replace(",", "."))
             if percent:
                 value /= 100
         else:
             value = _declared_number(raw, decimal)
+            tail = raw.rstrip(_SPACES)
+            percent, kronor = tail.endswith("%"), tail.endswith("kr")
+        _unit_fits(raw, t, percent, kronor)
         if col.positive and value <= 0:
             raise ValueError(f"`{raw}` ska vara större än 0")
         return value
@@ -378,5 +406,7 @@ def _declared_number(raw: str, decimal: str) -> Fraction:
                             c in text for c in _SPACES) else ""))
     for space in _SPACES:
         text = text.replace(space, "")
+    if len(text) > MAX_DIGITS:
+        raise CellError(f"`{raw[:40]}…` är inget tal (för många siffror)")
     value = Fraction(text.replace(",", "."))
     return value / 100 if percent else value

@@ -1,19 +1,25 @@
 """Writing results: CSV, Excel or Parquet by the output file's extension, written atomically.
 
-CSV is UTF-8 with `.` as decimal point. An Excel workbook has one sheet with the same columns,
-amounts as numbers whose XML text is the exact decimal; a Parquet file types its columns
-(amounts decimal(18, 2), dates date32, counts and row numbers int64, the rest strings). A killed
-run leaves either the old file or the new one, never half of one.
+CSV is UTF-8 with `.` as decimal point; a text cell that a spreadsheet would take for a formula
+gets a leading apostrophe (`csv_text`). An Excel workbook has one sheet with the same columns,
+amounts as numbers whose XML text is the exact decimal and every text a text cell; a Parquet file
+types its columns (amounts decimal(18, 2), dates date32, counts and row numbers int64, the rest
+strings). A killed run leaves either the old file or the new one, never half of one, and its temp
+file is removed by the next write into the same folder.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import operator
 import os
 import re
+import socket
+import stat
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -94,20 +100,102 @@ POT_COLUMNS = list(PotRow.model_fields)
 ERROR_COLUMNS = list(ErrorRow.model_fields)
 
 
+# ---- atomic writes ---------------------------------------------------------------------------
+
+# A temp file is named `.<target>.villkor-<pid>-<host>-<random>.tmp`: the writing process and a
+# tag of its host, so a later write into the folder can tell a dead run's leftover from a live
+# one's file (see `remove_stale_temp_files`).
+_HOST_TAG = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+_TEMP_NAME = re.compile(r"(?:tmp_)?\..+\.villkor-(?P<pid>[0-9]+)-(?P<host>[0-9a-f]{8})-"
+                        r"[A-Za-z0-9_]+\.tmp")
+STALE_AFTER = 3600.0   # seconds: a temp file untouched this long belongs to no live write
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True      # another user's live process
+    except OSError:
+        return True      # cannot tell: keep the file
+    return True
+
+
+def remove_stale_temp_files(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove the temp files of atomic writes into `folder` that no live write owns.
+
+    Only names of our own pattern (and DuckDB's `tmp_` form of them) are considered. A file is
+    stale when it was written on this host by a process that is gone, or when it has not been
+    modified for `STALE_AFTER` seconds (another host's run, whose process cannot be asked, or a
+    process id used again). A concurrent run's temp file is left alone.
+    """
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        dead = match["host"] == _HOST_TAG and not _process_alive(int(match["pid"]))
+        if dead or now - info.st_mtime > STALE_AFTER:
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                pass     # another run removed it first, or it is not ours to remove
+    return removed
+
+
+def _write_target(path: Path) -> Path:
+    """Where a write to `path` goes: a symlink's target (the link stays a link), else `path`."""
+    if os.path.islink(path):
+        return Path(os.path.realpath(path))
+    return path
+
+
 @contextmanager
 def atomic_path(path: Path):
     """A temp file beside `path`, renamed over it only when the block succeeds.
 
     Every writer of results goes through here (CSV text, Arrow tables, Excel), so a killed run
-    leaves the old file or the new one, never half of one.
+    leaves the old file or the new one, never half of one; the next write into the folder
+    removes what a killed run left (`remove_stale_temp_files`). A symlink is written through:
+    its target is replaced and the link stays. A file that exists keeps its permission bits (and
+    owner, where allowed); a new file gets the ordinary ones (0666 less the umask).
     """
+    path = _write_target(Path(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temp_files(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.villkor-{os.getpid()}-{_HOST_TAG}-",
+                               suffix=".tmp", dir=path.parent)
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; an output file is an ordinary file
     try:
+        try:
+            old = os.stat(path)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; an output is an ordinary file
+        else:
+            if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+                try:
+                    os.chown(tmp, old.st_uid, old.st_gid)
+                except OSError:
+                    pass
+            os.chmod(tmp, stat.S_IMODE(old.st_mode))
         yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
@@ -169,6 +257,30 @@ def invoice_rows(result: Result) -> list[InvoiceRow]:
             for x in result.invoices]
 
 
+# ---- CSV --------------------------------------------------------------------------------------
+
+# A spreadsheet opening a CSV file takes a cell that begins with one of these for a formula
+# (OWASP, "CSV Injection"). Such a text cell is written with a leading apostrophe: the program
+# shows text and runs nothing. Amounts, dates, counts and row numbers are never changed, so a
+# negative amount stays `-70000`. The column engine's SQL does the same (`csv_text_sql`).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset(FORMULA_START)
+
+
+def csv_text(value: str) -> str:
+    """A text cell as CSV output writes it: `'` before a formula's first character."""
+    return "'" + value if value[:1] in _FORMULA_START else value
+
+
+def csv_text_sql(column: str) -> str:
+    """`csv_text` as an SQL expression over the text column `column` (an SQL identifier);
+    NULL stays NULL."""
+    # `starts_with … OR …`, not `IN (…)`: DuckDB turns a list of constants into a join, and
+    # a join does not keep the rows in order (the result is written without a sort)
+    test = " OR ".join(f"starts_with({column}, '{c}')" for c in FORMULA_START)
+    return f"CASE WHEN {test} THEN '''' || {column} ELSE {column} END"
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -189,12 +301,34 @@ def to_csv(rows: list[BaseModel], columns: list[str]) -> str:
 
 
 def _csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """The header and the rows as CSV text; a text cell is written as it is."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    """The header and the rows as CSV text: a text cell as it is, other values through _cell,
+    and then every cell of a text column (see `KINDS`) by the `csv_text` rule."""
+    text = [i for i, c in enumerate(columns) if KINDS.get(c, "text") == "text"]
+
+    def cells(row: Sequence[Any]) -> list[str]:
+        out = [v if type(v) is str else _cell(v) for v in row]
+        for i in text:
+            if out[i][:1] in _FORMULA_START:   # the usual cell costs one set lookup
+                out[i] = csv_text(out[i])
+        return out
+
+    buf = _LineFeedRows()
+    w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
-    w.writerows([v if type(v) is str else _cell(v) for v in row] for row in rows)
-    return buf.getvalue()
+    w.writerows(map(cells, rows))
+    return "".join(buf.parts)
+
+
+class _LineFeedRows:
+    """csv.writer's target: the writer ends each row in CRLF, so it quotes a cell holding a CR
+    as it quotes one holding a LF (with `\n` alone Python 3.11 leaves a bare CR unquoted, and a
+    reader splits the row there; DuckDB quotes it); the text gets `\n`, as before."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, row: str) -> None:   # one call per row, terminator included
+        self.parts.append(row[:-2] + "\n")
 
 
 def results_csv(result: Result) -> str:
@@ -295,18 +429,16 @@ def write_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 def write_arrow(table, path: Path, sheet: str = "resultat") -> None:
     """An Arrow table of text columns (the columnar engine's result or error rows) to `path`.
 
-    CSV as pyarrow writes it; for Excel and Parquet each column is typed by its name as in
-    `KINDS`: amounts `577898`/`1234.50` become exact decimals, `2021-03-31` a date.
+    CSV through the same writer as the reference evaluator's rows (text columns by the
+    `csv_text` rule); for Excel and Parquet each column is typed by its name as in `KINDS`:
+    amounts `577898`/`1234.50` become exact decimals, `2021-03-31` a date.
     """
-    if output_format(path) == "csv":
-        import pyarrow.csv as pacsv
-
-        with atomic_path(path) as tmp:
-            pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed"))
-        return
     columns = list(table.column_names)
     kinds = [KINDS.get(c, "text") for c in columns]
     data = [table.column(c).to_pylist() for c in columns]
+    if output_format(path) == "csv":
+        write_rows(path, columns, zip(*data), sheet)
+        return
     rows = ([_typed(v, k) for v, k in zip(values, kinds)] for values in zip(*data))
     write_rows(path, columns, rows, sheet)
 
@@ -354,6 +486,11 @@ def _xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]], sheet: st
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")   # not allowed in the sheet's XML
 
 
+def xlsx_text(value: str) -> str:
+    """Text as a sheet's XML can hold it: a control character becomes U+FFFD."""
+    return _ILLEGAL.sub("\ufffd", value)
+
+
 def _xlsx_cell(ws, cell_type, value: Any):
     if value is None or value == "":
         return None   # no cell: an empty text cell is not a value either
@@ -368,7 +505,7 @@ def _xlsx_cell(ws, cell_type, value: Any):
         cell = cell_type(ws, value=value)
         cell.number_format = "yyyy-mm-dd"
         return cell
-    cell = cell_type(ws, value=_ILLEGAL.sub("\ufffd", str(value)))
+    cell = cell_type(ws, value=xlsx_text(str(value)))
     cell.data_type = "s"   # text stays text: `=…` is not a formula
     return cell
 

@@ -110,14 +110,79 @@ def _read_csv(path: Path) -> Sheet:
                         "(kommaavgränsad)\")") from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
+    csv.field_size_limit(FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
+    header = _next_row(reader, path, text, delimiter)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for cells in reader:
+        while True:
+            cells = _next_row(reader, path, text, delimiter)
+            if cells is None:
+                return
             yield reader.line_num, cells
 
     return Sheet("csv", header, rows())
+
+
+# Python's csv module stops at 131 072 characters a field by default. A cell of a data file is
+# a code, a number or a sentence; a description may be long, so the limit is raised to 1 MiB.
+# Past that, the field is almost always a stray quote (`"`) that swallowed the rest of the file.
+FIELD_LIMIT = 1 << 20
+
+
+def _next_row(reader, path: Path, text: str, delimiter: str) -> list[str] | None:
+    """The next record, or None at the end; the csv module's errors (raised while rows are
+    read) as ReadError naming the line where the record began."""
+    start = reader.line_num + 1
+    try:
+        return next(reader)
+    except StopIteration:
+        return None
+    except csv.Error as exc:
+        reason = str(exc)
+        quote = _opening_quote(text, start, delimiter)
+        where = f"rad {start}"
+        if "field larger than field limit" in reason:
+            message = (f"{where}: ett fält i `{path.name}` är längre än "
+                       f"{FIELD_LIMIT:,} tecken".replace(",", " "))
+            hint = ("ett citattecken (\") som inte stängs gör resten av filen till ett fält; "
+                    "ta bort det eller skriv det dubbelt (\"\")" if quote else
+                    "korta fältet; en cell får vara högst 1 MiB text")
+            raise ReadError("V216", message, start, quote or 1, hint=hint) from None
+        message = f"{where}: raden i `{path.name}` kan inte läsas som CSV"
+        if "unexpected end of data" in reason or quote:
+            message += ": ett citattecken (\") stängs aldrig"
+        elif "NUL" in reason or "\\x00" in reason or "null byte" in reason.lower():
+            message += ": den innehåller ett nolltecken (NUL)"
+        raise ReadError("V217", message, start, quote or 1,
+                        hint="kontrollera citattecknen på raden; ett citattecken i en cell skrivs "
+                        "dubbelt (\"\"), och spara filen som CSV UTF-8") from None
+
+
+def _opening_quote(text: str, line: int, delimiter: str) -> int | None:
+    """The 1-based column of the quote on `line` that opens a field and is never closed on it
+    (the stray one), or None."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    end = text.find("\n", start)
+    row = text[start:end if end >= 0 else len(text)][:FIELD_LIMIT]
+    opened, field_start, i = None, True, 0
+    while i < len(row):
+        ch = row[i]
+        if opened is not None:
+            if ch == '"':
+                if row[i + 1:i + 2] == '"':
+                    i += 1
+                else:
+                    opened = None
+        elif ch == '"' and field_start:
+            opened = i
+        field_start = opened is None and ch == delimiter
+        i += 1
+    return opened + 1 if opened is not None else None
 
 
 # ---- Excel -----------------------------------------------------------------------------------
@@ -286,6 +351,24 @@ def _read_parquet(path: Path, columns: Collection[str] | None) -> Sheet:
             raise _damaged(path, "parquet", line + 1) from None
 
     return Sheet("parquet", header, rows())
+
+
+def check_parquet(path: Path) -> ReadError | None:
+    """V212 if the Parquet file cannot be read to its end (footer, metadata or any data page
+    damaged), else None. For engines that read the file themselves and fail in English."""
+    import pyarrow.parquet as pq
+
+    try:
+        source = pq.ParquetFile(path)
+    except Exception:   # noqa: BLE001
+        return _damaged(path, "parquet")
+    line = 1
+    try:
+        for batch in source.iter_batches(batch_size=BATCH_ROWS):
+            line += batch.num_rows
+    except Exception:   # noqa: BLE001
+        return _damaged(path, "parquet", line + 1)
+    return None
 
 
 def _converter(kind, pa):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean
+from ..io.paths import HINT as PATH_HINT
+from ..io.paths import name_problem, shown
 from ..io.readers import ReadError, input_format
 from ..syntax import ast
 from . import types as T
@@ -25,6 +27,7 @@ class Scope:
     villkor_ids: frozenset[str]
     where: str  # for messages: "i villkor 1", "i värdet ram" …
     record: str | None = None  # inside antal/summa/andel: the record table being walked
+    constant: bool = False     # a värde or a parameter's default: the same for every recipient
 
 
 def check(module: ast.Module) -> tuple[Model | None, list[Diagnostic]]:
@@ -175,6 +178,10 @@ class _Checker:
             if "positiv" in c.flags and c.type.name not in (T.BELOPP, *T.NUMERIC):
                 self.err("V110", f"`positiv` passar bara tal och belopp, inte {c.type.name}",
                          c.span)
+        problem = name_problem(t.file)   # a `fil` stays inside --data: said at `check`
+        if problem is not None:
+            self.err("V214", f"tabellen `{t.name}`: filen `{shown(t.file)}` ska ligga i "
+                     f"datamappen: {problem}", t.span, PATH_HINT)
         try:
             input_format(t.file)      # found at `check`, not first at `run`
         except ReadError as exc:
@@ -273,18 +280,20 @@ class _Checker:
         for p in m.parameters.values():
             self.check_sources(p.sources, p.span, f"parametern `{p.name}`", required=False)
             if p.default is not None:
-                got = self.infer(p.default, Scope(None, frozenset(), f"parametern {p.name}"))
+                got = self.infer(p.default, Scope(None, frozenset(), f"parametern {p.name}",
+                                                  constant=True))
                 if got and not T.assignable(p.type, got):
                     self.err("V110", f"parametern `{p.name}` är {p.type} men värdet är {got}",
                              p.default.span)
         order = self.value_order(values)
         for name in order:
             v = values[name]
-            got = self.infer(v.expr, Scope(None, frozenset(), f"värdet {name}"))
+            got = self.infer(v.expr, Scope(None, frozenset(), f"värdet {name}", constant=True))
             declared = v.type.name if v.type else None
             if declared and got and not T.assignable(declared, got):
                 self.err("V110", f"`{name}` är deklarerad som {declared} men uttrycket ger {got}",
-                         v.expr.span, f"typerna: deklarerad {declared}, uttryck {got}")
+                         v.expr.span, _unit_hint(declared, got, v.expr) or
+                         f"typerna: deklarerad {declared}, uttryck {got}")
             m.value_types[name] = declared or got or "okänd"
 
     def value_order(self, values: dict[str, ast.Value]) -> list[str]:
@@ -341,7 +350,8 @@ class _Checker:
                 if amendment is not None and i.name in self.model.value_types:
                     base = self.values_by_name.get(i.name)
                     if base is not None and base is not i:
-                        got = self.infer(i.expr, Scope(None, frozenset(), f"värdet {i.name}"))
+                        got = self.infer(i.expr, Scope(None, frozenset(), f"värdet {i.name}",
+                                                       constant=True))
                         if got and not T.assignable(self.model.value_types[i.name], got):
                             self.err("V110", f"tillägget ändrar typen på `{i.name}` till {got}",
                                      i.span)
@@ -390,6 +400,12 @@ class _Checker:
             self.err("V105", f"okänd mottagargrupp `{group}`", v.span,
                      did_you_mean(group, m.groups))
             group = None
+        elif v.only and m.groups[group].table is None:
+            members = [x.code for x in m.groups[group].members]
+            for code in v.only:
+                if code not in members:
+                    self.err("V105", f"`{code}` är ingen mottagare i `{group}`", v.span,
+                             did_you_mean(code, members) or "mottagarna är: " + ", ".join(members))
         scope = Scope(group, self.all_villkor_ids, f"villkor {v.vid}")
         sub_ids = [s.vid for s in v.subs]
         for s in v.subs:
@@ -532,7 +548,8 @@ class _Checker:
             else:
                 self.used_columns.add((rec.name, col))
         codes = [p.code for p in inv.products]
-        scope = Scope(None, frozenset(), f"faktureringen {inv.name}")
+        # prices and caps are each recipient's own: the line's recipient, through the link
+        scope = Scope(next(iter(rec.links), None), frozenset(), f"faktureringen {inv.name}")
         for p in inv.products:
             if codes.count(p.code) > 1:
                 self.err("V120", f"produktkoden {p.code} finns två gånger", p.span)
@@ -559,6 +576,11 @@ class _Checker:
             self.logical(r.requirement, scope)
         if r.rounding is not None and r.rounding.mode != "halvt uppåt":
             self.err("V173", "en avstämning avrundas halvt uppåt", r.rounding.span)
+        if r.repay_verdict not in (None, "bedömning krävs", "ej uppfyllt"):
+            self.err("V110", f"`vid återbetalning {r.repay_verdict}`: en återbetalning är antingen "
+                     "beslutad (`ej uppfyllt`) eller en fråga för en person (`bedömning krävs`)",
+                     r.span, "skriv `vid återbetalning bedömning krävs` där källan säger att "
+                     "frågan \"kan väckas\"")
         if r.invoiced is None or r.earned is None:
             self.err("V170", f"avstämningen `{r.name}` behöver både `fakturerat` och `intjänat`",
                      r.span)
@@ -583,14 +605,15 @@ class _Checker:
             self.err("V013", f"vecka {e.when.week} finns inte", e.when.span)
 
     def check_sources(self, sources, span: Span, what: str, *, required: bool) -> None:
-        if not sources:
+        """A `källa` (an assumption is no citation: it may stand beside one, not instead)."""
+        if not any(not s.is_assumption for s in sources):
             if required:
                 self.err("V140", f"{what} saknar `källa`", span,
                          "ange dokument och avsnitt, t.ex. `källa tillägg \"3. Villkor 1\"`")
             else:
                 self.warn("V141", f"{what} saknar `källa`", span)
         for s in sources:
-            if s.document not in self.model.documents:
+            if not s.is_assumption and s.document not in self.model.documents:
                 self.err("V104", f"okänt dokument `{s.document}` i källa", s.span,
                          did_you_mean(s.document, self.model.documents)
                          or "deklarera det med `dokument NAMN \"titel\"`")
@@ -605,7 +628,8 @@ class _Checker:
     def typed(self, e: ast.Expr, scope: Scope, want: str, what: str) -> None:
         got = self.infer(e, scope)
         if got and not T.assignable(want, got):
-            self.err("V110", f"{what} ska vara {want}, men uttrycket är {got}", e.span)
+            self.err("V110", f"{what} ska vara {want}, men uttrycket är {got}", e.span,
+                     _unit_hint(want, got, e))
 
     def column_of_type(self, table: str, column: str, want: str, group: str | None,
                        span: Span) -> None:
@@ -691,6 +715,11 @@ class _Checker:
                          f"gäller `{scope.group}`", e.span)
             return col.type
         if isinstance(e, ast.VillkorRef):
+            if scope.group is None and e.vid in scope.villkor_ids:
+                self.err("V107", f"`villkor {e.vid}` prövas för en mottagare, men {scope.where} "
+                         "gäller ingen enskild mottagare", e.span,
+                         "ställ kravet i utbetalningen (`krav villkor …`) i stället för i beloppet")
+                return None
             if e.vid not in scope.villkor_ids:
                 self.err("V103", f"okänt villkor {e.vid}", e.span,
                          did_you_mean(e.vid, scope.villkor_ids))
@@ -705,6 +734,12 @@ class _Checker:
                 self.err("V110", f"`{e.op}` går inte mellan {a} och {b}", e.span,
                          f"vänster sida är {a}, höger sida är {b}")
             return r
+        if isinstance(e, ast.About):
+            a, b = self.infer(e.left, scope), self.infer(e.right, scope)
+            if a and b and not (T.comparable("<", a, b) and a in (T.BELOPP, *T.NUMERIC)):
+                self.err("V110", f"`är cirka` jämför tal eller belopp, inte {a} och {b}", e.span,
+                         f"vänster sida är {a}, höger sida är {b}")
+            return T.UTFALL
         if isinstance(e, ast.Compare):
             a, b = self.infer(e.left, scope), self.infer(e.right, scope)
             if a and b and not T.comparable(e.op, a, b):
@@ -755,6 +790,12 @@ class _Checker:
                      did_you_mean(e.table, m.records) or "deklarera den med `tabell … poster`")
             return None
         self.used_tables.add(rec.name)
+        if scope.constant:
+            self.err("V107", f"{scope.where} gäller hela överenskommelsen och kan inte räkna "
+                     f"poster i `{rec.name}`: ett värde är detsamma för alla mottagare", e.span,
+                     "skriv antal(…)/summa(…)/andel(…) där det används, i villkoret eller "
+                     "utbetalningen, så räknas varje mottagares egna poster")
+            return None
         if scope.record is not None:
             self.err("V107", "antal/summa/andel kan inte nästlas i varandra", e.span)
             return None
@@ -808,6 +849,21 @@ class _Checker:
                 if result.passed is False:
                     self.err("V160", f"kontrollen \"{result.check.title}\" håller inte: "
                              f"{result.detail}", result.check.span)
+
+
+def _unit_hint(want: str, got: str, e: ast.Expr) -> str | None:
+    """A number written without the unit its place needs: say which unit to write."""
+    if want == T.BELOPP and got == T.ANDEL:
+        return "en procentsats är inget belopp: räkna ut beloppet, t.ex. `ram * 12 %`"
+    if want == T.BELOPP and got in (T.HELTAL, T.DECIMALTAL):
+        shown = f"{int(e.value):,}".replace(",", " ") if isinstance(e, ast.Num) and \
+            e.value.denominator == 1 else "120 000 000"
+        return f"ett belopp skrivs med enheten: `{shown} kr` (eller `mnkr`, `miljoner kronor`)"
+    if want == T.ANDEL and got in (T.HELTAL, T.DECIMALTAL) and isinstance(e, ast.Num):
+        return "en andel skrivs med `%`, t.ex. `70 %`"
+    if want in T.NUMERIC and got == T.BELOPP:
+        return "här ska ett tal stå, inte ett belopp: ta bort `kr`"
+    return None
 
 
 def _villkor_refs(e: ast.Expr) -> set[str]:

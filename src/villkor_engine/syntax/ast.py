@@ -126,6 +126,16 @@ class Between:
 
 
 @dataclass(frozen=True)
+class About:
+    """`a är cirka b`: the source gives b as an approximate figure ("cirka", "~"). Exactly
+    equal is uppfyllt; any difference is `bedömning krävs`, never an automatic `ej uppfyllt`."""
+
+    left: "Expr"
+    right: "Expr"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Count:
     """`antal(intyg där …)`: the current recipient's records, optionally filtered."""
 
@@ -166,7 +176,7 @@ class Conditional:
 
 
 Expr = Union[Num, DateLit, Str, Bool, VerdictLit, Name, ColumnRef, VillkorRef, Binary, Compare,
-             Logic, Not, Negate, Is, Between, Count, TotalOf, ShareOf, Conditional]
+             Logic, Not, Negate, Is, Between, Count, TotalOf, ShareOf, Conditional, About]
 
 CHILDREN = ("left", "right", "operand", "where", "among", "test", "then", "otherwise")
 
@@ -189,11 +199,23 @@ def walk(e: Expr):
 
 @dataclass(frozen=True)
 class Source:
-    """A citation: a declared document and where in it (section, page, question)."""
+    """A citation: a declared document and where in it (section, page, question). An
+    assumption (`antagande "…"`) is a Source without a document: what the file assumes where
+    its sources are silent, carried to explanations and reports like a citation."""
 
-    document: str
+    document: str | None
     locator: str | None
     span: Span = _span()
+
+    @property
+    def is_assumption(self) -> bool:
+        return self.document is None
+
+    def text(self) -> str:
+        """`dokument: avsnitt`, or `antagande: …` — the form of the `källa` column."""
+        if self.document is None:
+            return f"antagande: {self.locator}"
+        return f"{self.document}: {self.locator}" if self.locator else self.document
 
 
 @dataclass(frozen=True)
@@ -331,6 +353,11 @@ class Villkor:
     late_verdict: str | None
     review: Review | None
     span: Span = _span()
+    only: tuple[str, ...] = ()   # `gäller GRUPP endast A, B`: these members only (empty: all)
+
+    def covers(self, code: str, group: str) -> bool:
+        """Does the villkor apply to this recipient of that group?"""
+        return self.applies == group and (not self.only or code in self.only)
 
 
 @dataclass(frozen=True)
@@ -457,6 +484,7 @@ class Reconciliation:
     span: Span = _span()
     requirement: Expr | None = None   # not met: nothing is earned
     rounding: "Rounding | None" = None
+    repay_verdict: str | None = None  # `vid återbetalning bedömning krävs`: a person decides
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from .grammar import parser
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 100
+MAX_DIGITS = 100   # a literal longer than this is a mistake (and Python's int() has limits)
 
 TOP_KEYWORDS = ("överenskommelse", "dokument", "mottagargrupp", "tabell", "parameter", "värde",
                 "villkor", "utbetalning", "frist", "kontroll", "summa", "fakturering", "avstämning",
@@ -44,7 +45,13 @@ def parse_file(path: str | Path) -> tuple[ast.Module | None, list[Diagnostic]]:
     """Read and parse an agreement file; unreadable, oversized or non-UTF-8 files are diagnostics."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:   # said before reading: a 2 GB file is not read at all
+            return None, [Diagnostic("V002", f"filen är för stor ({size} byte; högst "
+                                     f"{MAX_FILE_BYTES})", Span.point(name),
+                                     hint="dela upp överenskommelsen i flera filer")]
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         return None, [Diagnostic("V001", f"filen `{name}` finns inte", None,
                                  hint="kontrollera sökvägen")]
@@ -140,7 +147,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str):
         expected = exc.expected if isinstance(exc, UnexpectedEOF) else exc.accepts or exc.expected
         return ("V011", "filen tar slut mitt i en deklaration", span,
                 _expected(expected) or "saknas ett `slut`?")
-    assert isinstance(exc, UnexpectedToken)
+    if not isinstance(exc, UnexpectedToken):   # pragma: no cover - lark's other kinds
+        return "V012", "oväntat tecken", Span.point(file, line, column), None
     tok = exc.token
     span = Span(file, tok.line, tok.column, tok.end_line or tok.line,
                 (tok.end_column or tok.column + len(tok)), tok.start_pos or 0, tok.end_pos or 0)
@@ -148,7 +156,32 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str):
     msg = f"oväntat `{word}`"
     if tok.type in ("NAME", "COLUMN", "CODE") and tok.type not in (exc.accepts or exc.expected):
         msg = f"oväntat ord `{word}`"
-    return "V012", msg, span, _expected(exc.accepts or exc.expected)
+    return "V012", msg, span, _number_hint(text, tok) or _expected(exc.accepts or exc.expected)
+
+
+UNIT_WORDS = {"mkr": "mnkr", "msek": "mnkr", "mdkr": "mnkr", "miljon": "miljoner kronor",
+              "sek": "kr", "kronor.": "kronor", "tkr": "kr", "tusen": "kr", "procent.": "%"}
+
+
+def _number_hint(text: str, tok: Token) -> str | None:
+    """The hint for a number written another way than the language's: `120.5` (the decimal
+    mark is a comma) or `120 Mkr` (a unit word it does not know)."""
+    pos = tok.start_pos or 0
+    before = text[max(0, pos - 30):pos]
+    if str(tok) == "." and re.search(r"\d$", before) and pos + 1 < len(text) \
+            and text[pos + 1].isdigit():
+        number = re.search(r"[\d ]*\d$", before).group(0).strip()
+        decimals = re.match(r"\d+", text[pos + 1:]).group(0)
+        return (f"decimaltecknet är komma: skriv `{number},{decimals}` (punkt är inte "
+                "decimaltecken i en överenskommelse)")
+    if tok.type in ("NAME", "COLUMN", "CODE") and re.search(r"\d[ \u00a0]*$", before):
+        unit = UNIT_WORDS.get(str(tok).lower())
+        if unit is not None:
+            return f"okänd enhet `{tok}`: skriv `{unit}`" + (
+                " eller `miljoner kronor`" if unit == "mnkr" else "")
+        return ("efter ett tal kan en enhet stå: `kr`, `kronor`, `mnkr`, `miljoner kronor`, `%`, "
+                "`procent` eller `dagar`")
+    return None
 
 
 def _expected(names) -> str | None:
@@ -187,10 +220,14 @@ def parse_partial(text: str, file: str) -> tuple[ast.Module | None, set[str]]:
     """
     text = unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
     items, broken = [], set()
-    for begin, _, masked in _chunks(text):
+    for begin, end, masked in _chunks(text):
         try:
             tree = parser().parse(masked)
         except UnexpectedInput:
+            amendment = _partial_amendment(text, begin, end, file, broken)
+            if amendment is not None:
+                items.append(amendment)
+                continue
             m = re.match(r"(\w+)\s+([\w.]+)", text[begin:])
             if m:
                 broken.add(m.group(2))
@@ -200,6 +237,48 @@ def parse_partial(text: str, file: str) -> tuple[ast.Module | None, set[str]]:
         builder = _Builder(file, Diagnostics())
         items.extend(builder.item(child) for child in tree.children)
     return (ast.Module(file, tuple(items), text) if items else None), broken
+
+
+# An item inside a `tillägg` starts its line (after indentation) like one of these; a payment's
+# `villkor 1` line has no title, so it is not taken for a villkor.
+_INNER = re.compile(r'^[ \t]*(?:villkor\s+[\d.]+\s+"|utbetalning\s+\w+\s+"|värde\s+\w|'
+                    r'frist\s+\w+\s+"|kontroll\s+")', re.MULTILINE)
+_AMENDMENT = re.compile(r'tillägg\s+(\w+)\s+"([^"\n]*)"\s+gäller\s+från\s+(\d{4}-\d{2}-\d{2})')
+_SOURCE = re.compile(r'källa\s+(\w+)(?:[ \t]+"([^"\n]*)")?')
+
+
+def _partial_amendment(text: str, begin: int, end: int, file: str,
+                       broken: set[str]) -> ast.Amendment | None:
+    """A broken `tillägg`: its items, each parsed alone, so one misspelt keyword costs only its
+    own item (and the findings that depend on it), not the whole block."""
+    head = _AMENDMENT.match(text, begin)
+    closing = [m.start() for m in re.finditer(r"\bslut\b", text[begin:end])]
+    if head is None or not closing:
+        return None
+    stop = begin + closing[-1]
+    starts = [begin + m.start() for m in _INNER.finditer(text[begin:stop])]
+    if not starts:
+        return None
+    blank = lambda t: re.sub(r"[^\n]", " ", t)   # noqa: E731 - positions stay the file's
+    items = []
+    for b, e in zip(starts, starts[1:] + [stop]):
+        try:
+            tree = parser().parse(blank(text[:b]) + text[b:e] + blank(text[e:]))
+        except UnexpectedInput:
+            m = re.match(r"\s*(\w+)\s+([\w.]+)", text[b:])
+            if m:
+                broken.add(m.group(2))
+            continue
+        if _too_deep(tree) is None:
+            items.extend(_Builder(file, Diagnostics()).item(c) for c in tree.children)
+    try:
+        in_force = date.fromisoformat(head.group(3))
+    except ValueError:
+        return None
+    sources = tuple(ast.Source(m.group(1), m.group(2)) for m in _SOURCE.finditer(
+        text, head.end(), starts[0]))
+    return ast.Amendment(head.group(1), head.group(2), in_force, sources, tuple(items),
+                         Span.point(file, text.count("\n", 0, begin) + 1))
 
 
 def _recover(text: str, file: str, diags: Diagnostics) -> None:
@@ -285,6 +364,7 @@ UNIT_SCALE = {
 }
 
 BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+SOURCES = ("source", "assumption")
 CMP = {"≠": "!=", "≤": "<=", "≥": ">="}
 
 
@@ -383,10 +463,12 @@ class _Builder:
         expr = {k: self.expr(v.children[0]) if v else None for k, v in parts.items()}
         req = self._single(t, attrs, "requirement", "`krav`")
         rounding = self._single(t, attrs, "rounding", "`avrundning`")
+        repay = self._single(t, attrs, "recon_repay", "`vid återbetalning`")
         return ast.Reconciliation(name, title, group, self.sources(attrs), expr["recon_invoiced"],
                                   expr["recon_earned"], expr["recon_granted"], self.span(t),
                                   self.expr(req.children[0]) if req else None,
-                                  self.rounding(rounding) if rounding else None)
+                                  self.rounding(rounding) if rounding else None,
+                                  self.verdict_text(repay.children[0]) if repay else None)
 
     def i_listed_group(self, t: Tree) -> ast.Group:
         members = tuple(ast.Member(str(m.children[0]), self.text(m.children[1]), self.span(m))
@@ -427,15 +509,18 @@ class _Builder:
         return ast.TypeRef(str(t.children[0]), (), self.span(t))
 
     def sources(self, children) -> tuple[ast.Source, ...]:
-        return tuple(ast.Source(str(s.children[0]),
+        """Citations and assumptions (`antagande "…"`, a Source without a document), in order."""
+        return tuple(ast.Source(None, self.text(s.children[0]), self.span(s))
+                     if s.data == "assumption" else
+                     ast.Source(str(s.children[0]),
                                 self.text(s.children[1]) if len(s.children) > 1 else None,
                                 self.span(s))
-                     for s in children if isinstance(s, Tree) and s.data == "source")
+                     for s in children if isinstance(s, Tree) and s.data in SOURCES)
 
     def i_parameter(self, t: Tree) -> ast.Parameter:
         rest = t.children[2:]
         default = self.expr(rest[0]) if rest and not (isinstance(rest[0], Tree)
-                                                     and rest[0].data == "source") else None
+                                                     and rest[0].data in SOURCES) else None
         return ast.Parameter(str(t.children[0]), self.type(t.children[1]), default,
                              self.sources(rest), self.span(t))
 
@@ -468,7 +553,8 @@ class _Builder:
             ast.ReportDue(self.date(due.children[0]), str(due.children[1]), str(due.children[2]),
                           self.span(due)) if due else None,
             self.verdict_text(late.children[0]) if late else None,
-            self.review(review) if review else None, self.span(t))
+            self.review(review) if review else None, self.span(t),
+            tuple(str(c) for c in applies.children[1:]) if applies else ())
 
     def review(self, t: Tree) -> ast.Review:
         days = int(t.children[1].children[0]) if len(t.children) > 1 else None
@@ -541,7 +627,7 @@ class _Builder:
 
     def i_amendment(self, t: Tree) -> ast.Amendment:
         kids = t.children
-        items = tuple(self.item(c) for c in kids[3:] if c.data != "source")
+        items = tuple(self.item(c) for c in kids[3:] if c.data not in SOURCES)
         return ast.Amendment(str(kids[0]), self.text(kids[1]), self.date(kids[2]),
                              self.sources(kids[3:]), items, self.span(t))
 
@@ -562,6 +648,8 @@ class _Builder:
         if d in ("and_", "or_"):
             return ast.Logic("och" if d == "and_" else "eller", self.expr(c[0]), self.expr(c[1]),
                              sp)
+        if d == "about":
+            return ast.About(self.expr(c[0]), self.expr(c[1]), sp)
         if d == "not_":
             return ast.Not(self.expr(c[0]), sp)
         if d == "negate":
@@ -570,6 +658,10 @@ class _Builder:
             return ast.Is(self.expr(c[0]), {"is_yes": "ja", "is_no": "nej",
                                             "is_given": "angiven"}[d], sp)
         if d == "number":
+            if len(re.sub(r"\D", "", str(c[0]))) > MAX_DIGITS:
+                self.diags.add("V014", f"talet har fler än {MAX_DIGITS} siffror", sp,
+                               hint="skriv beloppet med en enhet, t.ex. `944 miljoner kronor`")
+                return ast.Num(Fraction(0), None, sp)
             value = _number(c[0])
             if len(c) > 1:
                 scale, unit = UNIT_SCALE[" ".join(str(x) for x in c[1].children)]
