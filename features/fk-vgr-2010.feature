@@ -166,9 +166,9 @@ Egenskap: Försäkringskassan och Västra Götalandsregionen 2010: intygens kval
     Och felet nämner "vänster sida <summa>"
 
     Exempel:
-      | medel   | summa    |
-      | 1300000 | 10900000 |
-      | 1400001 | 11000001 |
+      | medel   | summa         |
+      | 1300000 | 10 900 000 kr |
+      | 1400001 | 11 000 001 kr |
 
   # ---- Villkor 3: skriftlig lokal överenskommelse per försäkringscenter ----------------------
 

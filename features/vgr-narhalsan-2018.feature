@@ -78,16 +78,16 @@ Egenskap: Tillkommande ersättning 2018 till Närhälsan för sjukskrivnings- oc
     Och får mottagare "Närhälsan" för villkor "2" "<belopp>"
     Och varnar beräkningen med "V162"
     Och varningen nämner "Rehabkoordineringen enligt de listade är cirka 49 800 000 kr"
-    Och varningen nämner "<exakt> är inte exakt cirka-värdet 49800000: skillnad <skillnad>"
+    Och varningen nämner "<exakt> är inte exakt cirka-värdet 49 800 000 kr: skillnad <skillnad>"
 
     Exempel:
-      | listade | summa listade | belopp        | exakt       | skillnad  |
-      | 21387   | 1 196 550     | 49 800 411 kr | 49800411    | 411       |
-      | 21362   | 1 196 525     | 49 799 371 kr | 49799370.5  | -629.5    |
-      | 22578   | 1 197 741     | 49 849 980 kr | 49849980.42 | 49980.42  |
-      | 20176   | 1 195 339     | 49 750 009 kr | 49750009.18 | -49990.82 |
-      | 22579   | 1 197 742     | 49 850 022 kr | 49850022.04 | 50022.04  |
-      | 20175   | 1 195 338     | 49 749 968 kr | 49749967.56 | -50032.44 |
+      | listade | summa listade | belopp        | exakt            | skillnad      |
+      | 21387   | 1 196 550     | 49 800 411 kr | 49 800 411 kr    | +411 kr       |
+      | 21362   | 1 196 525     | 49 799 371 kr | 49 799 370,50 kr | −629,50 kr    |
+      | 22578   | 1 197 741     | 49 849 980 kr | 49 849 980,42 kr | +49 980,42 kr |
+      | 20176   | 1 195 339     | 49 750 009 kr | 49 750 009,18 kr | −49 990,82 kr |
+      | 22579   | 1 197 742     | 49 850 022 kr | 49 850 022,04 kr | +50 022,04 kr |
+      | 20175   | 1 195 338     | 49 749 968 kr | 49 749 967,56 kr | −50 032,44 kr |
 
   # Samma listade som ovan men en rad (vårdcentral 1) räknad per ett annat datum: källan räknar de
   # listade 2018-01-01, så kontrollen håller inte (en rad, antal 1 ≠ 0) och beräkningen stoppas,

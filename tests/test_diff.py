@@ -11,10 +11,8 @@ Renderings: text, HTML in a real headless Chromium, Excel read back.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
-import subprocess
 import zipfile
 from datetime import date
 from fractions import Fraction
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import AGREEMENT_2020, EXAMPLE_2020
+from test_report import rendered_dom
 
 from villkor_engine.diagnostics import VillkorError
 from villkor_engine.diff import (
@@ -242,22 +241,6 @@ def test_unreadable_data_raises_with_the_diagnostics(tmp_path):
 
 
 # ---- HTML ----------------------------------------------------------------------------------
-
-def chromium() -> str:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium saknas i CI (.ci/run installerar Debians paket)")
-        pytest.skip("chromium är inte installerat")
-    return CHROMIUM
-
-
-def rendered_dom(page: Path, tmp_path: Path) -> str:
-    done = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={tmp_path / 'profil'}",
-                           "--dump-dom", page.as_uri()], capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
 
 def test_html_renders_in_chromium_with_totals(diff_120, tmp_path):
     page = tmp_path / "diff.html"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ httpx = pytest.importorskip("httpx")
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 
 from click.testing import CliRunner  # noqa: E402
+from conftest import serving  # noqa: E402
 
 from villkor_engine import api  # noqa: E402
 from villkor_engine.cli import main  # noqa: E402
@@ -228,21 +227,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server():
-    import uvicorn
-
-    port = _free_port()
-    config = uvicorn.Config(create_app(examples=ROOT), host="127.0.0.1", port=port,
-                            log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(create_app(examples=ROOT)) as url:
+        yield url
 
 
 def test_40_concurrent_runs_agree(server, tmp_path):

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, serving
 
-ROOT = Path(__file__).resolve().parents[1]
 PICTURES = ROOT / "docs" / "bilder"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -42,25 +39,13 @@ def _chromium() -> str:
 @pytest.fixture(scope="module")
 def server():
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  (serving starts it)
 
         from villkor_engine.serve import create_app
     except ImportError:
         _missing("fastapi/uvicorn")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(examples=ROOT), host="127.0.0.1", port=port,
-                                        log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(create_app(examples=ROOT)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

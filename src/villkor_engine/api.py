@@ -100,6 +100,11 @@ def check(text: str, name: str = "<text>") -> Checked:
     return _checked(load_agreement_text(text, name), name)
 
 
+def checked(loaded: Loaded, name: str) -> Checked:
+    """An agreement a caller loaded itself (the step library keeps them between scenarios)."""
+    return _checked(loaded, name)
+
+
 def check_file(path: str | Path) -> Checked:
     """Parse and check an agreement file (over 1 MB, unreadable: a diagnostic, not an error)."""
     return _checked(load_agreement(path), str(path))
@@ -145,6 +150,7 @@ class RunOutcome:
     result: Result | None = None
     batch: Any = None                     # the column engine's BatchResult
     text: str | None = None               # the agreement's text (for rendering diagnostics)
+    dataset: Any = None                   # the data as read (reference evaluator): kontroll
     seconds: float = 0.0
 
     @property
@@ -162,6 +168,8 @@ class RunOutcome:
 def _fail(stage: Stage, code: str, message: str, hint: str | None = None, **more) -> RunOutcome:
     return RunOutcome(stage, (Diagnostic(code, message, None, hint=hint),), **more)
 
+
+OUT = "--ut"    # the result file's option, as messages name it (`--out` is its alias)
 
 UNITS = {"KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12,
          "KiB": 2 ** 10, "MiB": 2 ** 20, "GiB": 2 ** 30, "TiB": 2 ** 40}
@@ -182,16 +190,17 @@ def memory_problem(memory: str) -> tuple[str | None, Diagnostic | None]:
     return f"{m.group(1)}{m.group(2)}", None
 
 
-def file_target_problem(out: str | Path, sides: tuple[str, ...] = ()) -> Diagnostic | None:
+def file_target_problem(out: str | Path, sides: tuple[str, ...] = (), option: str = OUT
+                        ) -> Diagnostic | None:
     """V307 unless `out` can be written as a file: not empty, no directory or device in its
     place, no file where a folder on its way should be."""
-    hint = "ange en fil, t.ex. --out ut/utfall.csv"
+    hint = f"ange en fil, t.ex. {option} ut/utfall.csv"
     out = str(out)
     if not out.strip():
-        return Diagnostic("V307", "--out är tomt", None, hint=hint)
+        return Diagnostic("V307", f"{option} är tomt", None, hint=hint)
     target = Path(out)
     if out.endswith(("/", os.sep)) or target.name in ("", ".", ".."):
-        return Diagnostic("V307", f"--out `{out}` är en mapp, ingen fil", None, hint=hint)
+        return Diagnostic("V307", f"{option} `{out}` är en mapp, ingen fil", None, hint=hint)
     for path in (target, *(side_path(target, k) for k in sides)):
         what = "resultatfilen" if path == target else "sidofilen"
         if path.is_dir():
@@ -202,21 +211,21 @@ def file_target_problem(out: str | Path, sides: tuple[str, ...] = ()) -> Diagnos
     for parent in target.parents:
         if parent.exists():
             if not parent.is_dir():
-                return Diagnostic("V307", f"--out `{out}` kan inte skapas: `{parent}` är en fil, "
+                return Diagnostic("V307", f"{option} `{out}` kan inte skapas: `{parent}` är en fil, "
                                   "ingen mapp", None, hint=hint)
             break
     return None
 
 
-def output_problem(out: str | Path) -> Diagnostic | None:
+def output_problem(out: str | Path, option: str = OUT) -> Diagnostic | None:
     """The --out path's problem before anything is computed: a format nobody can write (V300),
     or a path that cannot be a result file (V307)."""
     if str(out).strip():
         try:
             output_format(Path(out))
         except ValueError as exc:
-            return Diagnostic("V300", f"--out: {exc}", None)
-    return file_target_problem(out, SIDE_KINDS)
+            return Diagnostic("V300", f"{option}: {exc}", None)
+    return file_target_problem(out, SIDE_KINDS, option)
 
 
 def data_files(model: Model) -> tuple[str, ...]:
@@ -234,7 +243,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def overwrite_problem(target: Path, agreement: Path | None, data: Path,
-                      model: Model) -> Diagnostic | None:
+                      model: Model, option: str = OUT) -> Diagnostic | None:
     """V310: the result or a side file would replace the agreement or a data file it names."""
     inputs = ([agreement] if agreement is not None else []) + \
         [data / f for f in data_files(model)]
@@ -242,10 +251,10 @@ def overwrite_problem(target: Path, agreement: Path | None, data: Path,
         for source in inputs:
             if _same_file(path, source):
                 what = "överenskommelsen" if source == agreement else "indatafilen"
-                name = "--out" if path == target else f"sidofilen `{path.name}` till --out"
+                name = option if path == target else f"sidofilen `{path.name}` till {option}"
                 return Diagnostic("V310", f"{name} skulle skriva över {what} `{source}`", None,
                                   hint="skriv resultatet till en annan fil, helst i en egen "
-                                  "mapp, t.ex. --out ut/utfall.csv")
+                                  f"mapp, t.ex. {option} ut/utfall.csv")
     return None
 
 
@@ -302,7 +311,7 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
         params: Iterable[str] | Mapping[str, Any] | None = None, per: date | None = None,
         engine: Engine = "auto", memory: str = "1GB", ledger: Path | str | None = None,
         *, name: str = "<text>", keep_rows: bool = True,
-        progress: Progress | None = None) -> RunOutcome:
+        progress: Progress | None = None, option: str = OUT) -> RunOutcome:
     """Evaluate every recipient; write `out` (and its side files) if given; record the run.
 
     `agreement`: a `Path` (a file), a `str` (the agreement's text, spans named `name`) or a
@@ -312,13 +321,14 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
     it cannot do (V304); `referens` never tries. `ledger`: record the run there (needs `out`).
     `keep_rows=False` leaves `rows` empty (a CLI writing millions of rows does not read them
     back). `progress(total)` gives a context manager yielding a callable that is told each step
-    (the CLI's `StepProgress`).
+    (the CLI's `StepProgress`). `option` is how messages name the result file's option (the CLI
+    passes the spelling the user typed).
     """
     started = time.perf_counter()
     progress = progress or (lambda _total: nullcontext(lambda _what: None))
     target = Path(out) if out is not None else None
-    if target is not None:
-        problem = output_problem(target)
+    if out is not None:
+        problem = output_problem(out, option)   # as given: `""` is empty, not the folder `.`
         if problem is not None:
             return RunOutcome("användning", (problem,))
     memory_text, problem = memory_problem(memory)
@@ -339,11 +349,14 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
     model = checked.model
     data = Path(data_dir)
     if target is not None:
-        problem = overwrite_problem(target, agreement_path, data, model)
+        problem = overwrite_problem(target, agreement_path, data, model, option)
         if problem is not None:
             return RunOutcome("användning", (problem,), model=model, text=checked.text)
     pairs = _param_pairs(params)
-    values, pdiags = parse_params(model, pairs)
+    typed = {k: v for k, v in params.items() if not isinstance(v, str)} \
+        if isinstance(params, Mapping) else {}
+    values, pdiags = parse_params(model, [p for p in pairs if p.split("=", 1)[0] not in typed])
+    values = {**values, **typed}      # values the caller parsed already (the step library)
     if pdiags:
         return RunOutcome("användning", tuple(pdiags), model=model, text=checked.text)
     # the inputs are hashed before anything is evaluated or written: the ledger holds what was
@@ -363,7 +376,8 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
             return _timed(done, started)
     with progress(2 if target is not None else 1) as step:
         step("läser indata och prövar villkoren (referensmotorn)")
-        result, _, diags = evaluate(model, data, values, per)
+        result, dataset, diags = evaluate(model, data, values, per)
+        common["dataset"] = dataset
         if result is None:
             return RunOutcome("indata", tuple(diags), **common)
         written: tuple[Path, ...] = ()

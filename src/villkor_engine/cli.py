@@ -22,7 +22,6 @@ import json
 import os
 import re
 import sys
-import time
 from collections.abc import Collection, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,26 +35,21 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
+from . import __version__, api
 from .diagnostics import Diagnostic, VillkorError, render, visible
-from .eval.values import VERDICTS, money_text, swedish_money
+from .eval.values import VERDICTS, swedish_money
+from .explain import explain_rows
+from .fmt import format_text
 from .io.ledger import (
     LEDGER_NAME,
     LedgerError,
-    Run,
-    check_ledger,
     default_ledger,
     find_run,
     history,
-    input_hashes,
     os_reason,
-    record,
-    sha256,
 )
-from .explain import explain_rows
-from .fmt import format_text
-from .io.output import atomic_path, output_format, side_path, write_atomic, write_result
-from .pipeline import evaluate, load_agreement, parse_params
+from .io.output import atomic_path, side_path, write_atomic
+from .pipeline import load_agreement, parse_params
 from .progress import StepProgress
 
 # emoji=False: rich would otherwise turn `fil:100:49` into a 💯 emoji
@@ -488,27 +482,18 @@ def check_cmd(files: tuple[str, ...], fmt: str) -> None:
     failed = False
     report = []
     for f in files:
-        loaded = load_agreement(f)
-        failed |= not loaded.ok
+        checked = api.check_file(f)
+        failed |= not checked.ok
         if fmt == "json":
-            report.append({"fil": f, "ok": loaded.ok,
-                           "diagnoser": [_diag_json(d) for d in loaded.diagnostics]})
+            report.append(checked.json())
             continue
-        _print_diags(loaded.diagnostics, loaded.text)
-        status = "ok" if loaded.ok else "FEL"
-        console.print(f"{f}: {status} ({_summary(loaded.diagnostics)})", markup=False)
+        _print_diags(list(checked.diagnostics), checked.text)
+        status = "ok" if checked.ok else "FEL"
+        console.print(visible(f"{f}: {status} ({_summary(list(checked.diagnostics))})"),
+                      markup=False)
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     sys.exit(1 if failed else 0)
-
-
-def _diag_json(d: Diagnostic) -> dict:
-    span = d.span
-    return {"kod": d.code, "allvarlighet": d.severity, "meddelande": d.message, "tips": d.hint,
-            "fil": span.file if span else None, "rad": span.line if span else None,
-            "kolumn": span.column if span else None,
-            "slutrad": span.end_line if span else None,
-            "slutkolumn": span.end_column if span else None}
 
 
 @main.command("fmt")
@@ -560,24 +545,29 @@ def _load(agreement: str):
     return loaded.model
 
 
-def _evaluate(model, data: str, params: tuple[str, ...], per: date | None):
-    """Parameters parsed once, the data loaded, the reference evaluator run: (values, result)."""
-    values, pdiags = parse_params(model, list(params))
-    if pdiags:
-        _print_diags(pdiags, None)
-        sys.exit(2)
-    result, _, diags = evaluate(model, data, values, per)
-    if result is None:
-        _print_diags(diags, None)
-        err_console.print(f"{_summary(diags)} i indata; inget resultat skrivet", markup=False)
-        sys.exit(1)
-    _print_diags(diags, None)   # warnings: stray records, a kontroll that could not be decided
-    return values, result
-
-
 def _prepare(agreement: str, data: str, params: tuple[str, ...], per: date | None):
-    model = _load(agreement)
-    return model, _evaluate(model, data, params, per)[1]
+    """The reference evaluator's result for report and explain (api.run, no files written):
+    (model, result), or the diagnostics and the exit code."""
+    outcome = api.run(Path(agreement), data, None, list(params), per, engine="referens")
+    if not outcome.ok:
+        _stopped(agreement, outcome)
+    _print_diags([d for d in outcome.diagnostics if not d.is_error], None)   # warnings
+    return outcome.model, outcome.result
+
+
+def _stopped(agreement: str, outcome: api.RunOutcome) -> NoReturn:
+    """Print why a run stopped, as the CLI always has, and exit with its code."""
+    diags = list(outcome.diagnostics)
+    usage = next((d for d in diags if d.code == "V300"), None)
+    if usage is not None:          # a value of an option the library refused: a usage error
+        _usage(usage.message, *([usage.hint] if usage.hint else []))
+    _print_diags(diags, outcome.text if outcome.stage == "överenskommelse" else None)
+    if outcome.stage == "överenskommelse":
+        err_console.print(visible(f"{agreement}: {_summary(diags)}; inget beräknat"),
+                          markup=False)
+    elif outcome.stage == "indata" and any(d.span is not None for d in diags):
+        err_console.print(f"{_summary(diags)} i indata; inget resultat skrivet", markup=False)
+    sys.exit(outcome.exit_code)
 
 
 _data_option = _option("--data", "data", required=True, type=click.Path(), metavar="MAPP",
@@ -621,82 +611,48 @@ AGREEMENT_HELP = "Överenskommelsefilen (.villkor)."
 def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
             out: str, engine: str, ledger: str | None, memory: str) -> None:
     """Pröva villkoren och beräkna utbetalningarna för alla mottagare."""
-    started = time.perf_counter()
-    target = _check_output(out)
-    memory = _check_memory(memory)
-    log = Path(ledger) if ledger else default_ledger(target)
-    try:
-        check_ledger(log)
-    except LedgerError as exc:
-        _fail(exc.code, exc.message, exc.hint, exit_code=2)
-    model = _load(agreement)
-    _refuse_overwriting_inputs(target, Path(agreement), Path(data), model)
-    # the inputs are hashed before anything is evaluated or written: the ledger holds what was
-    # read, even if a later step fails or the folder changes meanwhile
-    agreement_hash, inputs = _hash_inputs(Path(agreement), Path(data), _files(model))
-    if engine != "referens" and not params:
-        done = _run_columnar(model, data, per, target, engine == "kolumn", memory)
-        if done is not None:
-            _record(log, Run(Path(agreement), model.version_at(per).label, per, {}, Path(data),
-                             "kolumn", done.rows, done.error_count, _ledger_pots(done.pots),
-                             target, time.perf_counter() - started, _files(model),
-                             agreement_hash, inputs))
-            if done.errors:
-                sys.exit(1)
-            return
-    with StepProgress(2, err_console) as progress:
-        progress("läser indata och prövar villkoren (referensmotorn)")
-        values, result = _evaluate(model, data, params, per)
-        progress(f"skriver {target.name}")
-        with _writing(target):
-            side = write_result(result, target)
-    _print_table(result)
-    _print_invoices(result)
-    console.print(visible(f"\nResultat: {out}  (även: {', '.join(str(p) for p in side)})"),
+    log = Path(ledger) if ledger else default_ledger(Path(out))
+    outcome = api.run(Path(agreement), data, out, list(params), per, engine=engine,
+                      memory=memory, ledger=log, keep_rows=False,
+                      progress=lambda total: StepProgress(total, err_console),
+                      option=_flag("out"))
+    if not outcome.ok:
+        _stopped(agreement, outcome)
+    if outcome.engine_used == "kolumn":
+        _print_batch(outcome.batch, Path(out))
+    else:
+        _print_diags([d for d in outcome.diagnostics if d.code != "V305"], None)
+        _print_table(outcome.result)
+        _print_invoices(outcome.result)
+        side = ", ".join(str(p) for p in outcome.written_files[:-1])
+        console.print(visible(f"\nResultat: {out}  (även: {side})"), markup=False)
+    _print_diags([d for d in outcome.diagnostics if d.code == "V305"], None)
+    if outcome.ledger_id is not None:
+        console.print(visible(f"Körning {outcome.ledger_id} loggad i {outcome.ledger}"),
+                      markup=False)
+    sys.exit(outcome.exit_code)
+
+
+def _print_batch(batch, out: Path) -> None:
+    """The column engine's bad rows (the first thousand), its pots and where the rows went."""
+    for e in batch.errors:
+        err_console.print(visible(f"{e.file}:{e.line}: fel[{e.code}]: {e.message}"),
+                          markup=False)
+    if batch.error_count > len(batch.errors):
+        err_console.print(visible(f"… och {batch.error_count - len(batch.errors)} fel till; "
+                                  f"alla står i {side_path(out, 'fel')}"), markup=False)
+    _print_pots(batch)
+    errors = f"  (felrader: {side_path(out, 'fel')})" if batch.errors else ""
+    console.print(visible(f"\nResultat: {out}, {batch.rows} rader (kolumnmotorn){errors}"),
                   markup=False)
-    _record(log, Run(Path(agreement), result.version.label, per, values, Path(data), "referens",
-                     len(result.rows), 0, _ledger_pots(result.pots), target,
-                     time.perf_counter() - started, _files(model), agreement_hash, inputs))
 
 
-SIDE_KINDS = ("potter", "fel", "fakturor")
-
-
-def _check_file_target(out: str, sides: tuple[str, ...] = ()) -> Path:
-    """V307 (usage, exit 2) unless `out` can be written as a file: not empty, no directory or
-    device in its place, no file where a folder on its way should be."""
-    flag = _flag("out")
-    hint = f"ange en fil, t.ex. {flag} ut/utfall.csv"
-    if not out.strip():
-        _fail("V307", f"{flag} är tomt", hint, exit_code=2)
-    target = Path(out)
-    if out.endswith(("/", os.sep)) or target.name in ("", ".", ".."):
-        _fail("V307", f"{flag} `{out}` är en mapp, ingen fil", hint, exit_code=2)
-    for path in (target, *(side_path(target, k) for k in sides)):
-        what = "resultatfilen" if path == target else "sidofilen"
-        if path.is_dir():
-            _fail("V307", f"{what} `{path}` är en mapp, ingen fil", hint, exit_code=2)
-        if path.exists() and not path.is_file():
-            _fail("V307", f"{what} `{path}` är ingen vanlig fil (t.ex. en enhet)", hint,
-                  exit_code=2)
-    for parent in target.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                _fail("V307", f"{flag} `{out}` kan inte skapas: `{parent}` är en fil, ingen "
-                      "mapp", hint, exit_code=2)
-            break
-    return target
-
-
-def _check_output(out: str) -> Path:
-    """The --ut path, or a usage error before anything is computed: an output format nobody
-    can write (V300), or a path that cannot be a result file (V307)."""
-    if out.strip():
-        try:
-            output_format(Path(out))
-        except ValueError as exc:
-            _usage(f"{_flag('out')}: {exc}")
-    return _check_file_target(out, SIDE_KINDS)
+def _check_file_target(out: str) -> Path:
+    """V307 (usage, exit 2) unless `out` can be written as a file (api.file_target_problem)."""
+    problem = api.file_target_problem(out, option=_flag("out"))
+    if problem is not None:
+        _fail(problem.code, problem.message, problem.hint, exit_code=2)
+    return Path(out)
 
 
 def _check_page_target(out: str, what: str) -> Path:
@@ -712,62 +668,11 @@ def _check_page_target(out: str, what: str) -> Path:
     return _check_file_target(out)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _refuse_overwriting_inputs(target: Path, agreement: Path, data: Path, model,
-                               sides: tuple[str, ...] = SIDE_KINDS) -> None:
-    """V310: the result or a side file would replace the agreement or a data file it names."""
-    inputs = [agreement, *(data / f for f in _files(model))]
-    flag = _flag("out")
-    for path in (target, *(side_path(target, k) for k in sides)):
-        for source in inputs:
-            if _same_file(path, source):
-                what = "överenskommelsen" if source == agreement else "indatafilen"
-                name = flag if path == target else f"sidofilen `{path.name}` till {flag}"
-                _fail("V310", f"{name} skulle skriva över {what} `{source}`",
-                      "skriv resultatet till en annan fil, helst i en egen mapp, t.ex. "
-                      f"{flag} ut/{target.stem or 'utfall'}{target.suffix or '.csv'}",
-                      exit_code=2)
-
-
-def _hash_inputs(agreement: Path, data: Path, files: tuple[str, ...]
-                 ) -> tuple[str | None, dict[str, str] | None]:
-    """The agreement's and the inputs' hashes before the run; None where a file cannot be read
-    (the run itself then says why)."""
-    try:
-        agreement_hash = sha256(agreement)
-    except OSError:
-        agreement_hash = None
-    try:
-        inputs = input_hashes(data, files)
-    except OSError:
-        inputs = None
-    return agreement_hash, inputs
-
-
-UNITS = {"KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12,
-         "KiB": 2 ** 10, "MiB": 2 ** 20, "GiB": 2 ** 30, "TiB": 2 ** 40}
-MIN_MEMORY = 16 * 10 ** 6          # DuckDB needs some working memory even for tiny inputs
-MAX_MEMORY = 1024 * 10 ** 12       # DuckDB refuses more
-
-
-def _check_memory(memory: str) -> str:
-    """`--minne` as DuckDB reads it, or a usage error: no size (V300), out of range (V311)."""
-    m = re.fullmatch(r"(\d{1,15}(?:\.\d{1,6})?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory.strip())
-    if m is None:
-        _usage(f"--minne `{memory}` är ingen storlek", "skriv t.ex. 500MB eller 2GB")
-    size = float(m.group(1)) * UNITS[m.group(2)]
-    if not MIN_MEMORY <= size <= MAX_MEMORY:
-        _fail("V311", f"--minne `{memory}` ligger utanför det tillåtna: minst 16MB, högst "
-              "1024TB", "skriv t.ex. 500MB eller 2GB", exit_code=2)
-    return f"{m.group(1)}{m.group(2)}"
+def _refuse_overwriting_inputs(target: Path, agreement: Path, data: Path, model) -> None:
+    """V310 (exit 2): the output or a side file would replace the agreement or a data file."""
+    problem = api.overwrite_problem(target, agreement, data, model, _flag("out"))
+    if problem is not None:
+        _fail(problem.code, problem.message, problem.hint, exit_code=2)
 
 
 @contextmanager
@@ -777,51 +682,8 @@ def _writing(path: Path):
     try:
         yield
     except OSError as exc:
-        other = Path(str(exc.filename)) if exc.filename else None
-        if other is not None and not other.name.startswith((path.stem, f".{path.stem}")):
-            _fail("V309", f"`{other}` kunde inte läsas eller skrivas: {os_reason(exc)}",
-                  "kontrollera filens rättigheter och att disken har plats")
-        _write_failed(path, os_reason(exc))
-
-
-def _write_failed(path: Path, reason: str) -> None:
-    _fail("V309", f"`{path}` kunde inte skrivas: {reason}",
-          "kontrollera att mappen finns, att du får skriva i den och att disken har plats; "
-          "ingen ofullständig fil lämnades kvar")
-
-
-def _files(model) -> tuple[str, ...]:
-    """The data files the agreement names: what the ledger hashes."""
-    return tuple(sorted({t.file for t in [*model.tables.values(), *model.records.values()]}))
-
-
-def _ledger_pots(pots) -> list[dict[str, str]]:
-    """Each pot's totals as exact text, the same for both engines."""
-    return [{"utbetalning": p.payment.name, "villkor": p.villkor or "",
-             "pott": money_text(p.pot) if p.pot is not None else "",
-             "utbetalt": money_text(p.paid_total)} for p in pots]
-
-
-def _record(ledger: Path, run: Run) -> None:
-    """Log the run; a ledger that cannot be written is a warning, never a lost result.
-
-    Another run holding the ledger is waited for (io/ledger.py `LOCK_WAIT`), not a warning.
-    """
-    try:
-        run_id = record(ledger, run)
-    except Exception as exc:   # noqa: BLE001 - the result is written; say why the log is not
-        if isinstance(exc, LedgerError):
-            reason = exc.message
-        elif isinstance(exc, OSError):
-            reason = os_reason(exc)
-        else:
-            first = visible(str(exc)).splitlines()[0][:200] if str(exc) else ""
-            reason = f"databasfel ({first or type(exc).__name__})"
-        err_console.print(visible(f"varning[V305]: körningen kunde inte loggas i {ledger}: "
-                                  f"{reason}\n  = tips: resultatet är skrivet, men körningen "
-                                  "saknas i loggen; kör igen för att logga den"), markup=False)
-        return
-    console.print(visible(f"Körning {run_id} loggad i {ledger}"), markup=False)
+        problem = api.write_problem(exc, path)
+        _fail(problem.code, problem.message, problem.hint)
 
 
 @main.command("history")
@@ -939,65 +801,6 @@ def _print_run(r: dict) -> None:
         console.print(visible(line), markup=False, soft_wrap=True)
 
 
-def _run_columnar(model, data: str, per: date | None, out: Path, required: bool, memory: str):
-    """Run on the columnar back-end if the plan covers the agreement: its BatchResult, or None
-    to fall back to the reference evaluator."""
-    import duckdb
-
-    from .batch.duck import InputProblem, run_plan
-    from .batch.plan import Unsupported, compile_plan
-
-    plan = compile_plan(model, model.version_at(per))
-    try:
-        with StepProgress(1, err_console) as progress, _writing(out):
-            result = plan if isinstance(plan, Unsupported) else \
-                run_plan(plan, Path(data), out, progress, memory)
-    except InputProblem as exc:
-        _fail(exc.code, exc.message, exc.hint or None)
-    except duckdb.Error as exc:
-        _column_engine_failed(exc, plan, Path(data), out, memory)
-    if isinstance(result, Unsupported):
-        if required:
-            _unsupported(result.reason, "kör med --motor referens")
-        return None
-    for e in result.errors:
-        err_console.print(visible(f"{e.file}:{e.line}: fel[{e.code}]: {e.message}"),
-                          markup=False)
-    if result.error_count > len(result.errors):
-        err_console.print(visible(f"… och {result.error_count - len(result.errors)} fel till; "
-                                  f"alla står i {side_path(out, 'fel')}"), markup=False)
-    _print_pots(result)
-    errors = f"  (felrader: {side_path(out, 'fel')})" if result.errors else ""
-    console.print(visible(f"\nResultat: {out}, {result.rows} rader (kolumnmotorn){errors}"),
-                  markup=False)
-    return result
-
-
-def _column_engine_failed(exc: Exception, plan, data: Path, out: Path, memory: str) -> None:
-    """A DuckDB error as a Swedish diagnostic: memory (V312), a damaged Parquet input (V212),
-    a file that cannot be written (V309), else V314. DuckDB's English text is left out."""
-    import duckdb
-
-    from .io.readers import check_parquet
-
-    text = str(exc)
-    if isinstance(exc, duckdb.OutOfMemoryException) or "out of memory" in text.lower():
-        _fail("V312", f"kolumnmotorns arbetsminne (--minne {memory}) räckte inte",
-              "ange större --minne, t.ex. --minne 2GB, eller kör med --motor referens")
-    for spec in getattr(plan, "inputs", ()):
-        path = data / spec.file
-        if path.suffix.lower() == ".parquet" and path.is_file():
-            problem = check_parquet(path)
-            if problem is not None:
-                _fail(problem.code, f"{path}:{problem.line}: {problem.message}", problem.hint)
-    if "No space left on device" in text:
-        _write_failed(out, "disken är full")
-    if "Permission denied" in text:
-        _write_failed(out, "behörighet saknas")
-    _fail("V314", f"kolumnmotorn kunde inte köra överenskommelsen ({type(exc).__name__})",
-          "kör med --motor referens, som säger vilken fil och rad det gäller")
-
-
 def _unsupported(reason: str, hint: str | None = None) -> NoReturn:
     """V304 and exit 2: what the column engine cannot do, said once for `run` and `sql`."""
     err_console.print(f"fel[V304]: kolumnmotorn stöder inte överenskommelsen: {reason}" +
@@ -1079,7 +882,7 @@ def report_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | N
 
     with _writing(target):
         if target.suffix.lower() == ".xlsx":
-            from .report import write_xlsx   # openpyxl only for Excel output
+            from .report import write_xlsx  # openpyxl only for Excel output
 
             with atomic_path(target) as tmp:
                 write_xlsx(model, result, tmp)
@@ -1182,8 +985,8 @@ def diff_cmd(old: str, new: str | None, data: str, per: date | None, per_new: da
         sys.exit(2)
     if target is not None:
         for path, model in ((old, old_model), (new or old, new_model)):
-            _refuse_overwriting_inputs(target, Path(path), Path(data), model, ())
-    from . import diff   # loaded here: a problem in it must not stop the other commands
+            _refuse_overwriting_inputs(target, Path(path), Path(data), model)
+    from . import diff  # loaded here: a problem in it must not stop the other commands
 
     try:
         result = diff.compare(old_model, new_model, Path(data), values, per, per_new)
@@ -1244,7 +1047,7 @@ def serve_cmd(host: str, port: int, examples: str | None) -> None:
 @main.command("lsp")
 def lsp_cmd() -> None:
     """Starta språkservern (LSP över standard in och ut) för editorer."""
-    from .lsp import serve   # pygls is only loaded for the editor
+    from .lsp import serve  # pygls is only loaded for the editor
 
     serve()
 

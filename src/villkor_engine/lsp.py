@@ -24,39 +24,11 @@ from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
-from . import __version__
+from . import __version__, api
 from .diagnostics import Span
-from .eval.interpreter import Env, evaluate
-from .eval.values import Missing, exact_text
-from .explain import citation
 from .fmt import format_text
-from .io.data import Dataset
+from .hover import KEYWORDS, Symbol, codepoint, describe, index, word_at
 from .model.model import Model
-from .pipeline import load_agreement_text
-from .syntax.parse import TOP_KEYWORDS
-
-KEYWORDS = sorted(set(TOP_KEYWORDS) | {
-    "slut", "källa", "gäller", "delvillkor", "krav", "redovisas", "senast", "enligt", "vid",
-    "försening", "beslut", "komplettering", "besvaras", "inom", "dagar", "belopp", "till",
-    "varje", "mottagare", "pott", "delas", "mellan", "som", "uppfyller", "villkoret",
-    "förhållande", "tak", "per", "totalt", "avrundning", "hela", "kronor", "öre", "halvt",
-    "uppåt", "största", "rest", "andel", "betalas", "och", "eller", "inte", "är", "ja", "nej",
-    "angiven", "antal", "summa", "där", "bland", "poster", "via", "fil", "nyckel", "valfri",
-    "obligatorisk", "positiv", "utan", "kräver", "produkt", "pris", "styck", "högst",
-    "fakturerat", "intjänat", "beviljat", "uppfyllt", "ej", "underlag", "saknas", "bedömning",
-    "krävs", "heltal", "decimaltal", "datum", "text", "kod", "diarienummer", "part", "period",
-    "undertecknad", "daterad", "namn", "från", "tolerans", "vecka", "efter", "decimaltecken",
-    "komma", "punkt"})
-WORD = re.compile(r"[\w.]+")
-
-
-@dataclass
-class Symbol:
-    kind: str          # värde, parameter, tabell, kolumn, dokument, mottagargrupp, villkor …
-    name: str
-    span: Span
-    detail: str
-
 
 MAX_MESSAGE = 16 * 1024 * 1024     # bytes of one JSON-RPC message body
 MAX_HEADER = 64 * 1024              # bytes of one header line
@@ -192,16 +164,6 @@ def _utf16(line: str, column: int) -> int:
     return len(line[: max(0, column - 1)].encode("utf-16-le")) // 2
 
 
-def _codepoint(line: str, offset: int) -> int:
-    """0-based UTF-16 offset → 0-based code-point index."""
-    units = 0
-    for i, ch in enumerate(line):
-        if units >= offset:
-            return i
-        units += 2 if ord(ch) > 0xFFFF else 1
-    return len(line)
-
-
 def _range(span: Span, lines: list[str]) -> T.Range:
     def pos(line: int, column: int) -> T.Position:
         text = lines[line - 1] if 0 < line <= len(lines) else ""
@@ -213,7 +175,7 @@ def _range(span: Span, lines: list[str]) -> T.Range:
 
 def analyse(ls: VillkorServer, uri: str, text: str) -> list[T.Diagnostic]:
     """Check the document; keep the last good model and its symbols for hover and completion."""
-    loaded = load_agreement_text(text, _path(uri))
+    loaded = api.check(text, _path(uri))
     lines = text.splitlines()
     if loaded.model is not None:
         ls.models[uri] = loaded.model
@@ -226,71 +188,6 @@ def analyse(ls: VillkorServer, uri: str, text: str) -> list[T.Diagnostic]:
             range=_range(span, lines), message=message, code=d.code, source="villkor",
             severity=T.DiagnosticSeverity.Error if d.is_error else T.DiagnosticSeverity.Warning))
     return out
-
-
-def index(model: Model) -> dict[str, Symbol]:
-    syms: dict[str, Symbol] = {}
-    for d in model.documents.values():
-        syms[d.name] = Symbol("dokument", d.name, d.span, d.title)
-    for g in model.groups.values():
-        syms[g.name] = Symbol("mottagargrupp", g.name, g.span, "mottagargrupp")
-    for t in list(model.tables.values()) + list(model.records.values()):
-        syms[t.name] = Symbol("tabell", t.name, t.span, f"fil \"{t.file}\"")
-        for c in t.columns.values():
-            syms[f"{t.name}.{c.name}"] = Symbol("kolumn", f"{t.name}.{c.name}", c.span, c.type)
-    for p in model.parameters.values():
-        syms[p.name] = Symbol("parameter", p.name, p.span, p.type)
-    version = model.version_at(None)
-    for name, v in version.values.items():
-        syms[name] = Symbol("värde", name, v.span, model.value_types.get(name, ""))
-    for vid, v in version.villkor.items():
-        syms[vid] = Symbol("villkor", vid, v.span, v.title)
-        for s in v.subs:
-            syms[s.vid] = Symbol("delvillkor", s.vid, s.span, s.title)
-    for name, p in version.payments.items():
-        syms[name] = Symbol("utbetalning", name, p.span, p.title)
-    for name, e in version.events.items():
-        syms[name] = Symbol("frist", name, e.span, e.title)
-    return syms
-
-
-def _word_at(text: str, pos: T.Position) -> str | None:
-    lines = text.splitlines()
-    if pos.line >= len(lines):
-        return None
-    line = lines[pos.line]
-    at = _codepoint(line, pos.character)
-    for m in WORD.finditer(line):
-        if m.start() <= at <= m.end():
-            return m.group(0).strip(".")
-    return None
-
-
-def _sources(model: Model, sources) -> str:
-    return "\n".join(f"- källa: {citation(model, s)}" for s in sources)
-
-
-def describe(model: Model, sym: Symbol) -> str:
-    lines = [f"**{sym.kind}** `{sym.name}`" + (f": {sym.detail}" if sym.detail else "")]
-    version = model.version_at(None)
-    if sym.kind == "värde":
-        v = version.values[sym.name]
-        value = evaluate(v.expr, Env(model, version, Dataset({}, {}), {}))
-        if not isinstance(value, Missing):
-            shown = exact_text(value) if hasattr(value, "denominator") else str(value)
-            unit = " kr" if sym.detail == "belopp" else ""
-            lines.append(f"värde: {shown}{unit}")
-        lines.append(_sources(model, v.sources))
-    elif sym.kind == "parameter":
-        p = model.parameters[sym.name]
-        lines.append("värdet ges vid körning: `--parameter " + sym.name + "=…`" if p.default is None
-                     else "har ett värde i filen")
-        lines.append(_sources(model, p.sources))
-    elif sym.kind == "villkor":
-        lines.append(_sources(model, version.villkor[sym.name].sources))
-    elif sym.kind == "utbetalning":
-        lines.append(_sources(model, version.payments[sym.name].sources))
-    return "\n\n".join(x for x in lines if x)
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
@@ -310,7 +207,7 @@ def did_change(ls: VillkorServer, params: T.DidChangeTextDocumentParams) -> None
 @server.feature(T.TEXT_DOCUMENT_HOVER)
 def hover(ls: VillkorServer, params: T.HoverParams) -> T.Hover | None:
     doc = ls.workspace.get_text_document(params.text_document.uri)
-    word = _word_at(doc.source, params.position)
+    word = word_at(doc.source, params.position.line, params.position.character)
     model = ls.models.get(doc.uri)
     sym = ls.symbols.get(doc.uri, {}).get(word or "")
     if model is None or sym is None:
@@ -322,7 +219,7 @@ def hover(ls: VillkorServer, params: T.HoverParams) -> T.Hover | None:
 @server.feature(T.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: VillkorServer, params: T.DefinitionParams) -> T.Location | None:
     doc = ls.workspace.get_text_document(params.text_document.uri)
-    word = _word_at(doc.source, params.position)
+    word = word_at(doc.source, params.position.line, params.position.character)
     sym = ls.symbols.get(doc.uri, {}).get(word or "")
     if sym is None:
         return None
@@ -334,7 +231,7 @@ def completion(ls: VillkorServer, params: T.CompletionParams) -> T.CompletionLis
     doc = ls.workspace.get_text_document(params.text_document.uri)
     lines = doc.source.splitlines()
     line = lines[params.position.line] if params.position.line < len(lines) else ""
-    before = line[: _codepoint(line, params.position.character)]
+    before = line[: codepoint(line, params.position.character)]
     syms = ls.symbols.get(doc.uri, {})
     table = re.search(r"(\w+)\.[\w.]*$", before)
     if table and table.group(1) in syms and syms[table.group(1)].kind == "tabell":

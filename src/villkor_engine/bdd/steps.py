@@ -39,7 +39,8 @@ from ..eval.invoices import InvoiceLine
 from ..eval.values import VERDICTS, swedish_money
 from ..explain import explain_rows
 from ..model.model import Model, RecordSpec, TableSpec
-from ..pipeline import Loaded, evaluate, load_agreement, parse_params
+from .. import api
+from ..pipeline import Loaded, load_agreement, parse_params
 from ..syntax import ast
 
 NOT_COMPUTED = 'utfallet är inte beräknat: lägg till steget "När utfallet beräknas"'
@@ -694,7 +695,10 @@ def given_version(villkor_kontext: Kontext, day: str) -> None:
 def when_computed(villkor_kontext: Kontext) -> None:
     """Runs the pipeline; errors in the data are kept for the `misslyckas` steps, not raised."""
     k = villkor_kontext
-    k.result, k.dataset, k.diagnostics = evaluate(k.model, k.data_dir, k.params, k.per)
+    outcome = api.run(api.checked(k.loaded, str(k.model.file)), k.data_dir, None, k.params,
+                      k.per, engine="referens")
+    k.result, k.dataset, k.diagnostics = outcome.result, outcome.dataset, \
+        list(outcome.diagnostics)
     k.computed = True
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from ..io.data import Dataset
 from ..model.model import Model, Version
 from ..syntax import ast
-from .interpreter import Env, about_text, as_verdict, evaluate
-from .values import Missing, V, exact_text
+from .interpreter import Env, about_text, as_verdict, evaluate, is_money, shown
+from .values import Missing, V
 
 
 @dataclass
@@ -36,14 +36,15 @@ def evaluate_checks(model: Model, version: Version, params: dict[str, Any],
 
 def _one(c: ast.Check, env: Env) -> CheckResult:
     e = c.expr
+    money = is_money(e, env.model)   # amounts in the message as money: `944 000 000 kr`
     if isinstance(e, ast.About):
         a, b = evaluate(e.left, env), evaluate(e.right, env)
         for x in (a, b):
             if isinstance(x, Missing):
                 return CheckResult(c, None, x.reason)
         if a == b:
-            return CheckResult(c, True, f"exakt {exact_text(a)}")
-        return CheckResult(c, None, about_text(a, b), approximate=True)
+            return CheckResult(c, True, f"exakt {shown(a, money)}")
+        return CheckResult(c, None, about_text(a, b, money), approximate=True)
     if isinstance(e, ast.Compare) and e.op == "=":
         a, b = evaluate(e.left, env), evaluate(e.right, env)
         for x in (a, b):
@@ -54,8 +55,9 @@ def _one(c: ast.Check, env: Env) -> CheckResult:
             return CheckResult(c, None, tol.reason)
         if isinstance(a, Fraction) and isinstance(b, Fraction):
             ok = abs(a - b) <= tol
-            return CheckResult(c, ok, f"vänster sida {exact_text(a)}, höger sida {exact_text(b)}"
-                               + (f", tolerans {exact_text(tol)}" if tol else ""))
+            return CheckResult(c, ok, f"vänster sida {shown(a, money)}, höger sida "
+                               f"{shown(b, money)}" + (f", tolerans {shown(tol, money)}"
+                                                       if tol else ""))
         return CheckResult(c, a == b, f"vänster sida {a}, höger sida {b}")
     value = evaluate(e, env)
     if isinstance(value, Missing):

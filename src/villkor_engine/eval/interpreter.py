@@ -16,7 +16,17 @@ from typing import Any, NamedTuple
 from ..io.data import Dataset, Row
 from ..model.model import Model, Version
 from ..syntax import ast
-from .values import Missing, V, Verdict, decimal_text, exact_text, v_and, v_not, v_or
+from .values import (
+    Missing,
+    V,
+    Verdict,
+    decimal_text,
+    exact_text,
+    swedish_money,
+    v_and,
+    v_not,
+    v_or,
+)
 
 
 class Read(NamedTuple):
@@ -141,15 +151,39 @@ def _about(e: ast.About, env: Env) -> Any:
             return x
     if a == b:
         return V.UPPFYLLT
-    return Missing(about_text(a, b), V.BEDOMNING_KRAVS)
+    return Missing(about_text(a, b, is_money(e, env.model)), V.BEDOMNING_KRAVS)
 
 
-def about_text(a: Any, b: Any) -> str:
-    """How far a computed figure lies from the source's approximate one, in words."""
+def about_text(a: Any, b: Any, money: bool = False) -> str:
+    """How far a computed figure lies from the source's approximate one, in words; amounts as
+    money (`49 800 411 kr`, a signed difference `+411 kr`)."""
     diff = a - b
-    share = f" ({decimal_text(abs(diff) * 100 / abs(b), 4)} %)" if b else ""
-    return (f"{exact_text(a)} är inte exakt cirka-värdet {exact_text(b)}: skillnad "
-            f"{exact_text(diff)}{share}; källan anger ett ungefärligt belopp, en person bedömer")
+    share = f" ({decimal_text(abs(diff) * 100 / abs(b), 4).replace('.', ',')} %)" if b else ""
+    return (f"{shown(a, money)} är inte exakt cirka-värdet {shown(b, money)}: skillnad "
+            f"{'+' if diff > 0 else ''}{shown(diff, money)}{share}; källan anger ett "
+            "ungefärligt belopp, en person bedömer")
+
+
+def shown(x: Any, money: bool) -> str:
+    """A number in a message: money as money (`964 000 000 kr`), other numbers exactly."""
+    return swedish_money(x) if money else exact_text(x)
+
+
+def is_money(e: ast.Expr, model: Model) -> bool:
+    """Does the expression compute kronor (a `kr` literal, a belopp value, parameter or column)?
+    Only for how a message writes its numbers; the checker has typed it already."""
+    for x in ast.walk(e):
+        if isinstance(x, ast.Num) and x.unit == "kr":
+            return True
+        if isinstance(x, ast.Name) and (model.value_types.get(x.name) == "belopp" or (
+                x.name in model.parameters and model.parameters[x.name].type == "belopp")):
+            return True
+        if isinstance(x, (ast.TotalOf, ast.ColumnRef)):
+            spec = model.records.get(x.table) or model.tables.get(x.table)
+            column = spec.columns.get(x.column) if spec is not None else None
+            if column is not None and column.type == "belopp":
+                return True
+    return False
 
 
 def _logic(e: ast.Logic, env: Env) -> Any:

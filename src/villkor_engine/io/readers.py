@@ -29,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import utf8_error_span
+from ..diagnostics import source_line, utf8_error_span
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 FORMAT_HINT = "indatafiler kan vara .csv (UTF-8), .xlsx (Excel-arbetsbok) eller .parquet"
@@ -162,13 +162,10 @@ def _next_row(reader, path: Path, text: str, delimiter: str) -> list[str] | None
 def _opening_quote(text: str, line: int, delimiter: str) -> int | None:
     """The 1-based column of the quote on `line` that opens a field and is never closed on it
     (the stray one), or None."""
-    start = 0
-    for _ in range(line - 1):
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return None
-    end = text.find("\n", start)
-    row = text[start:end if end >= 0 else len(text)][:FIELD_LIMIT]
+    found = source_line(text, line)
+    if found is None:
+        return None
+    row = found[:FIELD_LIMIT]
     opened, field_start, i = None, True, 0
     while i < len(row):
         ch = row[i]

@@ -43,7 +43,6 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
 from .. import __version__, api
-from ..diagnostics import Diagnostic
 from ..eval.values import money_text
 from ..io.paths import name_problem, shown
 from ..syntax.parse import MAX_FILE_BYTES
@@ -573,7 +572,7 @@ def create_app(examples: Path | None = None, limits: Limits | None = None) -> Fa
 
     @app.get("/api/nyckelord", tags=["api"], summary="Språkets nyckelord (för färgläggning)")
     async def keywords():
-        from ..lsp import KEYWORDS
+        from ..hover import KEYWORDS
 
         return KEYWORDS
 
@@ -702,14 +701,12 @@ def create_app(examples: Path | None = None, limits: Limits | None = None) -> Fa
 
 
 def _hover(checked: api.Checked, text: str, line: int, char: int) -> dict[str, str] | None:
-    """The language server's hover (lsp.py `index`, `describe`), for a text and a position."""
+    """The language server's hover (hover.py `index`, `describe`), for a text and a position."""
     if checked.model is None:
         return None
-    from lsprotocol import types as T
+    from ..hover import describe, index, word_at
 
-    from ..lsp import _word_at, describe, index
-
-    word = _word_at(text, T.Position(line=line, character=char))
+    word = word_at(text, line, char)
     symbol = index(checked.model).get(word or "")
     if symbol is None:
         return None
