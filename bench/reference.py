@@ -26,7 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from generate import generate
+from generate import generate  # noqa: E402 - after the sys.path line above
 
 
 def timed(cmd: list[str]) -> tuple[float, float]:

@@ -66,7 +66,8 @@ def main() -> None:
     args = ap.parse_args()
     villkor = shutil.which("villkor") or str(Path(sys.executable).parent / "villkor")
     work = Path(tempfile.mkdtemp(prefix="villkor-bench-"))
-    print("| mottagare | verktyg | tid (median) s | relativt villkor | topp-minne MB | fel belopp |")
+    print("| mottagare | verktyg | tid (median) s | relativt villkor | topp-minne MB "
+          "| fel belopp |")
     print("|---:|---|---:|---:|---:|---:|")
     for n in (int(x) for x in args.sizes.split(",")):
         data = work / f"n{n}"

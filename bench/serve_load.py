@@ -3,12 +3,13 @@ on the 2020 agreement, with 1, 8 and 32 concurrent clients.
 
     python bench/serve_load.py [--requests N] [--seconds S] [--workers W]
 
-Starts the server (uvicorn, one process of its own, apart from the client's) on 127.0.0.1 at a free port, warms it up, then per
-endpoint and client count sends N requests (default 200) through a bounded asyncio/httpx client
-(exactly `clients` requests in flight), each phase stopping after S seconds (default 60) at the
-latest. Two check variants: `check` sends the same text every time (an editor re-checking an
-unchanged text: served from the server's cache of checked texts), `check (ny text)` makes every
-text unique (a trailing comment with a counter), so each request is parsed and checked.
+Starts the server (uvicorn, one process of its own, apart from the client's) on 127.0.0.1 at a
+free port, warms it up, then per endpoint and client count sends N requests (default 200)
+through a bounded asyncio/httpx client (exactly `clients` requests in flight), each phase
+stopping after S seconds (default 60) at the latest. Two check variants: `check` sends the same
+text every time (an editor re-checking an unchanged text: served from the server's cache of
+checked texts), `check (ny text)` makes every text unique (a trailing comment with a counter),
+so each request is parsed and checked.
 `run` uploads the agreement and the three example CSV files as multipart.
 """
 
@@ -18,7 +19,6 @@ import argparse
 import asyncio
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -106,7 +106,8 @@ def main() -> None:
     ]
     try:
         asyncio.run(phase(base + "/api/run", lambda i: {"files": files}, 2, 10, 30))  # warm-up
-        print(f"villkor serve på {base}: 1 serverprocess (klienten i en egen), {args.workers} beräkningstrådar, "
+        print(f"villkor serve på {base}: 1 serverprocess (klienten i en egen), "
+              f"{args.workers} beräkningstrådar, "
               f"{os.cpu_count()} kärnor, Python {sys.version.split()[0]}")
         print(f"{'slutpunkt':<18}{'klienter':>9}{'förfrågningar':>15}{'per s':>9}"
               f"{'p50 ms':>9}{'p99 ms':>9}{'fel':>5}")

@@ -72,7 +72,8 @@ def test_stray_character(tmp_path, stray):
 
 
 def test_curly_quotes_get_a_straight_quotes_hint(tmp_path):
-    """“Typographic” quotes around a text: V010 at the opening quote, hint to use straight quotes."""
+    """“Typographic” quotes around a text: V010 at the opening quote, hint to use straight
+    quotes."""
     old = '  diarienummer "S2019/05301/SF"'
     path, line = damaged(tmp_path, old, "  diarienummer “S2019/05301/SF”")
     block = assert_diagnostic(invoke("check", path), "V010", path, line, 16)
@@ -86,7 +87,7 @@ def test_bad_utf8_bytes(tmp_path):
     The column counts characters, like every other diagnostic (`värde ` is 6 characters, 7 bytes).
     """
     raw = ORIGINAL.encode("utf-8")
-    at = raw.index(V2.encode("utf-8")) + len("värde ".encode("utf-8"))
+    at = raw.index(V2.encode("utf-8")) + len("värde ".encode())
     path = tmp_path / "latin.villkor"
     path.write_bytes(raw[:at] + b"\xff\xfe" + raw[at:])
     block = assert_diagnostic(invoke("check", path), "V003", path, line_of(ORIGINAL, V2),

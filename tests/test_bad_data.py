@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import AGREEMENT_2020, ROOT
-from test_cli import (assert_diagnostic, assert_no_crash, copy_data, invoke, read_rows,
-                      write_rows)
+from test_cli import assert_diagnostic, assert_no_crash, copy_data, invoke, read_rows, write_rows
 
 REVIEW_EXAMPLE = ROOT / "examples" / "sjukskrivning-2020-granskning"
 
@@ -89,7 +88,8 @@ def test_bad_population(tmp_path, value, words):
 
 
 def test_bad_population_does_not_cascade_into_unknown_recipient(tmp_path):
-    """Region 09 is in befolkning.csv with a bad number; redovisning.csv must not call 09 unknown."""
+    """Region 09 is in befolkning.csv with a bad number; redovisning.csv must not call 09
+    unknown."""
     data = copy_data(tmp_path)
     path = data / "befolkning.csv"
     edit(path, row_of(path, "09"), "befolkning", "abc")
@@ -132,7 +132,8 @@ def test_ja_nej_in_any_case_is_accepted(tmp_path):
 
 
 def test_several_bad_rows_all_reported_in_one_run(tmp_path):
-    """Bad cells in several rows and two files are all reported at once, each with row and column."""
+    """Bad cells in several rows and two files are all reported at once, each with row and
+    column."""
     data = copy_data(tmp_path)
     bef, red = data / "befolkning.csv", data / "redovisning.csv"
     bad = []
@@ -176,7 +177,7 @@ def test_bad_utf8_in_a_data_row(tmp_path):
     data = copy_data(tmp_path)
     path = data / "befolkning.csv"
     raw = path.read_bytes().split(b"\n")
-    raw[4] = raw[4].replace("ö".encode("utf-8"), b"\xf6")
+    raw[4] = raw[4].replace("ö".encode(), b"\xf6")
     assert b"\xf6" in raw[4]
     path.write_bytes(b"\n".join(raw))
     block = assert_diagnostic(run(data, tmp_path), "V207", path, 5)
@@ -215,7 +216,8 @@ def test_missing_befolkning_file_is_the_only_error(tmp_path):
 
 
 def test_unknown_villkor_in_granskning(tmp_path):
-    """granskning.csv with villkor 7 (the agreement has 1–5 and 4.7): V205 at row and column `villkor`."""
+    """granskning.csv with villkor 7 (the agreement has 1–5 and 4.7): V205 at row and column
+    `villkor`."""
     data = copy_data(tmp_path, REVIEW_EXAMPLE)
     path = data / "granskning.csv"
     col = edit(path, 3, "villkor", "7")

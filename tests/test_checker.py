@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import HEADER
 
+from conftest import HEADER
 from villkor_engine.pipeline import load_agreement, load_agreement_text
 
 

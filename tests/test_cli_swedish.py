@@ -11,9 +11,9 @@ import re
 
 import pytest
 from click.testing import CliRunner
+
 from conftest import AGREEMENT_2020, EXAMPLE_2020
 from test_cli import assert_no_crash, assert_swedish, invoke, read_rows
-
 from villkor_engine.cli import main
 
 COMMANDS = sorted(main.commands)

@@ -19,9 +19,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+
 from conftest import AGREEMENT_2020, EXAMPLE_2020
 from test_report import rendered_dom
-
 from villkor_engine.diagnostics import VillkorError
 from villkor_engine.diff import (
     DiffResult,

@@ -16,10 +16,10 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT
 from villkor_engine.batch.duck import run_plan
 from villkor_engine.batch.plan import Plan, Unsupported, compile_plan
 from villkor_engine.eval.engine import run as reference_run

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ROOT
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error, Keyword, Number
+
+from conftest import ROOT
 
 AGREEMENTS = sorted((ROOT / "agreements").glob("*.villkor"))
 

@@ -324,12 +324,12 @@ def test_check_of_a_huge_one_line_agreement_does_not_echo_it(tmp_path):
 # ---- the catch-all ---------------------------------------------------------------------------
 
 def test_an_internal_error_is_v319_without_traceback(monkeypatch):
-    import villkor_engine.cli as cli
+    import villkor_engine.api as api
 
     def boom(*args, **kwargs):
         raise RuntimeError("oväntat")
 
-    monkeypatch.setattr(cli, "load_agreement", boom)
+    monkeypatch.setattr(api, "check_file", boom)
     result = invoke("check", AGREEMENT_2020)
     assert isinstance(result.exception, SystemExit) and result.exit_code == 1
     assert "fel[V319]: internt fel i villkor (RuntimeError: oväntat)" in result.output

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lark import Lark, Token
 
+from conftest import ROOT
 from villkor_engine import fmt
 from villkor_engine.cli import main
 from villkor_engine.fmt import canonical_number, format_text

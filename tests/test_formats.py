@@ -20,9 +20,9 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from conftest import ROOT
 from test_cli import assert_diagnostic, assert_no_crash, invoke, read_rows
-
 from villkor_engine.fmt import format_text
 from villkor_engine.io.data import parse_cell
 from villkor_engine.io.output import output_format, write_arrow
@@ -327,7 +327,7 @@ def test_parquet_column_of_a_type_without_cell_form(tmp_path):
     assert "kolumnen `kostnad`" in block
 
 
-# ---- decimaltecken --------------------------------------------------------------------------------
+# ---- decimaltecken ---------------------------------------------------------------------------
 
 def col(type_: str = T.BELOPP) -> ColumnSpec:
     return ColumnSpec("x", type_, (), False, False, False, None)
@@ -569,3 +569,13 @@ def test_output_format_by_extension():
     with pytest.raises(ValueError, match="skriv .csv, .xlsx \\(Excel\\) eller .parquet") as exc:
         output_format("ut/utfall.json")
     assert "`utfall.json`" in str(exc.value) and "`.json`" in str(exc.value)
+
+
+@pytest.mark.parametrize("raw, type_", [("２０２０", T.HELTAL), ("١٢٣", T.HELTAL),
+                                        ("１５００", T.BELOPP), ("20201211", T.DATUM),
+                                        ("2020-W50-1", T.DATUM)])
+def test_one_reading_on_every_python_and_engine(raw, type_):
+    """Full-width and Arabic digits, compact and week dates: refused, as the column engine's
+    `[0-9]` refuses them (Python's `\\d` and 3.11's fromisoformat took them)."""
+    with pytest.raises(ValueError):
+        parse_cell(raw, col(type_))

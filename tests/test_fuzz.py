@@ -10,8 +10,8 @@ import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import ROOT
 
+from conftest import ROOT
 from villkor_engine.diagnostics import Diagnostic
 from villkor_engine.pipeline import load_agreement_text
 

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from villkor_engine.eval.values import V
 from villkor_engine.pipeline import evaluate, load_agreement
 

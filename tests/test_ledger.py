@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
 
+from conftest import ROOT
 from villkor_engine.cli import main
 from villkor_engine.io.ledger import history
 
@@ -290,19 +290,19 @@ def test_the_schema_is_created_in_the_same_transaction_as_the_row(tmp_path, monk
 def test_inputs_are_hashed_before_the_run(tmp_path, monkeypatch):
     """The ledger holds the hash of the input as it was read, even if the file changes while
     the result is written."""
-    import villkor_engine.cli as cli
+    import villkor_engine.api as api
 
     data = _bench_data(tmp_path)
     source = data / "mottagare.csv"
     before = hashlib.sha256(source.read_bytes()).hexdigest()
-    real = cli.write_result
+    real = api.write_result
 
     def write_and_touch(result, target):
         with open(source, "a", encoding="utf-8") as f:   # someone edits the input meanwhile
             f.write("m9999999,1,ja,ja\n")
         return real(result, target)
 
-    monkeypatch.setattr(cli, "write_result", write_and_touch)
+    monkeypatch.setattr(api, "write_result", write_and_touch)
     out = tmp_path / "ut" / "r.csv"
     result = CliRunner().invoke(main, ["run", str(BENCH), "--data", str(data), "--out", str(out),
                                        "--motor", "referens"])

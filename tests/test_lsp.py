@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from conftest import AGREEMENT_2020
 
 TIMEOUT = 30

@@ -9,8 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from villkor_engine.eval.shares import allocate
-from villkor_engine.eval.values import (V, largest_remainder, money_text, round_half_up, v_and,
-                                        v_not, v_or)
+from villkor_engine.eval.values import (
+    V,
+    largest_remainder,
+    money_text,
+    round_half_up,
+    v_and,
+    v_not,
+    v_or,
+)
 from villkor_engine.syntax import ast
 
 POT = ast.Pot(ast.Num(Fraction(0), "kr"), "g", ast.Name("k"))

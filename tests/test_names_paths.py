@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
-from conftest import ROOT
 
+from conftest import ROOT
 from villkor_engine.cli import main
 from villkor_engine.io.paths import data_file, name_problem
 from villkor_engine.io.readers import ReadError

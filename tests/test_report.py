@@ -20,8 +20,8 @@ from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
-from conftest import AGREEMENT_2020, EXAMPLE_2020, ROOT
 
+from conftest import AGREEMENT_2020, EXAMPLE_2020, ROOT
 from villkor_engine.cli import main
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

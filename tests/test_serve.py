@@ -13,8 +13,8 @@ httpx = pytest.importorskip("httpx")
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 
 from click.testing import CliRunner  # noqa: E402
-from conftest import serving  # noqa: E402
 
+from conftest import serving  # noqa: E402
 from villkor_engine import api  # noqa: E402
 from villkor_engine.cli import main  # noqa: E402
 from villkor_engine.serve import Limits, create_app  # noqa: E402
@@ -197,6 +197,23 @@ def test_explain_and_report(client):
     assert "script-src" not in r.headers["content-security-policy"]
     r = client.post("/api/report", files=_files(), data={"format": "xlsx"})
     assert r.status_code == 200 and r.content[:2] == b"PK"
+
+
+def test_report_and_explain_need_the_reference_engine_and_say_so(client, tmp_path):
+    """The column engine keeps no explanations: a report or an explanation asked of it is a
+    Swedish 400 (it was a 500 internal error), and the default engine gives the report."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "30", str(tmp_path)],
+                   check=True)
+    pott = [("overenskommelse", ("pott.villkor", (ROOT / "bench" / "pott.villkor").read_bytes())),
+            ("data", ("mottagare.csv", (tmp_path / "mottagare.csv").read_bytes()))]
+    for path, extra in (("/api/report", {}), ("/api/explain", {"mottagare": "m0"})):
+        r = client.post(path, files=pott, data={"motor": "kolumn", **extra})
+        assert r.status_code == 400, (path, r.status_code, r.text)
+        assert r.json()["fel"][0]["kod"] == "V300" and "referensmotorn" in r.text
+    assert client.post("/api/report", files=pott).status_code == 200
 
 
 def test_diff_money_per_recipient(client):

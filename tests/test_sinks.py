@@ -18,10 +18,10 @@ from xml.etree import ElementTree
 import duckdb
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT
 from villkor_engine.cli import main
 from villkor_engine.io.output import (
     ERROR_COLUMNS,

@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 import sqlglot
+
 from conftest import ROOT
 
 BENCH = ROOT / "bench"

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT, serving
 
 PICTURES = ROOT / "docs" / "bilder"
@@ -136,7 +137,8 @@ def test_workbench_end_to_end(page):
     expect(page.locator("#forklaring-rubrik")).to_contain_text("Summa för Region Gotland (09)")
     expect(page.locator("#forklaring-text")).to_contain_text("källa:")
     page.locator("#utfall").scroll_into_view_if_needed()
-    page.evaluate("() => document.querySelector('#cell-f-09-summa').scrollIntoView({block: 'center'})")
+    page.evaluate("() => document.querySelector('#cell-f-09-summa')"
+                  ".scrollIntoView({block: 'center'})")
     _shot(page, "forklaring")
 
     # compare with the saved version: villkor 1's regional pot raised by 10 MSEK (and the
@@ -180,7 +182,8 @@ def _hover_over(page, line_start: str, word: str) -> None:
     metrics = page.evaluate("() => ({w: document.querySelector('#farg').scrollWidth, "
                             "lh: 19, pad: 8})")
     page.evaluate(f"() => {{ const t = document.querySelector('#text'); "
-                  f"t.scrollTop = {max(0, line - 5)} * 19; t.dispatchEvent(new Event('scroll')); }}")
+                  f"t.scrollTop = {max(0, line - 5)} * 19; "
+                  "t.dispatchEvent(new Event('scroll')); }")
     top = page.evaluate("() => document.querySelector('#text').scrollTop")
     char = page.evaluate("() => { const s = document.createElement('span'); s.className = 'o'; "
                          "s.textContent = 'x'.repeat(100); document.querySelector('#farg')"

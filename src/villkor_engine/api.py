@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from .diagnostics import Diagnostic
 from .eval.engine import Result, Row
@@ -44,6 +44,7 @@ from .io.output import (
     InvoiceRow,
     PotRow,
     ResultRow,
+    Utfall,
     atomic_path,
     invoice_rows,
     output_format,
@@ -211,8 +212,8 @@ def file_target_problem(out: str | Path, sides: tuple[str, ...] = (), option: st
     for parent in target.parents:
         if parent.exists():
             if not parent.is_dir():
-                return Diagnostic("V307", f"{option} `{out}` kan inte skapas: `{parent}` är en fil, "
-                                  "ingen mapp", None, hint=hint)
+                return Diagnostic("V307", f"{option} `{out}` kan inte skapas: `{parent}` är en "
+                                  "fil, ingen mapp", None, hint=hint)
             break
     return None
 
@@ -230,7 +231,8 @@ def output_problem(out: str | Path, option: str = OUT) -> Diagnostic | None:
 
 def data_files(model: Model) -> tuple[str, ...]:
     """The data files the agreement names: what the ledger hashes."""
-    return tuple(sorted({t.file for t in [*model.tables.values(), *model.records.values()]}))
+    return tuple(sorted({t.file for t in model.tables.values()}
+                        | {t.file for t in model.records.values()}))
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -334,6 +336,7 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
     memory_text, problem = memory_problem(memory)
     if problem is not None:
         return RunOutcome("användning", (problem,))
+    assert memory_text is not None   # memory_problem gives the text or the problem
     log = Path(ledger) if ledger is not None else None
     if log is not None:
         if target is None:
@@ -343,7 +346,7 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
         except LedgerError as exc:
             return _fail("användning", exc.code, exc.message, exc.hint or None)
     checked, agreement_path = _load(agreement, name)
-    if not checked.ok:
+    if not checked.ok or checked.model is None:   # ok: a model without errors
         return RunOutcome("överenskommelse", checked.diagnostics, model=checked.model,
                           text=checked.text)
     model = checked.model
@@ -363,12 +366,13 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
     # read, even if a later step fails or the folder changes meanwhile
     hashes = _hash_inputs(agreement_path, checked.text, data, data_files(model)) \
         if log is not None else (None, None)
-    common = dict(model=model, text=checked.text, params=values)
+    common: dict[str, Any] = dict(model=model, text=checked.text, params=values)
     if engine != "referens" and not pairs:
         done = _run_columnar(model, data, per, target, engine == "kolumn", memory_text,
                              progress, keep_rows, common)
         if done is not None:
             if done.ok and log is not None and target is not None:
+                assert done.version is not None   # a finished run has its version
                 done = _logged(done, log, Run(
                     agreement_path or Path(checked.name), done.version, per, {}, data, "kolumn",
                     done.batch.rows, done.error_count, ledger_pots(done.batch.pots), target,
@@ -460,8 +464,12 @@ def _run_columnar(model: Model, data: Path, per: date | None, out: Path | None,
             return _fail("användning", "V304", "kolumnmotorn stöder inte överenskommelsen: "
                          f"{plan.reason}", "kör med --motor referens", **common)
         return None
-    scratch = tempfile.TemporaryDirectory(prefix="villkor-api-") if out is None else None
-    target = out if out is not None else Path(scratch.name) / "utfall.csv"
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    if out is None:
+        scratch = tempfile.TemporaryDirectory(prefix="villkor-api-")
+        target = Path(scratch.name) / "utfall.csv"
+    else:
+        target = out
     try:
         try:
             with progress(1) as step:
@@ -546,7 +554,7 @@ def read_result(path: Path) -> Iterable[ResultRow]:
                     values[c] = v[1:]
         yield ResultRow(
             mottagare=values["mottagare"], namn=values["namn"], villkor=values["villkor"],
-            utfall=values["utfall"],
+            utfall=cast(Utfall, values["utfall"]),   # pydantic validates it
             belopp=Decimal(values["belopp"]) if values["belopp"] else None,
             exakt_belopp=values["exakt_belopp"],
             betalas_senast=date.fromisoformat(values["betalas_senast"])
@@ -556,10 +564,16 @@ def read_result(path: Path) -> Iterable[ResultRow]:
 
 # ---- explain, report, diff --------------------------------------------------------------------
 
-def _rows_for(outcome: RunOutcome, recipient: str, villkor: str | None) -> list[Row]:
-    if outcome.result is None:
+def _reference(outcome: RunOutcome) -> tuple[Model, Result]:
+    """The model and the reference evaluator's result that explanations and reports read."""
+    if outcome.result is None or outcome.model is None:
         raise ValueError("förklaringar kräver referensmotorns resultat (engine=\"referens\")")
-    return [r for r in outcome.result.rows if r.recipient.code == recipient
+    return outcome.model, outcome.result
+
+
+def _rows_for(outcome: RunOutcome, recipient: str, villkor: str | None) -> list[Row]:
+    _, result = _reference(outcome)
+    return [r for r in result.rows if r.recipient.code == recipient
             and (villkor is None or r.villkor == villkor)]
 
 
@@ -568,7 +582,7 @@ def explain_problem(outcome: RunOutcome, recipient: str, villkor: str | None
     """V303 when no row has this recipient (and villkor)."""
     if _rows_for(outcome, recipient, villkor):
         return None
-    known = sorted({r.recipient.code for r in outcome.result.rows})
+    known = sorted({r.recipient.code for r in _reference(outcome)[1].rows})
     return Diagnostic("V303", f"ingen rad för mottagare `{recipient}`"
                       + (f" och villkor {villkor}" if villkor else ""), None,
                       hint=f"mottagarna är {', '.join(known)}")
@@ -578,14 +592,14 @@ def explain(outcome: RunOutcome, recipient: str, villkor: str | None = None) -> 
     """The reasons behind one recipient's rows (or one villkor's), as Swedish text."""
     from .explain import explain_rows
 
-    return explain_rows(outcome.model, outcome.result, _rows_for(outcome, recipient, villkor))
+    return explain_rows(*_reference(outcome), _rows_for(outcome, recipient, villkor))
 
 
 def explain_html(outcome: RunOutcome, recipient: str, villkor: str | None = None) -> str:
     """The same explanation as a web page (no script, every value escaped)."""
     from .report import explain_html as page
 
-    return page(outcome.model, outcome.result, _rows_for(outcome, recipient, villkor))
+    return page(*_reference(outcome), _rows_for(outcome, recipient, villkor))
 
 
 def explanations(outcome: RunOutcome) -> dict[str, str]:
@@ -593,8 +607,8 @@ def explanations(outcome: RunOutcome) -> dict[str, str]:
     from .explain import explain_rows
     from .report import _anchor
 
-    return {_anchor(r): explain_rows(outcome.model, outcome.result, [r])
-            for r in outcome.result.rows}
+    model, result = _reference(outcome)
+    return {_anchor(r): explain_rows(model, result, [r]) for r in result.rows}
 
 
 def anchor(recipient: str, villkor: str) -> str:
@@ -608,7 +622,7 @@ def report_html(outcome: RunOutcome) -> str:
     """The Bilaga-2-style report as one HTML page."""
     from .report import render_html
 
-    return render_html(outcome.model, outcome.result)
+    return render_html(*_reference(outcome))
 
 
 def report_xlsx(outcome: RunOutcome, path: Path) -> None:
@@ -616,8 +630,9 @@ def report_xlsx(outcome: RunOutcome, path: Path) -> None:
     atomically."""
     from .report import write_xlsx
 
+    model, result = _reference(outcome)
     with atomic_path(Path(path)) as tmp:
-        write_xlsx(outcome.model, outcome.result, tmp)
+        write_xlsx(model, result, tmp)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -641,10 +656,10 @@ def diff(old: Path | str | Checked, new: Path | str | Checked, data_dir: str | P
         raise NotAvailable("jämförelsen finns inte i den här versionen av villkor") from exc
     from .diagnostics import VillkorError
 
-    sides = []
+    sides: list[Model] = []
     for agreement, name in ((old, old_name), (new, new_name)):
         checked, _ = _load(agreement, name)
-        if not checked.ok:
+        if not checked.ok or checked.model is None:   # ok: a model without errors
             return checked.diagnostics
         sides.append(checked.model)
     values: dict[str, Any] = {}

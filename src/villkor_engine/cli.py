@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -609,7 +609,7 @@ AGREEMENT_HELP = "Överenskommelsefilen (.villkor)."
          help="Kolumnmotorns arbetsminne (t.ex. 500MB); det som inte ryms skrivs till en "
          "temporär fil.")
 def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
-            out: str, engine: str, ledger: str | None, memory: str) -> None:
+            out: str, engine: api.Engine, ledger: str | None, memory: str) -> None:
     """Pröva villkoren och beräkna utbetalningarna för alla mottagare."""
     log = Path(ledger) if ledger else default_ledger(Path(out))
     outcome = api.run(Path(agreement), data, out, list(params), per, engine=engine,
@@ -827,8 +827,10 @@ def _print_table(result) -> None:
         _print_summary(result)
         return
     table = Table(title=_cell(f"Utfall ({result.version.label})"), show_lines=False)
-    for col, justify in (("mottagare", "left"), ("namn", "left"), ("villkor", "left"),
-                         ("utfall", "left"), ("belopp", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("mottagare", "left"), ("namn", "left"), ("villkor", "left"), ("utfall", "left"),
+        ("belopp", "right"))
+    for col, justify in columns:
         table.add_column(col, justify=justify)
     for r in result.rows:
         amount = swedish_money(r.amount) if r.amount is not None else "–"

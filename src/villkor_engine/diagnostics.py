@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Literal
+from typing import Literal
 
 Severity = Literal["fel", "varning"]
 
@@ -31,7 +32,7 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
     @classmethod
-    def point(cls, file: str, line: int = 1, column: int = 1) -> "Span":
+    def point(cls, file: str, line: int = 1, column: int = 1) -> Span:
         return cls(file, line, column, line, column + 1)
 
 

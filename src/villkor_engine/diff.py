@@ -178,7 +178,8 @@ def _rows(r_old: Result, r_new: Result) -> tuple[list[DiffRow], list[DiffRow]]:
     villkor_new = set(r_new.version.villkor)
     codes_old = {r.recipient.code for r in r_old.rows}
     codes_new = {r.recipient.code for r in r_new.rows}
-    rows, sums = [], []
+    rows: list[DiffRow] = []
+    sums: list[DiffRow] = []
     for key in keys:
         a, b = old.get(key), new.get(key)
         d = _row(a, b, recipients[key[0]])
@@ -209,7 +210,9 @@ def _rows(r_old: Result, r_new: Result) -> tuple[list[DiffRow], list[DiffRow]]:
 
 
 def _row(a: Row | None, b: Row | None, who) -> DiffRow:
-    villkor = (b or a).villkor
+    ref = b or a
+    assert ref is not None   # a key of one side or the other
+    villkor = ref.villkor
     verdict_old = a.verdict.value if a else None
     verdict_new = b.verdict.value if b else None
     amount_old = a.amount if a else None
@@ -217,7 +220,7 @@ def _row(a: Row | None, b: Row | None, who) -> DiffRow:
     only = AFTER if a is None else BEFORE if b is None else None
     difference: Fraction | None = None
     reason = ""
-    if only is None:
+    if a is not None and b is not None:   # only is None
         if amount_old is not None and amount_new is not None:
             difference = amount_new - amount_old
         elif not a.payable and not b.payable:
@@ -273,6 +276,7 @@ def _pending_text(side: str, p: PotSummary) -> str:
 
 def _total(a: PotSummary | None, b: PotSummary | None) -> DiffTotal:
     ref = b or a
+    assert ref is not None   # a payment of one side or the other
     t = DiffTotal(ref.payment.name, ref.payment.title, ref.villkor,
                   a.pot if a else None, b.pot if b else None,
                   a.exact_total if a else None, b.exact_total if b else None,
@@ -515,7 +519,8 @@ def render_html(d: DiffResult) -> str:
     changed = d.changed_rows
     out.append(f"<h2>Per mottagare och villkor</h2><p>{len(changed)} rader ändrade, "
                f"{d.unchanged_count} rader oförändrade; största skillnaden först.</p>"
-               '<table id="rader" class="diff"><thead><tr><th>mottagare</th><th>namn</th><th>villkor</th>'
+               '<table id="rader" class="diff"><thead><tr><th>mottagare</th><th>namn</th>'
+               "<th>villkor</th>"
                "<th>utfall före</th><th>utfall efter</th><th>belopp före</th>"
                "<th>belopp efter</th><th>skillnad</th></tr></thead><tbody>")
     out += [_row_html(r) for r in d.rows]

@@ -215,21 +215,23 @@ def _trivia(text: str, tokens: list[Token]):
     lead: dict[int, list[str]] = {}
     trail: dict[int, str] = {}
     prev: Token | None = None
+    prev_start = 0
     for tok in tokens + [None]:
         start = tok.start_pos if tok is not None else len(text)
+        assert start is not None   # the lexer gives every token its position
         gap = text[(prev.end_pos if prev is not None else 0):start]
         lines = gap.split("\n")
         if prev is not None:
             same_line = lines.pop(0).strip()
             if same_line:
-                trail[prev.start_pos] = same_line
+                trail[prev_start] = same_line
         if tok is not None or (lines and not lines[-1].strip()):
             lines = lines[:-1]      # the indent before the token, or the end of the last line
         entries = [line.strip() for line in lines]
         if any(e and not e.startswith("#") for e in entries):
             raise AssertionError("en token saknas i trädet")  # a bug, never user error
         lead[start if tok is not None else -1] = entries
-        prev = tok
+        prev, prev_start = tok, start
     return lead, trail
 
 
@@ -344,9 +346,11 @@ def _kind(node: Tree | Token) -> str | None:
 def _split(node: Tree) -> tuple[list, list[list], Token | None]:
     """Header children, attribute groups (usually one tree each) and the closing `slut`."""
     kids = list(node.children)
-    close = None
-    if kids and isinstance(kids[-1], Token) and str(kids[-1]) == "slut":
-        close = kids.pop()
+    close: Token | None = None
+    last = kids[-1] if kids else None
+    if isinstance(last, Token) and str(last) == "slut":
+        close = last
+        kids.pop()
     if node.data in HEADER_LEN:
         start = min(HEADER_LEN[node.data], len(kids))
     else:
@@ -358,7 +362,8 @@ def _split(node: Tree) -> tuple[list, list[list], Token | None]:
             starts = SOURCES
         start = next((i for i, k in enumerate(kids) if isinstance(k, Tree)
                       and (starts is None or k.data in starts)), len(kids))
-    header, groups = kids[:start], []
+    header = kids[:start]
+    groups: list[list] = []
     for k in kids[start:]:
         if isinstance(k, Tree) or not groups:
             groups.append([k])

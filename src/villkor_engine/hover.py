@@ -66,12 +66,12 @@ def index(model: Model) -> dict[str, Symbol]:
     version = model.version_at(None)
     for name, v in version.values.items():
         syms[name] = Symbol("värde", name, v.span, model.value_types.get(name, ""))
-    for vid, v in version.villkor.items():
-        syms[vid] = Symbol("villkor", vid, v.span, v.title)
-        for s in v.subs:
+    for vid, vk in version.villkor.items():
+        syms[vid] = Symbol("villkor", vid, vk.span, vk.title)
+        for s in vk.subs:
             syms[s.vid] = Symbol("delvillkor", s.vid, s.span, s.title)
-    for name, p in version.payments.items():
-        syms[name] = Symbol("utbetalning", name, p.span, p.title)
+    for name, pay in version.payments.items():
+        syms[name] = Symbol("utbetalning", name, pay.span, pay.title)
     for name, e in version.events.items():
         syms[name] = Symbol("frist", name, e.span, e.title)
     return syms

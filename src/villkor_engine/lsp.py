@@ -16,7 +16,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as T
@@ -271,4 +271,5 @@ def oversized(ls: VillkorServer, params) -> None:
 
 
 def serve() -> None:
-    server.start_io(BoundedReader(sys.stdin.buffer))
+    # pygls reads its stdin with readline/read, which BoundedReader provides
+    server.start_io(cast("BinaryIO", BoundedReader(sys.stdin.buffer)))

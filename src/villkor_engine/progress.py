@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 
 class StepProgress:
@@ -18,7 +18,7 @@ class StepProgress:
         self.started = time.monotonic()
         self.done = 0
         self.bar: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
 
     def __call__(self, description: str) -> None:
         """One step begins (`description`, in Swedish); the previous one is done."""
@@ -31,7 +31,7 @@ class StepProgress:
                                 console=self.console, transient=True)
             self.bar.start()
             self.task = self.bar.add_task(description, total=self.total)
-        if self.bar is not None:
+        if self.bar is not None and self.task is not None:   # set together
             self.bar.update(self.task, completed=self.done - 1, total=self.total,
                             description=description)
 

@@ -6,8 +6,17 @@ Registered as the `pygments.lexers` entry point `villkor`: `pygmentize -l villko
 from __future__ import annotations
 
 from pygments.lexer import RegexLexer, words
-from pygments.token import (Comment, Keyword, Name, Number, Operator, Punctuation, String,
-                            Text, Whitespace)
+from pygments.token import (
+    Comment,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    Punctuation,
+    String,
+    Text,
+    Whitespace,
+)
 
 BLOCKS = ("överenskommelse", "mottagargrupp", "tabell", "villkor", "delvillkor", "utbetalning",
           "fakturering", "avstämning", "tillägg", "slut")

@@ -21,6 +21,7 @@ from .eval.engine import Result, Row
 from .eval.trace import Step
 from .eval.values import VERDICTS, swedish_money
 from .explain import explain_rows
+from .io.data import Recipient
 from .io.output import xlsx_text
 from .model.model import Model
 
@@ -66,7 +67,8 @@ def _columns(result: Result) -> list[str]:
 
 
 def _matrix(result: Result) -> tuple[list, dict[tuple[str, str], Row]]:
-    recipients, cells = {}, {}
+    recipients: dict[str, Recipient] = {}
+    cells: dict[tuple[str, str], Row] = {}
     for r in result.rows:
         recipients.setdefault(r.recipient.code, r.recipient)
         cells[(r.recipient.code, r.villkor)] = r
@@ -112,8 +114,8 @@ def render_html(model: Model, result: Result) -> str:
         out.append("</tr>")
     out.append("</tbody><tfoot><tr><td colspan=2>totalt</td>")
     for c in columns:
-        known = [cells[(w.code, c)].amount for w in recipients
-                 if (w.code, c) in cells and cells[(w.code, c)].amount is not None]
+        known = [amt for w in recipients
+                 if (w.code, c) in cells and (amt := cells[(w.code, c)].amount) is not None]
         out.append(f'<td class="belopp">{e(swedish_money(sum(known, Fraction(0))))}</td>')
     out.append("</tr></tfoot></table>")
     out.append('<h2>Potter och avrundning</h2><table id="potter"><tr><th>utbetalning</th>'

@@ -101,7 +101,8 @@ def run_plan(plan: Plan, data_dir: Path, out: Path,
 
 def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
          ) -> BatchResult | Unsupported:
-    kinds, files, malformed = {}, {}, []
+    kinds, files = {}, {}
+    malformed: list[tuple[str, int, str, str, str]] = []
     names = S.Names.of(plan)
     for i, spec in enumerate(plan.inputs):
         progress(f"läser {spec.file}")
@@ -264,7 +265,8 @@ def _read_xlsx(path: Path, spec) -> pa.Table:
         header, rows = read_rows(path, list(spec.columns))
         index = {h: i for i, h in enumerate(header)}
         wanted = [c for c in spec.columns if c in index]
-        lines, columns = [], {c: [] for c in wanted}
+        lines: list[int] = []
+        columns: dict[str, list[str | None]] = {c: [] for c in wanted}
         for line, cells in rows:
             lines.append(line)
             for c in wanted:

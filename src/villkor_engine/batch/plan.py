@@ -39,6 +39,7 @@ class PotPlan:
     pot_ore: int            # the pot in öre (exact)
     key_column: str
     unit_ore: int           # 100: whole kronor, 1: öre
+    villkor: str            # the payment's villkor (a pot without one is not planned)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
     if model.total is not None:
         return Unsupported("`summa per mottagare` med egen avrundning stöds inte", model.total.span)
     inputs: list[TableSpec | RecordSpec] = []
-    for spec in [*model.tables.values(), *model.records.values()]:
+    specs: list[TableSpec | RecordSpec] = [*model.tables.values(), *model.records.values()]
+    for spec in specs:
         bad = next((c for c in spec.columns.values() if c.type not in COLUMN_TYPES), None)
         if bad is not None:
             return Unsupported(f"kolumnen {spec.name}.{bad.name}: typen {bad.type} stöds inte",
@@ -100,13 +102,16 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
         expr = v.requirement
         if expr is None:
             parts = [s.requirement for s in v.subs]
-            if not parts or any(p is None for p in parts):
+            known = [p for p in parts if p is not None]
+            if not parts or len(known) != len(parts):
                 return Unsupported(f"villkor {v.vid}: krav saknas (bedömning krävs)", v.span)
-            expr = parts[0]
-            for p in parts[1:]:
-                expr = ast.Logic("och", expr, p, v.span)
+            expr = known[0]
+            for part in known[1:]:
+                expr = ast.Logic("och", expr, part, v.span)
         villkor[v.vid] = expr
         for s in v.subs:
+            if s.requirement is None:   # was: "uttrycket `NoneType` stöds inte" further down
+                return Unsupported(f"delvillkor {s.vid}: krav saknas (bedömning krävs)", s.span)
             villkor[s.vid] = s.requirement
     groups: list[GroupPlan] = []
     for name, g in model.groups.items():
@@ -123,7 +128,8 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
     by_name = {g.name: g for g in groups}
     for vid, expr in villkor.items():
         applies = applies_to(version, vid)
-        problem = _expr_supported(expr, version, model, by_name.get(applies), record=None)
+        group_plan = by_name.get(applies) if applies is not None else None
+        problem = _expr_supported(expr, version, model, group_plan, record=None)
         if problem:
             return problem
     return Plan(model, version, tuple(groups), tuple(inputs), villkor)
@@ -165,11 +171,12 @@ def _group(model: Model, version: Version, name: str, g) -> GroupPlan | Unsuppor
     if len(payments) > 1:
         return Unsupported(f"mottagargruppen {name}: bara en utbetalning per grupp stöds",
                            payments[1].span)
-    pot = None
+    pot: PotPlan | None = None
     if payments:
-        pot = _pot(model, version, payments[0], table, vids)
-        if isinstance(pot, Unsupported):
-            return pot
+        found = _pot(model, version, payments[0], table, vids)
+        if isinstance(found, Unsupported):
+            return found
+        pot = found
     return GroupPlan(name, table.name, table.keys[0], g.name_column, True, vids, pot)
 
 
@@ -195,7 +202,7 @@ def _pot(model: Model, version: Version, p: ast.Payment, table: TableSpec,
             or pot < 0:
         return Unsupported(f"utbetalningen {p.name}: potten ska vara känd i hela ören", p.span)
     return PotPlan(p, int(pot * 100), rule.key.column,
-                   100 if p.rounding.unit == "krona" else 1)
+                   100 if p.rounding.unit == "krona" else 1, p.villkor or "")
 
 
 def _expr_supported(e: ast.Expr, version: Version, model: Model,

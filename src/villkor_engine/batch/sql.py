@@ -29,7 +29,9 @@ from ..eval.shares import ZERO_KEY
 from ..model import types as T
 from ..model.model import ColumnSpec, RecordSpec, TableSpec
 from ..syntax import ast
-from .plan import GroupPlan, Plan, applies_to, constant_value
+from .plan import GroupPlan, Plan, PotPlan, applies_to, constant_value
+
+Aggregate = ast.Count | ast.ShareOf | ast.TotalOf   # what an `agg_*` step counts
 
 # A verdict's code is its rank under `och`: ej beats saknas beats bedömning beats uppfyllt.
 VERDICTS = ("uppfyllt", "bedömning krävs", "underlag saknas", "ej uppfyllt")   # by code
@@ -103,7 +105,7 @@ class Names:
 @dataclass(frozen=True)
 class Step:
     name: str
-    tree: exp.Expression
+    tree: exp.Expr          # sqlglot's expression tree (`Expression` in older sqlglot)
 
     def sql(self, dialect: str = READ) -> str:
         # every identifier quoted: Swedish names (å ä ö) are not bare identifiers everywhere
@@ -176,26 +178,30 @@ def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str]:
     if kind == native:
         error = f"CASE WHEN {col} IS NULL THEN {required}"
         if c.positive:
-            error += f" WHEN {col} <= 0 THEN '`' || CAST({col} AS VARCHAR) || '` ska vara större än 0'"
+            error += (f" WHEN {col} <= 0 THEN '`' || CAST({col} AS VARCHAR) || "
+                      "'` ska vara större än 0'")
         return col, error + " END", f"{col} IS NULL"
     t = f"NULLIF(TRIM(CAST({col} AS VARCHAR)), '')"
     shown = f"'`' || {t} || '` '"
     missing = f"CASE WHEN {t} IS NULL THEN {required}"
     if c.type == T.JANEJ:
         value = f"CASE LOWER({t}) WHEN 'ja' THEN TRUE WHEN 'nej' THEN FALSE END"
-        error = f"{missing} WHEN LOWER({t}) NOT IN ('ja', 'nej') THEN {shown} || 'är inte ja eller nej' END"
+        error = (f"{missing} WHEN LOWER({t}) NOT IN ('ja', 'nej') THEN {shown} || "
+                 "'är inte ja eller nej' END")
     elif c.type == T.HELTAL:
         compact = f"REPLACE(REPLACE({t}, ' ', ''), '\u00a0', '')"
         ok = f"REGEXP_MATCHES({compact}, '^-?[0-9]{{1,18}}$')"
         value = f"CASE WHEN {ok} THEN TRY_CAST({compact} AS BIGINT) END"
         error = f"{missing} WHEN NOT {ok} THEN {shown} || 'är inget heltal'"
         if c.positive:
-            error += f" WHEN TRY_CAST({compact} AS BIGINT) <= 0 THEN {shown} || 'ska vara större än 0'"
+            error += (f" WHEN TRY_CAST({compact} AS BIGINT) <= 0 THEN {shown} || "
+                      "'ska vara större än 0'")
         error += " END"
     elif c.type == T.DATUM:
         ok = f"REGEXP_MATCHES({t}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$')"
         value = f"CASE WHEN {ok} THEN TRY_CAST({t} AS DATE) END"
-        error = f"{missing} WHEN NOT {ok} OR TRY_CAST({t} AS DATE) IS NULL THEN {shown} || 'är inget datum' END"
+        error = (f"{missing} WHEN NOT {ok} OR TRY_CAST({t} AS DATE) IS NULL THEN {shown} || "
+                 "'är inget datum' END")
     else:   # text, kod
         value = t
         error = missing
@@ -250,7 +256,7 @@ class Compiler:
 
     def __init__(self, plan: Plan, group: GroupPlan, names: Names):
         self.plan, self.group, self.names = plan, group, names
-        self.aggregates: dict[str, list[tuple[str, ast.Expr]]] = {}   # record table → (id, node)
+        self.aggregates: dict[str, list[tuple[str, Aggregate]]] = {}   # table → (id, node)
 
     def verdict(self, e: ast.Expr, row: str | None = None) -> str:
         """`row` is the record-level alias inside an aggregate; None at the recipient level."""
@@ -298,6 +304,8 @@ class Compiler:
             num, den = constant.numerator, constant.denominator
             scaled = col if den == 1 else f"{col} * {den}"
             return judged(f"{col} IS NULL", f"{scaled} {op} {num}")
+        if not isinstance(left, (ast.Count, ast.ShareOf)):   # the plan admits nothing else
+            raise AssertionError(type(left))
         rows, chosen, open_ = self.aggregate(left)
         num, den = constant.numerator, constant.denominator
         if isinstance(left, ast.Count):   # antal: chosen · den op num
@@ -309,7 +317,7 @@ class Compiler:
     def constant(self, e: ast.Expr):
         return constant_value(e, self.plan.model, self.plan.version)
 
-    def aggregate(self, e: ast.Expr) -> tuple[str, str, str]:
+    def aggregate(self, e: Aggregate) -> tuple[str, str, str]:
         """The aggregate's rows, chosen rows and undecided rows, as columns of its table's
         `agg_*` step (alias `§agg<i>`)."""
         mine = self.aggregates.setdefault(e.table, [])
@@ -318,7 +326,8 @@ class Compiler:
             aid = f"a{len(mine)}"
             mine.append((aid, e))
         alias = self.names.alias(e.table)
-        return tuple(f"{alias}.{own(aid + '_' + part)}" for part in ("n", "k", "o"))
+        n, k, o = (f"{alias}.{own(aid + '_' + part)}" for part in ("n", "k", "o"))
+        return n, k, o
 
 
 def _flatten(e: ast.Expr, op: str) -> list[ast.Expr]:
@@ -378,6 +387,7 @@ def verdict_steps(plan: Plan, group: GroupPlan, names: Names) -> list[Step]:
                 f"{ROW} AS {ORD}, * FROM {ident(names.table('bra', group.table))} WHERE {N} = 1")
         extra = [f"m.{ident(group.pot.key_column)} AS {NYCKEL}"] if group.pot else []
     else:
+        assert own_table is not None   # not keyed: the group's `via` table
         label = ETIKETT if group.name_column else "NULL"
         base = (f"SELECT *, COALESCE(CAST({label} AS VARCHAR), {KOD}) AS {NAMN}, "
                 f"ROW_NUMBER() OVER (ORDER BY {KOD}) AS {ORD} "
@@ -391,9 +401,16 @@ def verdict_steps(plan: Plan, group: GroupPlan, names: Names) -> list[Step]:
 
 # ---- payments and output rows ------------------------------------------------------------
 
+def _pot(group: GroupPlan) -> PotPlan:
+    """The group's pot: the pot steps are only made for a group that has one."""
+    if group.pot is None:
+        raise AssertionError(f"group {group.name} has no pot")   # a bug in all_steps, not input
+    return group.pot
+
+
 def key_total_step(group: GroupPlan, names: Names) -> Step:
     """One row: the key total T (`§total`), how many share (`§antal`), the largest key."""
-    v = verdict_column(group.pot.payment.villkor)
+    v = verdict_column(_pot(group).villkor)
     return step(names.group("nyckel", group.name),
                 f"SELECT COALESCE(SUM({NYCKEL}) FILTER (WHERE {v} = 0 AND {NYCKEL} >= 0), 0) "
                 f"AS {TOTAL}, COUNT(*) FILTER (WHERE {v} = 0 AND {NYCKEL} >= 0) AS "
@@ -405,8 +422,8 @@ def share_step(group: GroupPlan, names: Names) -> Step:
     """Each line's verdict (`§lv`), its share in units of u öre (half up), ⌊P·k/T⌋ and the rest,
     and both amounts as text, computed once for the villkor row and the summa row. T comes from
     the one-row `nyckel_<j>_<g>`; a zero T shares nothing (every share is 0)."""
-    pot = group.pot
-    v = verdict_column(pot.payment.villkor)
+    pot = _pot(group)
+    v = verdict_column(pot.villkor)
     p, u = pot.pot_ore, pot.unit_ore
     t = f"n.{TOTAL}"
     # a negative key, or every fulfilling key 0 (a share would divide by zero): bedömning krävs
@@ -455,7 +472,7 @@ def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
         v = version.villkor[vid]
         origin = lit(version.origin.get(("villkor", vid), ""))
         code = verdict_column(vid)
-        if group.pot is not None and group.pot.payment.villkor == vid:
+        if group.pot is not None and group.pot.villkor == vid:
             pay = group.pot.payment
             before, after = PRELIMINARY.split("{}")
             note = (f"CASE WHEN {LV} IN {PENDING} THEN {verdict_text(LV)} || "
@@ -475,13 +492,15 @@ def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
     label = lit(version.label)
     n = len(group.villkor)
     if group.pot is not None:
-        vid = group.pot.payment.villkor
+        vid = group.pot.villkor
         known = f"{LV} IN ({UPPFYLLT}, {EJ})"
+        unknown = lit(f"inget belopp är känt ännu; ofullständig: villkor {vid} saknar belopp "
+                      "och ingår inte")
         parts.append(_row(
             n, "'summa'", verdict_text(LV),
             BELOPP, EXAKT, "NULL", label, "NULL",
             f"CASE WHEN {known} THEN 'summan av de avrundade beloppen' || {_unpaid(group, vid)} "
-            f"ELSE {lit(f'inget belopp är känt ännu; ofullständig: villkor {vid} saknar belopp och ingår inte')}"
+            f"ELSE {unknown}"
             " END"))
     elif n:
         every = v_and([verdict_column(vid) for vid in group.villkor])
@@ -545,7 +564,7 @@ def without_order(st: Step) -> Step:
 
 def counts_step(group: GroupPlan, names: Names) -> Step:
     """One row: how many lines have each verdict code (`§c0`…`§c3`), and the öre paid."""
-    u = group.pot.unit_ore
+    u = _pot(group).unit_ore
     counts = ", ".join(f"COUNT(*) FILTER (WHERE {LV} = {i}) AS {own(f'c{i}')}" for i in range(4))
     return step(names.group("räkna", group.name),
                 f"SELECT {counts}, COALESCE(SUM({ENHETER} * {u}) FILTER (WHERE {LV} = 0), 0) AS "

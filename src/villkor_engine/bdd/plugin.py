@@ -37,11 +37,11 @@ from . import steps as library
 from .steps import Kontext  # noqa: F401  (re-exported for projects' own steps)
 
 try:    # Python ≥ 3.11
-    import re._constants as _sre_constants  # type: ignore[import-not-found]
-    import re._parser as _sre_parse  # type: ignore[import-not-found]
+    import re._constants as _sre_constants
+    import re._parser as _sre_parse
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _sre_constants  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    import sre_constants as _sre_constants
+    import sre_parse as _sre_parse
 
 pytest_plugins = ["villkor_engine.bdd.steps"]
 

@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from .. import api
 from ..diagnostics import Diagnostic, render
 from ..eval.checks import evaluate_checks
 from ..eval.engine import Result, Row
@@ -39,7 +40,6 @@ from ..eval.invoices import InvoiceLine
 from ..eval.values import VERDICTS, swedish_money
 from ..explain import explain_rows
 from ..model.model import Model, RecordSpec, TableSpec
-from .. import api
 from ..pipeline import Loaded, load_agreement, parse_params
 from ..syntax import ast
 
@@ -695,7 +695,9 @@ def given_version(villkor_kontext: Kontext, day: str) -> None:
 def when_computed(villkor_kontext: Kontext) -> None:
     """Runs the pipeline; errors in the data are kept for the `misslyckas` steps, not raised."""
     k = villkor_kontext
-    outcome = api.run(api.checked(k.loaded, str(k.model.file)), k.data_dir, None, k.params,
+    file = str(k.model.file)   # the Swedish error when no agreement is loaded
+    assert k.loaded is not None   # k.model has just checked it
+    outcome = api.run(api.checked(k.loaded, file), k.data_dir, None, k.params,
                       k.per, engine="referens")
     k.result, k.dataset, k.diagnostics = outcome.result, outcome.dataset, \
         list(outcome.diagnostics)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from ..io.data import Dataset, Recipient
 from ..model.model import Model, Version
@@ -19,7 +19,7 @@ from ..syntax import ast
 from .collector import paused_gc
 from .interpreter import Env, as_verdict, evaluate
 from .invoices import InvoiceLine, check_invoices, reconcile
-from .shares import allocate
+from .shares import Share, allocate
 from .trace import Deferred, Step
 from .values import (
     Missing,
@@ -121,7 +121,7 @@ class Engine:
             cached = self.cache[key] = self._villkor(vid, recipient)
         elif cached is None:
             return V.BEDOMNING_KRAVS, Step(f"villkor {vid}", "cirkulärt")
-        return cached
+        return cast("tuple[Verdict, Step]", cached)   # neither _UNSEEN nor None
 
     def _villkor(self, vid: str, recipient: str) -> tuple[Verdict, Step]:
         if vid in self.subs:
@@ -152,8 +152,8 @@ class Engine:
         step.result = verdict._value_
         return verdict, step
 
-    def _requirement(self, expr: ast.Expr | None, recipient: str, vid: str, label: str, span,
-                     sources) -> tuple[Verdict, Step]:
+    def _requirement(self, expr: ast.Expr | None, recipient: str, vid: str | None, label: str,
+                     span, sources) -> tuple[Verdict, Step]:
         env = self.env.at(recipient, vid)
         value = evaluate(expr, env) if expr is not None else V.BEDOMNING_KRAVS
         verdict = as_verdict(value)
@@ -164,6 +164,7 @@ class Engine:
 
     def _deadline(self, v: ast.Villkor, recipient: str, step: Step) -> Verdict:
         due = v.report_due
+        assert due is not None   # called only for a villkor with a deadline
         env = self.env.at(recipient, v.vid)
         received = evaluate(ast.ColumnRef(due.table, due.column, due.span), env)
         s = Step(f"redovisning senast {due.due.isoformat()}", "", due.span, (), env.reads)
@@ -233,6 +234,7 @@ class Engine:
 
     def payment(self, p: ast.Payment) -> tuple[list[Line], PotSummary]:
         rule = p.rule
+        assert rule is not None   # _run skips a payment without its rule (the checker's V170)
         if isinstance(rule, ast.Fixed):
             who = self.data.recipient(rule.recipient)
             members = [who] if who else []
@@ -270,6 +272,9 @@ class Engine:
             if verdict == V.UPPFYLLT and isinstance(share, Missing):
                 verdict = share.verdict
             counts[verdict._value_] += 1
+            exact: Fraction | None
+            amount: Fraction | None
+            remarks: tuple[str, ...] = ()
             if verdict == V.EJ_UPPFYLLT:
                 exact = amount = Fraction(0)
                 notes: list = ["villkoret är inte uppfyllt: 0 kr"]
@@ -279,11 +284,14 @@ class Engine:
                 if isinstance(share, Missing):
                     notes.append(share.reason)
             else:
+                # allocate() gives every fulfilling recipient a share; a Missing one changed
+                # the verdict above
+                assert isinstance(share, Share)
                 exact, amount = share.exact, share.rounded
                 notes = share.notes
+                remarks = tuple(share.remarks)
             result = Deferred(swedish_money, amount) if amount is not None else verdict._value_
             step = Step(label, result, p.span, p.sources, reads.get(r.code), notes, steps)
-            remarks = tuple(share.remarks) if verdict == V.UPPFYLLT else ()
             lines.append(Line(p, r, verdict, exact, amount, step, remarks))
         pending = counts["underlag saknas"] + counts["bedömning krävs"]
         if pending and (isinstance(rule, ast.Pot) or p.cap_total is not None):
@@ -296,11 +304,11 @@ class Engine:
         summary = PotSummary(p, p.villkor,
                              pot_value if isinstance(pot_value, Fraction) else
                              (cap_total if isinstance(cap_total, Fraction) else None),
-                             exact_sum([x.exact for x in known]),
-                             exact_sum([x.amount for x in known]), counts, alloc.notes)
+                             exact_sum(_known([x.exact for x in known])),
+                             exact_sum(_known([x.amount for x in known])), counts, alloc.notes)
         if pending and (isinstance(rule, ast.Pot) or p.cap_total is not None):
-            summary.notes.append(f"{pending} mottagare väntar på underlag eller bedömning och ingår "
-                                 "inte; andelarna är preliminära")
+            summary.notes.append(f"{pending} mottagare väntar på underlag eller bedömning och "
+                                 "ingår inte; andelarna är preliminära")
         return lines, summary
 
     def _global(self, expr: ast.Expr | None) -> Any:
@@ -387,8 +395,8 @@ class Engine:
         else:
             verdict = v_and(*(x.verdict for x in lines))
             known = all(x.amount is not None for x in lines)
-            amount = exact_sum([x.amount for x in lines]) if known else None
-            exact = exact_sum([x.exact for x in lines]) if known else None
+            amount = exact_sum(_known([x.amount for x in lines])) if known else None
+            exact = exact_sum(_known([x.exact for x in lines])) if known else None
             notes = sorted({n for x in lines if x.amount is None for n in x.step.notes})
             notes += [f"{x.payment.name}: {m}" for x in lines for m in x.remarks]
             dues = [x.payment.due for x in lines if x.payment.due]
@@ -407,14 +415,16 @@ class Engine:
                                                        notes=[note])])
         known = [x for x in rows if x.amount is not None]
         open_ = [x for x in rows if x.amount is None and x.verdict != V.EJ_UPPFYLLT]
-        exact = exact_sum([x.exact for x in known])
+        exact: Fraction | None
+        amount: Fraction | None
+        exact = exact_sum(_known([x.exact for x in known]))
         total = self.model.total
         if total is not None:
             amount = round_half_up(exact, total.rounding.unit)
             how = (f"exakt summa {exact_text(exact)} kr avrundad en gång till "
                    f"{'hela kronor' if total.rounding.unit == 'krona' else 'öre'}, halvt uppåt")
         else:
-            amount = exact_sum([x.amount for x in known])
+            amount = exact_sum(_known([x.amount for x in known]))
             how = "summan av de avrundade beloppen"
         if open_ and not known:   # nothing known yet: no amount, not a silent 0 kr
             amount = exact = None
@@ -435,6 +445,12 @@ class Engine:
 
 
 _UNSEEN = object()
+
+
+def _known(xs: list[Fraction | None]) -> list[Fraction]:
+    """The amounts of lines or rows whose amount is known: an exact amount goes with every
+    rounded one, so none is None (an invariant the type checker cannot see)."""
+    return cast("list[Fraction]", xs)
 
 
 def _why_met(payable: list[Row], all_rows: list[Row]) -> str:

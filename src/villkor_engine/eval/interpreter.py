@@ -309,8 +309,8 @@ _NODES: dict[type, Callable[[Any, Env], Any]] = {
     ast.VerdictLit: _verdict_literal, ast.Name: _name_node, ast.ColumnRef: _column_ref,
     ast.Count: _aggregate, ast.TotalOf: _aggregate, ast.ShareOf: _aggregate,
     ast.Conditional: _conditional, ast.Between: _between, ast.VillkorRef: _villkor_ref,
-    ast.Binary: _binary, ast.Compare: _compare_node, ast.About: _about, ast.Logic: _logic, ast.Not: _not,
-    ast.Negate: _negate, ast.Is: _is,
+    ast.Binary: _binary, ast.Compare: _compare_node, ast.About: _about, ast.Logic: _logic,
+    ast.Not: _not, ast.Negate: _negate, ast.Is: _is,
 }
 
 

@@ -26,7 +26,6 @@ from .values import (
     swedish_money,
 )
 
-
 ZERO_KEY = ("summan av fördelningsnyckeln är 0 för dem som uppfyller villkoret; andelarna kan "
             "inte beräknas (division med noll)")
 
@@ -137,7 +136,8 @@ def _keep_under_caps(exact: dict[str, Fraction], rounded: dict[str, Fraction], c
         codes = list(exact)
         target = Fraction(floor(cap_total / step)) * step
         fitted = largest_remainder(target, [exact[c] for c in codes], unit)
-        notes.append(f"avrundningen per andel skulle ge {swedish_money(exact_sum(rounded.values()))}"
+        notes.append("avrundningen per andel skulle ge "
+                     f"{swedish_money(exact_sum(rounded.values()))}"
                      f", mer än taket {swedish_money(cap_total)}: andelarna avrundas i stället "
                      f"med största rest till {swedish_money(target)} (taket håller efter "
                      "avrundning)")

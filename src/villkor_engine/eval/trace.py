@@ -9,7 +9,7 @@ they are read. Readers (explain, report, tests) only ever see strings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ..diagnostics import Span
 from ..syntax import ast
@@ -71,7 +71,7 @@ class Step:
         for i, n in enumerate(notes):
             if type(n) is not str:
                 notes[i] = str(n)
-        return notes
+        return cast("list[str]", notes)   # every note is text now
 
     @notes.setter
     def notes(self, value: list[str | Deferred]) -> None:
@@ -92,7 +92,7 @@ class Step:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()   # type: ignore[attr-defined]
+        return self._fields() == other._fields()
 
     __hash__ = None   # type: ignore[assignment]  # mutable, as the dataclass it replaces
 

@@ -29,7 +29,8 @@ VERDICTS = [v.value for v in Verdict]
 
 
 def v_and(*vs: Verdict) -> Verdict:
-    """All must hold. A `nej` decides at once; otherwise what is missing is said before judgement."""
+    """All must hold. A `nej` decides at once; otherwise what is missing is said before
+    judgement."""
     if V.EJ_UPPFYLLT in vs:
         return V.EJ_UPPFYLLT
     if V.UNDERLAG_SAKNAS in vs:

@@ -42,8 +42,11 @@ class TableData:
     record_rows: list[Row] = field(default_factory=list)  # for a record table: every good row
 
     def row(self, recipient: str, vid: str | None = None) -> Row | None:
-        key = (recipient, vid) if self.spec.per_villkor else (recipient,)
-        return self.rows.get(key)
+        if not self.spec.per_villkor:
+            return self.rows.get((recipient,))
+        if vid is None:   # every key of a per-villkor table has its villkor
+            return None
+        return self.rows.get((recipient, vid))
 
 
 @dataclass
@@ -112,16 +115,18 @@ def load(model: Model, data_dir: str | Path) -> tuple[Dataset, list[Diagnostic]]
             known = {r.code for r in recipients.get(spec.group, [])} | defining.rejected
         data = _load_table(spec, base, known, villkor_ids, diags)
         tables[spec.name] = data
-        if defines:
+        if defines and group is not None:
+            name_column = group.name_column
             recipients[spec.group] = [
-                Recipient(key[0], str(row.values.get(group.name_column) or key[0]), spec.group)
+                Recipient(key[0], str((name_column is not None and row.values.get(name_column))
+                                      or key[0]), spec.group)
                 for key, row in data.rows.items()]
     for g in model.groups.values():
         if g.table is None:
             recipients[g.name] = [Recipient(m.code, m.title, g.name) for m in g.members]
     records: dict[str, RecordData] = {}
-    for spec in model.records.values():
-        records[spec.name] = _load_records(spec, base, model, recipients, diags)
+    for record_spec in model.records.values():
+        records[record_spec.name] = _load_records(record_spec, base, model, recipients, diags)
     return Dataset(tables, recipients, records), diags.items
 
 
@@ -325,10 +330,15 @@ class CellError(ValueError):
         self.hint = hint
 
 
-_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+# ASCII digits only (re.ASCII): `\d` would take full-width and Arabic digits, which the column
+# engine's `[0-9]` refuses; one reading for both engines
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?", re.ASCII)
+_INTEGER = re.compile(r"-?\d+", re.ASCII)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _SPACES = " \u00a0\u202f"   # space, no-break space, narrow no-break space (Excel, Word)
 _DECLARED = {
-    mark: re.compile(rf"-?(?:\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:{re.escape(sep)}\d+)?")
+    mark: re.compile(rf"-?(?:\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:{re.escape(sep)}\d+)?",
+                     re.ASCII)
     for mark, sep in (("komma", ","), ("punkt", "."))}
 _OTHER = {"komma": (".", "punkt", "1 234,50"), "punkt": (",", "komma", "1234.50")}
 
@@ -354,7 +364,7 @@ def parse_cell(raw: str, col: ColumnSpec, decimal: str | None = None) -> Any:
         percent = kronor = False
         if t == T.HELTAL:
             compact = raw.replace(" ", "").replace("\u00a0", "")
-            if not re.fullmatch(r"-?\d+", compact) or len(compact) > MAX_DIGITS:
+            if not _INTEGER.fullmatch(compact) or len(compact) > MAX_DIGITS:
                 raise ValueError(f"`{raw}` är inget heltal")
             value: Any = Fraction(int(compact))
         elif decimal is None:
@@ -378,6 +388,10 @@ def parse_cell(raw: str, col: ColumnSpec, decimal: str | None = None) -> Any:
         return value
     if t == T.DATUM:
         try:
+            # ÅÅÅÅ-MM-DD only: Python 3.11 would also take `20201211` and `2020-W50-1`, 3.10
+            # and the column engine do not
+            if not _DATE.fullmatch(raw):
+                raise ValueError(raw)
             return date.fromisoformat(raw)
         except ValueError:
             raise ValueError(f"`{raw}` är inget datum") from None

@@ -188,7 +188,7 @@ def _with_lock_retry(action: Callable[[], T], wait: float | None = None) -> T:
 
 
 def record(ledger: Path, run: Run) -> int:
-    import duckdb   # only when a run is recorded
+    import duckdb  # only when a run is recorded
 
     from .. import __version__
 
@@ -213,7 +213,7 @@ def record(ledger: Path, run: Run) -> int:
                     "version, per, parametrar, indata, motor, motorversion, rader, fel, potter, "
                     "utdata, utdata_sha256, sekunder) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    row).fetchone()[0]
+                    row).fetchall()[0][0]   # one row, always
                 con.execute("COMMIT")
             except BaseException:
                 try:
@@ -253,7 +253,7 @@ def _select(ledger: Path, where: str, args: list[Any], wait: float | None,
     def read() -> list[dict[str, Any]]:
         with duckdb.connect(str(ledger), read_only=True) as con:
             exists = con.execute("SELECT count(*) FROM duckdb_tables() "
-                                 "WHERE table_name = 'körningar'").fetchone()[0]
+                                 "WHERE table_name = 'körningar'").fetchall()[0][0]
             if not exists:
                 return []
             cur = con.execute(f"SELECT {columns} FROM körningar {where}"

@@ -25,17 +25,18 @@ from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..eval.collector import paused_gc
-from ..eval.engine import Result
+from ..eval.engine import PotSummary, Result
 from ..eval.values import VERDICTS, money_text
 
 Utfall = Literal["uppfyllt", "ej uppfyllt", "underlag saknas", "bedömning krävs"]
-assert set(VERDICTS) == set(Utfall.__args__)  # one list of verdicts
+assert set(VERDICTS) == set(get_args(Utfall))  # one list of verdicts
 
 
 class ResultRow(BaseModel):
@@ -218,7 +219,11 @@ def _exact(x) -> str:
     return money_text(x)
 
 
-def _money(x) -> Decimal | None:
+@overload
+def _money(x: Fraction) -> Decimal: ...
+@overload
+def _money(x: Fraction | None) -> Decimal | None: ...
+def _money(x: Fraction | None) -> Decimal | None:
     return Decimal(money_text(x)) if x is not None else None
 
 
@@ -239,7 +244,14 @@ def result_rows(result: Result) -> list[ResultRow]:
                 for r in result.rows]
 
 
-def pot_rows(result: Result) -> list[PotRow]:
+class HasPots(Protocol):
+    """What `pot_rows` reads: a Result, or the column engine's pots."""
+
+    @property
+    def pots(self) -> Sequence[PotSummary]: ...
+
+
+def pot_rows(result: HasPots) -> list[PotRow]:
     return [PotRow(utbetalning=p.payment.name, villkor=p.villkor or "", pott=_money(p.pot),
                    exakt_fördelat=_exact(p.exact_total), utbetalt=_money(p.paid_total),
                    avrundningsdifferens=_exact(p.rounding_difference),
@@ -291,7 +303,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-def to_csv(rows: list[BaseModel], columns: list[str]) -> str:
+def to_csv(rows: Sequence[BaseModel], columns: list[str]) -> str:
     """Most cells are already text: they go to the writer as they are, the rest through _cell
     (with the cyclic collector paused, as for result_rows)."""
     get = operator.attrgetter(*columns) if len(columns) > 1 else \
@@ -406,7 +418,7 @@ def _kinds() -> dict[str, str]:
 KINDS = _kinds()
 
 
-def write_models(path: Path, rows: list[BaseModel], columns: list[str], sheet: str) -> None:
+def write_models(path: Path, rows: Sequence[BaseModel], columns: list[str], sheet: str) -> None:
     """Rows of one contract (ResultRow, PotRow, …) to `path`, in the format of its extension."""
     if output_format(path) == "csv":
         write_atomic(path, to_csv(rows, columns))

@@ -251,7 +251,8 @@ def _read_xlsx(path: Path, columns: Collection[str] | None) -> Sheet:
         cells = sheet.iter_rows(min_row=1, values_only=True)
         header: list[str] | None = None
         number = 0
-        for number, values in enumerate(cells, start=1):   # empty rows come as ()
+        # `number` is read after the loop, by rows(); empty rows come as ()
+        for number, values in enumerate(cells, start=1):  # noqa: B007
             texts = [excel_text(v) for v in values]
             if any(t.strip() for t in texts):
                 header = _trim(texts)

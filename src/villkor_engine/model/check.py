@@ -95,7 +95,8 @@ class _Checker:
             self.check_sources(m.total.sources, m.total.span, "summaregeln", required=False)
             if m.total.rounding.mode != "halvt uppåt":
                 self.err("V173", "summan per mottagare avrundas en gång; `största rest` passar "
-                         "bara en pott", m.total.span, "skriv `avrundning hela kronor, halvt uppåt`")
+                         "bara en pott", m.total.span,
+                         "skriv `avrundning hela kronor, halvt uppåt`")
         self.check_unused()
         if not self.diags.has_errors:
             self.run_checks()
@@ -707,8 +708,8 @@ class _Checker:
             if col is None:
                 return None
             if scope.group is None:
-                self.err("V107", f"`{e.table}.{e.column}` läser en mottagares rad, men {scope.where}"
-                         " gäller ingen mottagare", e.span,
+                self.err("V107", f"`{e.table}.{e.column}` läser en mottagares rad, men "
+                         f"{scope.where} gäller ingen mottagare", e.span,
                          "läs tabeller i villkor och utbetalningar, inte i värden")
             elif t.group != scope.group:
                 self.err("V106", f"tabellen `{t.name}` gäller `{t.group}`, men {scope.where} "
@@ -803,7 +804,8 @@ class _Checker:
             self.err("V106", f"tabellen `{rec.name}` är inte kopplad till `{scope.group}`", e.span,
                      f"lägg till `per {scope.group} via KOLUMN` i tabellen")
         inner = Scope(scope.group, scope.villkor_ids, scope.where, record=rec.name)
-        for word, cond in (("där", getattr(e, "where", None)), ("bland", getattr(e, "among", None))):
+        for word, cond in (("där", getattr(e, "where", None)),
+                           ("bland", getattr(e, "among", None))):
             if cond is not None:
                 got = self.infer(cond, inner)
                 if got and not T.is_logical(got):

@@ -29,12 +29,13 @@ import mimetypes
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Literal, cast, overload
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -135,7 +136,8 @@ class _Cache:
     """The last checked texts (immutable `api.Checked`), shared by check and hover."""
 
     def __init__(self, size: int = 64):
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+        self.items: OrderedDict[tuple[str, str], api.Checked] = OrderedDict()
+        self.size, self.lock = size, threading.Lock()
 
     def get(self, text: str, name: str) -> api.Checked:
         key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), name)
@@ -256,6 +258,11 @@ async def _form(request: Request, limits: Limits):
                       "skicka överenskommelsen och datafilerna som multipart/form-data") from None
 
 
+@overload
+async def _agreement(form, key: str, what: str,
+                     required: Literal[True] = True) -> tuple[str, str]: ...
+@overload
+async def _agreement(form, key: str, what: str, required: bool) -> tuple[str | None, str]: ...
 async def _agreement(form, key: str, what: str, required: bool = True) -> tuple[str | None, str]:
     values = form.getlist(key)
     if not values:
@@ -416,7 +423,7 @@ def _multipart_doc(description: str, extra: dict[str, Any] | None = None) -> dic
                                            "required": ["overenskommelse"]}}}}}
 
 
-ERRORS_DOC = {
+ERRORS_DOC: dict[int | str, dict[str, Any]] = {
     "400": {"description": "fel i begäran (t.ex. ett delnamn med sökväg), JSON `{\"fel\": […]}`"},
     "408": {"description": "beräkningen tog för lång tid"},
     "413": {"description": "begäran, filerna eller raderna är för många eller för stora"},
@@ -501,12 +508,22 @@ def create_app(examples: Path | None = None, limits: Limits | None = None) -> Fa
             raise _stopped(outcome)
         return outcome
 
-    def _engine(fields: dict[str, str]) -> str:
+    def reference_run(inputs: Inputs) -> api.RunOutcome:
+        """A run whose explanations a report or an explanation reads: the reference
+        evaluator's (the column engine keeps none; was a 500 with `motor=auto`/`kolumn`)."""
+        outcome = run_for(inputs)
+        if outcome.result is None:
+            raise Problem(400, "V300", "rapporten och förklaringarna kräver referensmotorn "
+                          f"(körningen gick i `{outcome.engine_used}`)",
+                          "skriv motor=referens (eller utelämna fältet `motor`)")
+        return outcome
+
+    def _engine(fields: dict[str, str]) -> api.Engine:
         engine = fields.get("motor", "referens").strip() or "referens"
         if engine not in ("auto", "referens", "kolumn"):
             raise Problem(400, "V300", f"okänd motor `{engine[:40]}`",
                           "motorn är auto, referens eller kolumn")
-        return engine
+        return cast(api.Engine, engine)   # one of the three, tested just above
 
     # -- pages ---------------------------------------------------------------------------------
 
@@ -630,7 +647,7 @@ def create_app(examples: Path | None = None, limits: Limits | None = None) -> Fa
             if not who:
                 raise Problem(400, "V322", "fältet `mottagare` saknas", "t.ex. mottagare=09")
             vid = inputs.fields.get("villkor", "").strip() or None
-            outcome = run_for(inputs)
+            outcome = reference_run(inputs)
             problem = api.explain_problem(outcome, who, vid)
             if problem is not None:
                 raise Problem(404, problem.code, problem.message, problem.hint)
@@ -650,7 +667,7 @@ def create_app(examples: Path | None = None, limits: Limits | None = None) -> Fa
         """Som `villkor report`: HTML-rapporten (standard) eller Excel-boken."""
         def work(inputs: Inputs, tmp: Path):
             fmt = inputs.fields.get("format", "html").strip() or "html"
-            outcome = run_for(inputs)
+            outcome = reference_run(inputs)
             if fmt == "xlsx":
                 path = tmp / "rapport.xlsx"
                 api.report_xlsx(outcome, path)
@@ -671,6 +688,7 @@ def create_app(examples: Path | None = None, limits: Limits | None = None) -> Fa
         """Båda versionerna körda på samma data: pengaskillnaden per mottagare (`summor`),
         ändrade rader och summor per utbetalning. `sparad` är före, `overenskommelse` efter."""
         def work(inputs: Inputs, tmp: Path):
+            assert inputs.saved is not None   # _inputs(diff=True) requires `sparad`
             try:
                 found = api.diff(inputs.saved, inputs.text, inputs.data_dir, inputs.params,
                                  inputs.per, inputs.per, old_name="sparad.villkor",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import Union
 
 from ..diagnostics import Span
 
@@ -75,42 +74,42 @@ class VillkorRef:
 @dataclass(frozen=True)
 class Binary:
     op: str  # + - * /
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Compare:
     op: str  # < <= > >= = !=
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Logic:
     op: str  # och / eller
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Not:
-    operand: "Expr"
+    operand: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Negate:
-    operand: "Expr"
+    operand: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Is:
-    operand: "Expr"
+    operand: Expr
     what: str  # ja / nej / angiven
     span: Span = _span()
 
@@ -119,7 +118,7 @@ class Is:
 class Between:
     """`x mellan 2010-01-01 och 2010-12-31`: both ends included."""
 
-    operand: "Expr"
+    operand: Expr
     start: date
     end: date
     span: Span = _span()
@@ -130,8 +129,8 @@ class About:
     """`a är cirka b`: the source gives b as an approximate figure ("cirka", "~"). Exactly
     equal is uppfyllt; any difference is `bedömning krävs`, never an automatic `ej uppfyllt`."""
 
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
@@ -140,7 +139,7 @@ class Count:
     """`antal(intyg där …)`: the current recipient's records, optionally filtered."""
 
     table: str
-    where: "Expr | None"
+    where: Expr | None
     span: Span = _span()
 
 
@@ -150,7 +149,7 @@ class TotalOf:
 
     table: str
     column: str
-    where: "Expr | None"
+    where: Expr | None
     span: Span = _span()
 
 
@@ -160,8 +159,8 @@ class ShareOf:
     `bland`); an empty denominator is missing, not 0 %."""
 
     table: str
-    where: "Expr"
-    among: "Expr | None" = None   # the denominator's filter: `bland …`
+    where: Expr
+    among: Expr | None = None   # the denominator's filter: `bland …`
     span: Span = _span()
 
 
@@ -169,14 +168,14 @@ class ShareOf:
 class Conditional:
     """`om X då A annars B`: A when X is uppfyllt, B when not; undecided X → missing."""
 
-    test: "Expr"
-    then: "Expr"
-    otherwise: "Expr"
+    test: Expr
+    then: Expr
+    otherwise: Expr
     span: Span = _span()
 
 
-Expr = Union[Num, DateLit, Str, Bool, VerdictLit, Name, ColumnRef, VillkorRef, Binary, Compare,
-             Logic, Not, Negate, Is, Between, Count, TotalOf, ShareOf, Conditional, About]
+Expr = (Num | DateLit | Str | Bool | VerdictLit | Name | ColumnRef | VillkorRef | Binary | Compare |
+        Logic | Not | Negate | Is | Between | Count | TotalOf | ShareOf | Conditional | About)
 
 CHILDREN = ("left", "right", "operand", "where", "among", "test", "then", "otherwise")
 
@@ -483,7 +482,7 @@ class Reconciliation:
     granted: Expr | None
     span: Span = _span()
     requirement: Expr | None = None   # not met: nothing is earned
-    rounding: "Rounding | None" = None
+    rounding: Rounding | None = None
     repay_verdict: str | None = None  # `vid återbetalning bedömning krävs`: a person decides
 
 
@@ -493,12 +492,12 @@ class Amendment:
     title: str
     in_force: date
     sources: tuple[Source, ...]
-    items: tuple["Item", ...]
+    items: tuple[Item, ...]
     span: Span = _span()
 
 
-Item = Union[Agreement, Document, Group, Table, RecordTable, Parameter, Value, Villkor, Payment,
-             Event, Check, Total, Invoicing, Reconciliation, Amendment]
+Item = (Agreement | Document | Group | Table | RecordTable | Parameter | Value | Villkor | Payment |
+        Event | Check | Total | Invoicing | Reconciliation | Amendment)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ GRAMMAR_FILE = "villkor.lark"
 
 
 def grammar_text() -> str:
-    packaged = resources.files("villkor_engine").joinpath("grammar", GRAMMAR_FILE)
+    packaged = resources.files("villkor_engine").joinpath("grammar").joinpath(GRAMMAR_FILE)
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
     checkout = Path(__file__).resolve().parents[3] / "dsl" / GRAMMAR_FILE

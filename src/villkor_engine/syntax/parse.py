@@ -42,7 +42,8 @@ TERMINAL_WORDS = {
 
 
 def parse_file(path: str | Path) -> tuple[ast.Module | None, list[Diagnostic]]:
-    """Read and parse an agreement file; unreadable, oversized or non-UTF-8 files are diagnostics."""
+    """Read and parse an agreement file; unreadable, oversized or non-UTF-8 files are
+    diagnostics."""
     name = str(path)
     try:
         size = Path(path).stat().st_size
@@ -89,10 +90,10 @@ def parse_text(text: str, file: str = "<text>") -> tuple[ast.Module | None, list
     if tree is None:
         _recover(text, file, diags)
         return None, diags.items
-    deep = _too_deep(tree)
-    if deep is not None:
+    nested = _too_deep(tree)
+    if nested is not None:
         diags.add("V005", f"uttrycket är för djupt nästlat (mer än {MAX_DEPTH} nivåer)",
-                  _meta_span(deep, file), hint="dela upp uttrycket med `värde`")
+                  _meta_span(nested, file), hint="dela upp uttrycket med `värde`")
         return None, diags.items
     builder = _Builder(file, diags)
     items = tuple(builder.item(child) for child in tree.children)
@@ -133,7 +134,8 @@ def _open_paren(exc: UnexpectedInput, text: str) -> tuple[str, ...]:
 def _syntax_error(exc: UnexpectedInput, text: str, file: str):
     line, column = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        at = exc.pos_in_stream
+        char = text[at] if at is not None and at < len(text) else ""
         span = Span(file, line, column, line, column + 1)
         msg = f"oväntat tecken `{char}`"
         hint = _expected(exc.allowed)
@@ -168,12 +170,11 @@ def _number_hint(text: str, tok: Token) -> str | None:
     mark is a comma) or `120 Mkr` (a unit word it does not know)."""
     pos = tok.start_pos or 0
     before = text[max(0, pos - 30):pos]
-    if str(tok) == "." and re.search(r"\d$", before) and pos + 1 < len(text) \
-            and text[pos + 1].isdigit():
-        number = re.search(r"[\d ]*\d$", before).group(0).strip()
-        decimals = re.match(r"\d+", text[pos + 1:]).group(0)
-        return (f"decimaltecknet är komma: skriv `{number},{decimals}` (punkt är inte "
-                "decimaltecken i en överenskommelse)")
+    whole = re.search(r"[0-9][0-9 ]*$", before)
+    decimals = re.match(r"[0-9]+", text[pos + 1:])
+    if str(tok) == "." and whole is not None and decimals is not None:
+        return (f"decimaltecknet är komma: skriv `{whole.group(0).strip()},{decimals.group(0)}` "
+                "(punkt är inte decimaltecken i en överenskommelse)")
     if tok.type in ("NAME", "COLUMN", "CODE") and re.search(r"\d[ \u00a0]*$", before):
         unit = UNIT_WORDS.get(str(tok).lower())
         if unit is not None:
@@ -219,7 +220,8 @@ def parse_partial(text: str, file: str) -> tuple[ast.Module | None, set[str]]:
     items' names are left out, since they are consequences, not mistakes of their own.
     """
     text = unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
-    items, broken = [], set()
+    items: list[ast.Item] = []
+    broken: set[str] = set()
     for begin, end, masked in _chunks(text):
         try:
             tree = parser().parse(masked)
@@ -235,7 +237,7 @@ def parse_partial(text: str, file: str) -> tuple[ast.Module | None, set[str]]:
         if _too_deep(tree) is not None:
             return None, broken
         builder = _Builder(file, Diagnostics())
-        items.extend(builder.item(child) for child in tree.children)
+        items.extend(builder.item(child) for child in tree.children if isinstance(child, Tree))
     return (ast.Module(file, tuple(items), text) if items else None), broken
 
 
@@ -260,7 +262,7 @@ def _partial_amendment(text: str, begin: int, end: int, file: str,
     if not starts:
         return None
     blank = lambda t: re.sub(r"[^\n]", " ", t)   # noqa: E731 - positions stay the file's
-    items = []
+    items: list[ast.Item] = []
     for b, e in zip(starts, starts[1:] + [stop]):
         try:
             tree = parser().parse(blank(text[:b]) + text[b:e] + blank(text[e:]))
@@ -270,7 +272,8 @@ def _partial_amendment(text: str, begin: int, end: int, file: str,
                 broken.add(m.group(2))
             continue
         if _too_deep(tree) is None:
-            items.extend(_Builder(file, Diagnostics()).item(c) for c in tree.children)
+            items.extend(_Builder(file, Diagnostics()).item(c) for c in tree.children
+                         if isinstance(c, Tree))
     try:
         in_force = date.fromisoformat(head.group(3))
     except ValueError:
@@ -352,8 +355,8 @@ def _meta_span(tree: Tree, file: str) -> Span:
 
 # ---- building the syntax tree -------------------------------------------------------
 
-def _number(token: str) -> Fraction:
-    return Fraction(re.sub(r"[ \u00a0]", "", token).replace(",", "."))
+def _number(token: Token | Tree) -> Fraction:
+    return Fraction(re.sub(r"[ \u00a0]", "", str(token)).replace(",", "."))
 
 
 UNIT_SCALE = {
@@ -377,12 +380,13 @@ class _Builder:
 
     def span(self, node: Tree | Token) -> Span:
         if isinstance(node, Token):
-            return Span(self.file, node.line, node.column, node.end_line or node.line,
-                        node.end_column or node.column + len(node), node.start_pos or 0,
+            line, column = node.line or 1, node.column or 1
+            return Span(self.file, line, column, node.end_line or line,
+                        node.end_column or column + len(node), node.start_pos or 0,
                         node.end_pos or 0)
         return _meta_span(node, self.file)
 
-    def date(self, tok: Token) -> date:
+    def date(self, tok: Token | Tree) -> date:
         try:
             return date.fromisoformat(str(tok))
         except ValueError:
@@ -391,7 +395,7 @@ class _Builder:
             return date(1970, 1, 1)
 
     @staticmethod
-    def text(tok: Token) -> str:
+    def text(tok: Token | Tree) -> str:
         return str(tok)[1:-1]
 
     # -- items
@@ -557,7 +561,7 @@ class _Builder:
             tuple(str(c) for c in applies.children[1:]) if applies else ())
 
     def review(self, t: Tree) -> ast.Review:
-        days = int(t.children[1].children[0]) if len(t.children) > 1 else None
+        days = int(str(t.children[1].children[0])) if len(t.children) > 1 else None
         return ast.Review(str(t.children[0]), days, self.span(t))
 
     def sub(self, t: Tree) -> ast.SubVillkor:
@@ -609,12 +613,13 @@ class _Builder:
 
     def i_event(self, t: Tree) -> ast.Event:
         w = t.children[2]
+        when: ast.OnDate | ast.InWeek | ast.DaysAfter
         if w.data == "on_date":
             when = ast.OnDate(self.date(w.children[0]), self.span(w))
         elif w.data == "in_week":
-            when = ast.InWeek(int(w.children[0]), int(w.children[1]), self.span(w))
+            when = ast.InWeek(int(str(w.children[0])), int(str(w.children[1])), self.span(w))
         else:
-            when = ast.DaysAfter(int(w.children[0]), str(w.children[1]), self.span(w))
+            when = ast.DaysAfter(int(str(w.children[0])), str(w.children[1]), self.span(w))
         return ast.Event(str(t.children[0]), self.text(t.children[1]), when,
                          self.sources(t.children[3:]), self.span(t))
 
