@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import html
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -32,7 +30,7 @@ from typing import Any
 from .diagnostics import Diagnostic, VillkorError
 from .eval.engine import PotSummary, Result, Row, vid_key
 from .eval.values import swedish_money
-from .io.output import xlsx_text
+from .io.output import write_bytes_atomic, xlsx_text
 from .model.model import Model
 from .pipeline import evaluate
 
@@ -617,15 +615,7 @@ def write_xlsx(d: DiffResult, path: Path) -> None:
     row(ws, ["data", d.data_dir])
     buf = io.BytesIO()
     wb.save(buf)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".diff-", suffix=".xlsx", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(Path(path), buf.getvalue())   # the one atomic writer (modes, links)
 
 
 __all__ = ["DiffResult", "DiffRow", "DiffTotal", "compare", "render_html", "render_text",

@@ -433,9 +433,9 @@ def write_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     if fmt == "csv":
         write_atomic(path, _csv_text(columns, rows))
     elif fmt == "xlsx":
-        _write_bytes_atomic(path, _xlsx_bytes(columns, rows, sheet))
+        write_bytes_atomic(path, _xlsx_bytes(columns, rows, sheet))
     else:
-        _write_bytes_atomic(path, _parquet_bytes(columns, rows))
+        write_bytes_atomic(path, _parquet_bytes(columns, rows))
 
 
 def write_arrow(table, path: Path, sheet: str = "resultat") -> None:
@@ -470,7 +470,7 @@ def _typed(value: Any, kind: str) -> Any:
     return value
 
 
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
+def write_bytes_atomic(path: Path, data: bytes) -> None:
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         f.write(data)
         f.flush()
