@@ -851,10 +851,15 @@ def then_error_mentions(villkor_kontext: Kontext, text: str) -> None:
     k = villkor_kontext
     if k.error_code is None:
         raise AssertionError('säg först vilket fel: "Så misslyckas beräkningen med felet KOD"')
-    diags = [d for d in k.diagnostics if d.code == k.error_code]
+    _mentions([d for d in k.diagnostics if d.code == k.error_code], text,
+              f"felet {k.error_code}")
+
+
+def _mentions(diags: list[Diagnostic], text: str, what: str) -> None:
+    """One of the diagnostics names `text` in its message, place (fil:rad:kolumn) or hint."""
     if not any(text in " ".join([d.message, str(d.span or ""), d.hint or ""]) for d in diags):
-        raise AssertionError(f"Förväntat: felet {k.error_code} nämner \"{text}\"\n"
-                             f"Fick:\n" + _diag_text(diags))
+        raise AssertionError(f"Förväntat: {what} nämner \"{text}\"\nFick:\n" +
+                             _diag_text(diags))
 
 
 @then(parsers.parse('varnar beräkningen med "{code}"'))
@@ -880,10 +885,8 @@ def then_warning_mentions(villkor_kontext: Kontext, text: str) -> None:
     k = villkor_kontext
     if k.warning_code is None:
         raise AssertionError('säg först vilken varning: "Så varnar beräkningen med KOD"')
-    diags = [d for d in k.diagnostics if d.code == k.warning_code and not d.is_error]
-    if not any(text in " ".join([d.message, str(d.span or ""), d.hint or ""]) for d in diags):
-        raise AssertionError(f"Förväntat: varningen {k.warning_code} nämner \"{text}\"\n"
-                             f"Fick:\n" + _diag_text(diags))
+    _mentions([d for d in k.diagnostics if d.code == k.warning_code and not d.is_error], text,
+              f"varningen {k.warning_code}")
 
 
 # ---- Så: explanations ----------------------------------------------------------------------------
