@@ -38,7 +38,7 @@ from .eval.engine import Result, Row
 from .eval.values import money_text
 from .io.ledger import LedgerError, Run, check_ledger, input_hashes, os_reason, record, sha256
 from .io.output import (
-    FORMULA_START,
+    KINDS,
     RESULT_COLUMNS,
     ErrorRow,
     InvoiceRow,
@@ -46,6 +46,7 @@ from .io.output import (
     ResultRow,
     Utfall,
     atomic_path,
+    csv_text_read,
     invoice_rows,
     output_format,
     pot_rows,
@@ -532,11 +533,6 @@ def _column_engine_failed(exc: Exception, plan, data: Path, out: Path, memory: s
                                  "referens, som säger vilken fil och rad det gäller"),)
 
 
-_FORMULA = frozenset(FORMULA_START)
-_TEXT = {"mottagare", "namn", "villkor", "utfall", "exakt_belopp", "version", "källa",
-         "anmärkning"}
-
-
 def read_result(path: Path) -> Iterable[ResultRow]:
     """A result file (CSV, Excel, Parquet) back as ResultRows; in CSV the apostrophe that
     `csv_text` put before a formula's first character is taken away again."""
@@ -547,11 +543,9 @@ def read_result(path: Path) -> Iterable[ResultRow]:
     index = {c: header.index(c) for c in RESULT_COLUMNS}
     for _, cells in rows:
         values = {c: cells[i] if i < len(cells) else "" for c, i in index.items()}
-        if is_csv:
-            for c in _TEXT:
-                v = values[c]
-                if v[:1] == "'" and v[1:2] in _FORMULA:
-                    values[c] = v[1:]
+        if is_csv:   # the apostrophe `csv_text` put before a formula-like text goes again
+            values = {c: csv_text_read(v) if KINDS.get(c) == "text" else v
+                      for c, v in values.items()}
         yield ResultRow(
             mottagare=values["mottagare"], namn=values["namn"], villkor=values["villkor"],
             utfall=cast(Utfall, values["utfall"]),   # pydantic validates it
@@ -640,20 +634,13 @@ def write_text(path: Path, text: str) -> None:
     write_atomic(Path(path), text)
 
 
-class NotAvailable(Exception):
-    """A part of villkor that this installation does not have (yet)."""
-
-
 def diff(old: Path | str | Checked, new: Path | str | Checked, data_dir: str | Path,
          params: Iterable[str] | Mapping[str, Any] | None = None, per_old: date | None = None,
          per_new: date | None = None, *, old_name: str = "före.villkor",
          new_name: str = "efter.villkor"):
     """Both versions run on the same data, set side by side (`villkor_engine.diff.compare`):
     a `DiffResult`, or a tuple of diagnostics when either side cannot be checked or run."""
-    try:
-        from . import diff as diffing
-    except ImportError as exc:   # pragma: no cover - while diff.py is being written
-        raise NotAvailable("jämförelsen finns inte i den här versionen av villkor") from exc
+    from . import diff as diffing
     from .diagnostics import VillkorError
 
     sides: list[Model] = []
@@ -684,4 +671,4 @@ def csv_of_rows(rows: Iterable[ResultRow]) -> str:
 
 __all__ = ["Checked", "RunOutcome", "check", "check_file", "run", "explain", "explain_html",
            "explanations", "report_html", "report_xlsx", "diff", "diagnostic_json",
-           "NotAvailable", "read_result", "anchor"]
+           "read_result", "anchor"]

@@ -49,7 +49,7 @@ from .io.ledger import (
     os_reason,
 )
 from .io.output import atomic_path, side_path, write_atomic
-from .pipeline import load_agreement, parse_params
+from .pipeline import parse_params
 from .progress import StepProgress
 
 # emoji=False: rich would otherwise turn `fil:100:49` into a 💯 emoji
@@ -536,13 +536,7 @@ def _read_text(path: str) -> str | None:
 
 def _load(agreement: str):
     """The checked model, or the diagnostics and exit code 1."""
-    loaded = load_agreement(agreement)
-    if not loaded.ok:
-        _print_diags(loaded.diagnostics, loaded.text)
-        err_console.print(f"{agreement}: {_summary(loaded.diagnostics)}; inget beräknat",
-                          markup=False)
-        sys.exit(1)
-    return loaded.model
+    return _load_all([agreement])[0]
 
 
 def _prepare(agreement: str, data: str, params: tuple[str, ...], per: date | None):
@@ -1014,16 +1008,17 @@ def diff_cmd(old: str, new: str | None, data: str, per: date | None, per_new: da
 def _load_all(agreements: list[str]) -> list:
     """Each agreement's checked model (one load per distinct file); if any has errors, every
     file's diagnostics, then exit code 1."""
-    loaded = {a: load_agreement(a) for a in dict.fromkeys(agreements)}
+    checked = {a: api.check_file(a) for a in dict.fromkeys(agreements)}
     failed = False
-    for a, one in loaded.items():
+    for a, one in checked.items():
         if not one.ok:
             failed = True
-            _print_diags(one.diagnostics, one.text)
-            err_console.print(f"{a}: {_summary(one.diagnostics)}; inget beräknat", markup=False)
+            _print_diags(list(one.diagnostics), one.text)
+            err_console.print(visible(f"{a}: {_summary(list(one.diagnostics))}; inget beräknat"),
+                              markup=False)
     if failed:
         sys.exit(1)
-    return [loaded[a].model for a in agreements]
+    return [checked[a].model for a in agreements]
 
 
 @main.command("serve")

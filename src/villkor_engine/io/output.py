@@ -284,6 +284,11 @@ def csv_text(value: str) -> str:
     return "'" + value if value[:1] in _FORMULA_START else value
 
 
+def csv_text_read(value: str) -> str:
+    """`csv_text` undone: a text cell read back from a CSV file villkor wrote."""
+    return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_START else value
+
+
 def csv_text_sql(column: str) -> str:
     """`csv_text` as an SQL expression over the text column `column` (an SQL identifier);
     NULL stays NULL."""

@@ -46,6 +46,7 @@ from starlette.requests import ClientDisconnect
 from .. import __version__, api
 from ..eval.values import money_text
 from ..io.paths import name_problem, shown
+from ..report import CSP
 from ..syntax.parse import MAX_FILE_BYTES
 
 STATIC = Path(__file__).parent / "static"
@@ -400,7 +401,7 @@ def _attachment(data: bytes, filename: str, media: str) -> Response:
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+PAGE_CSP = CSP          # the report's own policy: the pages it serves carry no script
 WORKBENCH_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                  "connect-src 'self'; frame-src blob:; base-uri 'none'; form-action 'none'; "
                  "object-src 'none'")
@@ -689,12 +690,9 @@ def create_app(examples: Path | None = None, limits: Limits | None = None) -> Fa
         ändrade rader och summor per utbetalning. `sparad` är före, `overenskommelse` efter."""
         def work(inputs: Inputs, tmp: Path):
             assert inputs.saved is not None   # _inputs(diff=True) requires `sparad`
-            try:
-                found = api.diff(inputs.saved, inputs.text, inputs.data_dir, inputs.params,
-                                 inputs.per, inputs.per, old_name="sparad.villkor",
-                                 new_name=inputs.name)
-            except api.NotAvailable as exc:
-                raise Problem(501, "V327", str(exc), "jämförelsen kommer") from None
+            found = api.diff(inputs.saved, inputs.text, inputs.data_dir, inputs.params,
+                             inputs.per, inputs.per, old_name="sparad.villkor",
+                             new_name=inputs.name)
             if isinstance(found, tuple):
                 raise Problem(422, "", "", diagnostics=_diag_list(found))
             fmt = inputs.fields.get("format", "json").strip() or "json"
