@@ -1,20 +1,183 @@
 """The differential test at scale: `python bench/differential.py [N]` (default 100 000 cases).
 
-Runs tests/test_differential.py with N hypothesis cases for the pot agreement and N/2 for the
-certificate records; every case compares the columnar engine's files with the reference's.
+A case is one data folder for one drawn agreement, run by both engines in process and compared
+file by file (tests/differential_harness.py); agreements are drawn from the language
+(tests/agreement_strategies.py), 1–3 data folders each. `--jobs` worker processes (default: the
+number of cores) draw their own cases; a progress line shows cases per second and the time
+left, and a summary ends the run: what was compared, what ran on the reference alone and why,
+the outside constructs drawn, and milliseconds per case by phase.
+
+    python bench/differential.py 100000 [--jobs 2] [--seed 1] [--kända] [--fortsätt]
+
+At the first disagreement hypothesis shrinks the case and the run stops with it (exit 1);
+`--fortsätt` goes on and lists one case per kind of disagreement instead. `--kända` also draws
+the known disagreements (KNOWN in tests/agreement_strategies.py), which the test avoids.
 """
 
 from __future__ import annotations
 
+import argparse
+import math
+import multiprocessing as mp
 import os
-import subprocess
+import queue
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+PROGRESS_EVERY = 1.0          # seconds between a worker's reports
+
+
+def work(index: int, quota: int, seed: int, allow: frozenset[str], keep_going: bool,
+         out: mp.Queue) -> None:
+    """One worker: `quota` cases, reported to `out` as ("framsteg", index, done, kinds) now
+    and then, ("avvikelse", index, text) per disagreement and ("klar", index, stats) last."""
+    sys.path.insert(0, str(TESTS))
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as seeded
+
+    from agreement_strategies import cases
+    from differential_harness import Harness, Mismatch
+
+    done = 0
+    last = time.monotonic()
+    seen: set[str] = set()
+    with Harness() as harness:
+        def one(case) -> None:
+            nonlocal done, last
+            for data in case.data:    # every one, even past the quota: a replay must be the same
+                try:
+                    harness.compare(case.agreement, data)
+                except Exception as exc:   # a Mismatch, or an engine's crash
+                    if not keep_going:
+                        raise
+                    text = str(exc) if isinstance(exc, Mismatch) else \
+                        f"{type(exc).__name__}: {exc}\n\n{case.agreement.text}\n{data.shown()}"
+                    kind = text.split("\n", 1)[0].split(" (")[0]
+                    harness.stats.cases += 1
+                    harness.stats.kinds["avvikelse"] += 1
+                    if kind not in seen:
+                        seen.add(kind)
+                        out.put(("avvikelse", index, text))
+                done += 1
+                if time.monotonic() - last > PROGRESS_EVERY:
+                    last = time.monotonic()
+                    out.put(("framsteg", index, done, dict(harness.stats.kinds)))
+
+        rounds = 0
+        try:
+            while done < quota:   # 2.5 cases an example; a round draws what is left
+                rounds += 1
+                runs = settings(max_examples=max(math.ceil((quota - done) / 2.5), 1),
+                                deadline=None, database=None,
+                                suppress_health_check=list(HealthCheck))
+                seeded(seed * 1000 + index * 100 + rounds)(
+                    runs(given(cases(max_data=4, allow=allow))(one)))()
+        except Exception as exc:   # shrunk by hypothesis: the minimal case
+            out.put(("avvikelse", index, _said(exc, Mismatch)))
+        out.put(("klar", index, harness.stats))
+
+
+def _said(exc: BaseException, mismatch: type) -> str:
+    """A failure as text; hypothesis's groups (flaky, several failures) with each of theirs."""
+    if isinstance(exc, mismatch):
+        return str(exc)
+    text = f"{type(exc).__name__}: {exc}"
+    for sub in getattr(exc, "exceptions", ()):
+        text += "\n\n" + _said(sub, mismatch)
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cases", nargs="?", type=int, default=100_000)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
+    parser.add_argument("--kända", dest="known", action="store_true",
+                        help="dra även de kända avvikelserna")
+    parser.add_argument("--fortsätt", dest="keep_going", action="store_true",
+                        help="fortsätt efter en avvikelse (ett fall per slag)")
+    args = parser.parse_args()
+    sys.path.insert(0, str(TESTS))
+    from agreement_strategies import KNOWN
+    from differential_harness import Stats
+
+    allow = frozenset(KNOWN) if args.known else frozenset()
+    jobs = max(1, min(args.jobs, args.cases))
+    quotas = [args.cases // jobs + (i < args.cases % jobs) for i in range(jobs)]
+    context = mp.get_context("spawn")   # a fresh interpreter: DuckDB's threads never forked
+    out = context.Queue()
+    workers = [context.Process(target=work, args=(i, q, args.seed, allow, args.keep_going, out),
+                               daemon=True) for i, q in enumerate(quotas)]
+    started = time.perf_counter()
+    print(f"{args.cases:,} fall i {jobs} processer, frö {args.seed}"
+          f"{', med kända avvikelser' if allow else ''}".replace(",", " ", 1), file=sys.stderr)
+    for w in workers:
+        w.start()
+    done = [0] * jobs
+    kinds: list[dict] = [{} for _ in range(jobs)]
+    total = Stats()
+    finished = 0
+    mismatches: list[str] = []
+    while finished < jobs:
+        try:
+            message = out.get(timeout=5)
+        except queue.Empty:
+            if not any(w.is_alive() for w in workers):
+                break
+            continue
+        if message[0] == "framsteg":
+            _, i, done[i], kinds[i] = message
+        elif message[0] == "avvikelse":
+            mismatches.append(message[2])
+            print(f"\n\nAVVIKELSE (process {message[1]}):\n{message[2]}\n", file=sys.stderr)
+        else:
+            _, i, stats = message
+            done[i] = stats.cases
+            total.merge(stats)
+            finished += 1
+        _progress(sum(done), args.cases, time.perf_counter() - started, len(mismatches))
+    for w in workers:
+        w.join(timeout=10)
+    elapsed = time.perf_counter() - started
+    print(file=sys.stderr)
+    _summary(total, elapsed, jobs, args.cases, mismatches)
+    return 1 if mismatches or finished < jobs else 0
+
+
+def _progress(done: int, wanted: int, elapsed: float, mismatches: int) -> None:
+    rate = done / elapsed if elapsed else 0.0
+    left = (wanted - done) / rate if rate else float("nan")
+    line = (f"\r{done:>9,}/{wanted:,} fall  {rate:6.1f} fall/s  "
+            f"{1000 / rate if rate else 0:6.1f} ms/fall  kvar {left / 60:5.1f} min  "
+            f"avvikelser {mismatches}").replace(",", " ")
+    print(line, end="", file=sys.stderr, flush=True)
+
+
+def _summary(stats, elapsed: float, jobs: int, wanted: int, mismatches: list[str]) -> None:
+    n = max(stats.cases, 1)
+
+    def ms(phase: str) -> str:
+        return f"{1000 * stats.seconds[phase] / n:.1f}"
+
+    lines = [
+        f"{stats.cases} fall ({stats.agreements} överenskommelser) på {elapsed:.0f} s i {jobs} "
+        f"processer: {1000 * elapsed / n:.1f} ms/fall väggtid, "
+        f"{wanted * elapsed / n / 3600:.2f} h för {wanted} fall",
+        f"per fall och process, ms: kontroll {ms('check')}, skriva data {ms('write')}, "
+        f"referensen {ms('referens')}, kolumnmotorn {ms('kolumn')}, jämförelsen {ms('compare')}"
+        f" (cpu-tid {ms('cpu')})",
+        "utfall: " + ", ".join(f"{k} {v}" for k, v in stats.kinds.most_common()),
+        "bara referensen, därför att: " + ("; ".join(
+            f"{k} ({v})" for k, v in stats.reasons.most_common(12)) or "-"),
+        "konstruktioner utanför kolumnmotorn (överenskommelser): " + (", ".join(
+            f"{k} {v}" for k, v in stats.outside.most_common()) or "-"),
+        f"avvikelser: {len(mismatches)}",
+    ]
+    print("\n".join(lines))
+
 
 if __name__ == "__main__":
-    n = sys.argv[1] if len(sys.argv) > 1 else "100000"
-    env = {**os.environ, "VILLKOR_DIFF_EXAMPLES": n}
-    sys.exit(subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                              str(ROOT / "tests" / "test_differential.py")], cwd=ROOT, env=env))
+    sys.exit(main())

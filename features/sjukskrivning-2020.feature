@@ -256,7 +256,7 @@ Egenskap: Överenskommelsen om sjukskrivnings- och rehabiliteringsprocessen 2020
   # ---- Felaktiga indata -------------------------------------------------------------
 
   # Radnumret är filens eget: rubrikraden är rad 1, Stockholm (01) rad 2, Gotland (09) rad 9, Norrbotten (25) rad 22.
-  Scenariomall: Ett ogiltigt svar stoppar beräkningen och felet pekar ut raden
+  Scenariomall: Ett ogiltigt svar blir en felrad som pekar ut raden, och regionen beräknas inte
     Givet att region "<kod>" svarar "kanske" på fråga "<fråga>"
     När utfallet beräknas
     Så misslyckas beräkningen med felet "V204"

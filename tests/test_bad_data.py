@@ -1,8 +1,14 @@
-"""Broken data files: a Swedish diagnostic naming file, row and column; exit 1; nothing written.
+"""Broken data files: a Swedish diagnostic naming file, row and column, and exit code 1.
 
 Every case copies the example data (examples/sjukskrivning-2020, or the review example for
 granskning.csv) to tmp_path, damages one thing and runs `villkor run` with the real agreement.
 Rows are the file's own line numbers (header = row 1); columns are 1-based field numbers.
+
+One bad-row policy in both engines: a bad row (a cell not of its type V204, an unknown recipient
+or villkor V205, a key again V206, the wrong number of fields V209) is left out and written to
+`utfall.fel.csv` (fil, rad, kolumn, meddelande), every good row gets its result, and the exit
+code is 1. A file that cannot be used (missing, unreadable, a declared column missing) stops the
+run and nothing is written.
 """
 
 from __future__ import annotations
@@ -20,12 +26,27 @@ REVIEW_EXAMPLE = ROOT / "examples" / "sjukskrivning-2020-granskning"
 
 
 def run(data: Path, tmp_path: Path):
-    """`villkor run` on `data`; also checks that a failed run left no output behind."""
+    """`villkor run` on `data`; a run stopped by bad rows wrote the good rows' results and the
+    error file, one stopped by anything else left no output behind."""
     out = tmp_path / "utfall.csv"
     result = invoke("run", AGREEMENT_2020, "--data", data, "--out", out)
-    if result.exit_code != 0:
+    if result.exit_code != 0 and not (tmp_path / "utfall.fel.csv").exists():
         assert not out.exists() and not out.with_suffix(".potter.csv").exists()
+    elif result.exit_code != 0:
+        assert out.exists() and (tmp_path / "utfall.potter.csv").exists()
     return result
+
+
+def error_rows(tmp_path: Path) -> list[tuple[str, int, str, str]]:
+    """The error file's rows: (fil, rad, kolumn, meddelande)."""
+    with open(tmp_path / "utfall.fel.csv", encoding="utf-8", newline="") as f:
+        return [(r["fil"], int(r["rad"]), r["kolumn"], r["meddelande"])
+                for r in csv.DictReader(f)]
+
+
+def recipients(tmp_path: Path) -> set[str]:
+    with open(tmp_path / "utfall.csv", encoding="utf-8", newline="") as f:
+        return {r["mottagare"] for r in csv.DictReader(f)}
 
 
 def edit(path: Path, row: int, column: str, value: str) -> int:
@@ -52,6 +73,10 @@ def test_unknown_lanskod(tmp_path):
     block = assert_diagnostic(run(data, tmp_path), "V205", path, row, 1)
     assert f"rad {row}, kolumn `lanskod`: okänd mottagare `99`" in block
     assert "01, 03" in block.split("= tips:")[1]  # the known codes as hint
+    assert error_rows(tmp_path) == [("redovisning.csv", row, "lanskod", f"rad {row}, kolumn "
+                                     "`lanskod`: okänd mottagare `99`")]
+    # the row is left out: region 05 is evaluated without its answers, the others as before
+    assert "05" in recipients(tmp_path) and "99" not in recipients(tmp_path)
 
 
 def test_duplicate_lanskod_names_both_rows(tmp_path):
@@ -85,6 +110,9 @@ def test_bad_population(tmp_path, value, words):
     assert words in block
     if value:
         assert f"`{value}`" in block
+    assert [(f, r, k) for f, r, k, _ in error_rows(tmp_path)] == \
+        [("befolkning.csv", row, "befolkning")]
+    assert "09" not in recipients(tmp_path) and "01" in recipients(tmp_path)
 
 
 def test_bad_population_does_not_cascade_into_unknown_recipient(tmp_path):

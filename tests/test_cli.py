@@ -236,8 +236,9 @@ def test_run_writes_result_csv_with_one_summa_row_per_recipient(tmp_path):
     assert sorted(summa) == sorted(recipients)
 
 
-def test_run_with_bad_data_writes_no_output_file(tmp_path):
-    """Invalid data stops the run before anything is written: no result, no pots file."""
+def test_run_with_a_bad_row_writes_the_good_rows_and_an_error_file(tmp_path):
+    """A bad row does not stop the run (one policy in both engines): every good row gets its
+    result, the bad row is a row of `utfall.fel.csv`, and the exit code is 1."""
     data = copy_data(tmp_path)
     rows = read_rows(data / "befolkning.csv")
     rows[3][2] = "abc"
@@ -245,8 +246,12 @@ def test_run_with_bad_data_writes_no_output_file(tmp_path):
     out = tmp_path / "utfall.csv"
     result = invoke("run", AGREEMENT_2020, "--data", data, "--out", out)
     assert_diagnostic(result, "V204", data / "befolkning.csv", 4, 3)
-    assert "inget resultat skrivet" in result.output
-    assert list(tmp_path.glob("utfall*")) == []
+    assert "inget resultat skrivet" not in result.output
+    assert read_rows(tmp_path / "utfall.fel.csv") == [
+        ["fil", "rad", "kolumn", "meddelande"],
+        ["befolkning.csv", "4", "befolkning", "rad 4, kolumn `befolkning`: `abc` är inget heltal"]]
+    assert out.exists() and (tmp_path / "utfall.potter.csv").exists()
+    assert rows[3][0] not in {r[0] for r in read_rows(out)[1:]}
 
 
 def test_run_with_bad_data_leaves_an_existing_output_untouched(tmp_path):
@@ -306,7 +311,7 @@ def test_real_process_deep_nesting_gives_diagnostic_not_traceback(tmp_path):
 
 @pytest.mark.skipif(not VILLKOR_BIN.exists(), reason="villkor script not installed")
 def test_real_process_bad_data_gives_diagnostic_not_traceback(tmp_path):
-    """A real `villkor run` with a broken data file: exit 1, file:row:col on stderr, no output."""
+    """A real `villkor run` with a bad row: exit 1, file:row:col on stderr, the error file."""
     data = copy_data(tmp_path)
     rows = read_rows(data / "redovisning.csv")
     rows[5][rows[0].index("2.2a")] = "kanske"
@@ -316,7 +321,7 @@ def test_real_process_bad_data_gives_diagnostic_not_traceback(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert f"{data / 'redovisning.csv'}:6:9: fel[V204]" in proc.stderr, proc.stderr
-    assert not out.exists()
+    assert out.exists() and (tmp_path / "utfall.fel.csv").exists()   # the good rows' results
 
 
 # ---- data printed to the terminal -----------------------------------------------------------

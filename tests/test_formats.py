@@ -579,3 +579,17 @@ def test_one_reading_on_every_python_and_engine(raw, type_):
     `[0-9]` refuses them (Python's `\\d` and 3.11's fromisoformat took them)."""
     with pytest.raises(ValueError):
         parse_cell(raw, col(type_))
+
+
+@pytest.mark.parametrize("raw, value", [("999999999999999999", 10 ** 18 - 1),
+                                        ("-999 999 999 999 999 999", -(10 ** 18 - 1)),
+                                        ("0000000000000000001", None),
+                                        ("1000000000000000000", None)])
+def test_an_integer_has_at_most_18_digits(raw, value):
+    """heltal: at most 18 digits, leading zeros counted (every one fits in 64 bits, where the
+    column engine computes); more is an error that says how many (io/cells.py)."""
+    if value is not None:
+        assert parse_cell(raw, col(T.HELTAL)) == value
+        return
+    with pytest.raises(ValueError, match="har 19 siffror, men ett heltal får ha högst 18"):
+        parse_cell(raw, col(T.HELTAL))

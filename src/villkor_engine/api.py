@@ -31,34 +31,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .diagnostics import Diagnostic
-from .eval.engine import Result, Row
 from .eval.values import money_text
-from .io.ledger import LedgerError, Run, check_ledger, input_hashes, os_reason, record, sha256
-from .io.output import (
-    KINDS,
-    RESULT_COLUMNS,
-    ErrorRow,
-    InvoiceRow,
-    PotRow,
-    ResultRow,
-    Utfall,
-    atomic_path,
-    csv_text_read,
-    invoice_rows,
-    output_format,
-    pot_rows,
-    result_rows,
-    side_path,
-    write_atomic,
-    write_result,
-)
+from .io.data import BadRow, keeping_bad_rows
 from .model.model import Model
 from .pipeline import Loaded, evaluate, load_agreement, load_agreement_text, parse_params
+from .write.ledger import LedgerError, Run, check_ledger, input_hashes, os_reason, record, sha256
 
-Engine = Literal["auto", "referens", "kolumn"]
+# The writers (pydantic's row models) are imported where a file is written or read back, so
+# that checking an agreement (`villkor check`, the language server) does not load them.
+if TYPE_CHECKING:
+    from .eval.engine import Result, Row
+    from .write.output import ErrorRow, InvoiceRow, PotRow, ResultRow
+
+Engine = Literal["auto", "referens", "kolumn", "spark"]
 Stage = Literal["klar", "användning", "överenskommelse", "indata", "skrivning"]
 SIDE_KINDS = ("potter", "fel", "fakturor")
 Progress = Callable[[int], AbstractContextManager[Callable[[str], None]]]
@@ -127,9 +115,10 @@ def _load(agreement: Path | str | Checked, name: str) -> tuple[Checked, Path | N
 class RunOutcome:
     """What a run gave: the rows of the result file and its pots, or why there are none.
 
-    `stage` is `klar` when a result exists (the column engine may still have skipped bad rows:
-    `errors`, `error_count`); otherwise where it stopped: `användning` (a parameter, --out,
-    --minne, --ledger: the caller's mistake), `överenskommelse` (the agreement has errors),
+    `stage` is `klar` when a result exists (bad input rows may still have been left out, by
+    either engine: `errors`, `error_count`, and the error file `<out>.fel.<ext>`); otherwise
+    where it stopped: `användning` (a parameter, --out, --minne, --ledger: the caller's
+    mistake), `överenskommelse` (the agreement has errors),
     `indata` (the data has errors, a `kontroll` fails) or `skrivning` (an output could not be
     written). `result` is the reference evaluator's result (for explanations and reports);
     the column engine gives none.
@@ -140,7 +129,7 @@ class RunOutcome:
     rows: tuple[ResultRow, ...] = ()
     pots: tuple[PotRow, ...] = ()
     invoices: tuple[InvoiceRow, ...] = ()
-    errors: tuple[ErrorRow, ...] = ()     # bad input rows the column engine skipped (≤ 1000)
+    errors: tuple[ErrorRow, ...] = ()     # bad input rows left out (the first 1000)
     error_count: int = 0
     version: str | None = None            # the version in force
     engine_used: str | None = None        # "referens" or "kolumn"
@@ -196,6 +185,8 @@ def file_target_problem(out: str | Path, sides: tuple[str, ...] = (), option: st
                         ) -> Diagnostic | None:
     """V307 unless `out` can be written as a file: not empty, no directory or device in its
     place, no file where a folder on its way should be."""
+    from .write.output import side_path
+
     hint = f"ange en fil, t.ex. {option} ut/utfall.csv"
     out = str(out)
     if not out.strip():
@@ -222,6 +213,8 @@ def file_target_problem(out: str | Path, sides: tuple[str, ...] = (), option: st
 def output_problem(out: str | Path, option: str = OUT) -> Diagnostic | None:
     """The --out path's problem before anything is computed: a format nobody can write (V300),
     or a path that cannot be a result file (V307)."""
+    from .write.output import output_format
+
     if str(out).strip():
         try:
             output_format(Path(out))
@@ -248,6 +241,8 @@ def _same_file(a: Path, b: Path) -> bool:
 def overwrite_problem(target: Path, agreement: Path | None, data: Path,
                       model: Model, option: str = OUT) -> Diagnostic | None:
     """V310: the result or a side file would replace the agreement or a data file it names."""
+    from .write.output import side_path
+
     inputs = ([agreement] if agreement is not None else []) + \
         [data / f for f in data_files(model)]
     for path in (target, *(side_path(target, k) for k in SIDE_KINDS)):
@@ -313,6 +308,7 @@ def _record(ledger: Path, entry: Run) -> tuple[int | None, Diagnostic | None]:
 def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str | None = None,
         params: Iterable[str] | Mapping[str, Any] | None = None, per: date | None = None,
         engine: Engine = "auto", memory: str = "1GB", ledger: Path | str | None = None,
+        spark: str = "local[*]",
         *, name: str = "<text>", keep_rows: bool = True,
         progress: Progress | None = None, option: str = OUT) -> RunOutcome:
     """Evaluate every recipient; write `out` (and its side files) if given; record the run.
@@ -327,6 +323,8 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
     (the CLI's `StepProgress`). `option` is how messages name the result file's option (the CLI
     passes the spelling the user typed).
     """
+    from .write.output import ErrorRow, invoice_rows, pot_rows, result_rows, side_path
+
     started = time.perf_counter()
     progress = progress or (lambda _total: nullcontext(lambda _what: None))
     target = Path(out) if out is not None else None
@@ -368,41 +366,84 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
     hashes = _hash_inputs(agreement_path, checked.text, data, data_files(model)) \
         if log is not None else (None, None)
     common: dict[str, Any] = dict(model=model, text=checked.text, params=values)
+    if engine in ("kolumn", "spark") and pairs:
+        return _fail("användning", "V304", "kolumnmotorn stöder inte överenskommelsen: "
+                     "--param stöds bara i referensmotorn", "kör med --motor referens",
+                     **common)
     if engine != "referens" and not pairs:
-        done = _run_columnar(model, data, per, target, engine == "kolumn", memory_text,
-                             progress, keep_rows, common)
+        done = _run_columnar(model, data, per, target, engine, memory_text,
+                             progress, keep_rows, common, spark)
         if done is not None:
             if done.ok and log is not None and target is not None:
                 assert done.version is not None   # a finished run has its version
                 done = _logged(done, log, Run(
-                    agreement_path or Path(checked.name), done.version, per, {}, data, "kolumn",
+                    agreement_path or Path(checked.name), done.version, per, {}, data,
+                    done.engine_used or "kolumn",
                     done.batch.rows, done.error_count, ledger_pots(done.batch.pots), target,
                     time.perf_counter() - started, data_files(model), *hashes))
             return _timed(done, started)
     with progress(2 if target is not None else 1) as step:
         step("läser indata och prövar villkoren (referensmotorn)")
-        result, dataset, diags = evaluate(model, data, values, per)
+        with keeping_bad_rows():   # the bad-row policy: good rows evaluated, bad ones kept
+            result, dataset, diags = evaluate(model, data, values, per)
         common["dataset"] = dataset
         if result is None:
             return RunOutcome("indata", tuple(diags), **common)
+        bad = dataset.bad_rows if dataset is not None else []
+        diags = [*diags, *(b.diagnostic for b in bad[:SHOWN_ERRORS])]
         written: tuple[Path, ...] = ()
         if target is not None:
             step(f"skriver {target.name}")
+            fel = side_path(target, "fel")
             try:
-                written = (*write_result(result, target), target)
+                if bad:   # before the result: a result file present means the run completed
+                    write_errors(bad, fel)
+                written = (*write_result(result, target), *([fel] if bad else []), target)
             except OSError as exc:
                 return RunOutcome("skrivning", (*diags, write_problem(exc, target)), **common)
     outcome = RunOutcome(
         "klar", tuple(diags), rows=tuple(result_rows(result)) if keep_rows else (),
         pots=tuple(pot_rows(result)), invoices=tuple(invoice_rows(result)),
-        version=result.version.label, engine_used="referens", written_files=written,
-        result=result, **common)
+        errors=tuple(ErrorRow(fil=b.file, rad=b.line, kolumn=b.column, meddelande=b.message)
+                     for b in bad[:SHOWN_ERRORS]),
+        error_count=len(bad), version=result.version.label, engine_used="referens",
+        written_files=written, result=result, **common)
     if log is not None and target is not None:
         outcome = _logged(outcome, log, Run(
             agreement_path or Path(checked.name), result.version.label, per, values, data,
-            "referens", len(result.rows), 0, ledger_pots(result.pots), target,
+            "referens", len(result.rows), len(bad), ledger_pots(result.pots), target,
             time.perf_counter() - started, data_files(model), *hashes))
     return _timed(outcome, started)
+
+
+SHOWN_ERRORS = 1000   # bad rows in `RunOutcome.errors` and on screen; the error file has all
+
+
+def write_errors(bad: list[BadRow], path: Path) -> None:
+    """The error file `<ut>.fel.<ext>` (fil, rad, kolumn, meddelande), written by the column
+    engine's own writer (`batch.duck._copy`), so both engines' files are the same bytes."""
+    import duckdb
+    import pyarrow as pa
+
+    from .batch.duck import _copy
+
+    table = pa.table({"fil": pa.array([b.file for b in bad], pa.string()),
+                      "rad": pa.array([b.line for b in bad], pa.int64()),
+                      "kolumn": pa.array([b.column for b in bad], pa.string()),
+                      "meddelande": pa.array([b.message for b in bad], pa.string())})
+    con = duckdb.connect()
+    try:
+        con.register("fel_rader", table)
+        _copy(con, "SELECT fil, rad, kolumn, meddelande FROM fel_rader", path, "fel")
+    finally:
+        con.close()
+
+
+def write_result(result: Result, target: Path) -> list[Path]:
+    """`write.output.write_result`, loaded with the first run that writes."""
+    from .write.output import write_result as write
+
+    return write(result, target)
 
 
 def _timed(outcome: RunOutcome, started: float) -> RunOutcome:
@@ -449,15 +490,18 @@ class _Pots:
 
 
 def _run_columnar(model: Model, data: Path, per: date | None, out: Path | None,
-                  required: bool, memory: str, progress: Progress, keep_rows: bool,
-                  common: dict) -> RunOutcome | None:
+                  engine: str, memory: str, progress: Progress, keep_rows: bool,
+                  common: dict, spark: str = "local[*]") -> RunOutcome | None:
     """The column engine's outcome if its plan covers the agreement, else None (fall back to
-    the reference evaluator); with no `out` it writes to a temporary file, read back."""
+    the reference evaluator); with no `out` it writes to a temporary file, read back. The
+    plan runs on DuckDB here, or on Spark (`engine="spark"`, the cluster `spark`)."""
     import duckdb
 
-    from .batch.duck import InputProblem, run_plan
+    from .batch.duck import ChecksFailed, InputProblem, run_plan
     from .batch.plan import Unsupported, compile_plan
+    from .write.output import ErrorRow, pot_rows, side_path
 
+    required = engine in ("kolumn", "spark")
     version = model.version_at(per)
     plan = compile_plan(model, version)
     if isinstance(plan, Unsupported):
@@ -474,9 +518,15 @@ def _run_columnar(model: Model, data: Path, per: date | None, out: Path | None,
     try:
         try:
             with progress(1) as step:
-                batch = run_plan(plan, data, target, step, memory)
+                if engine == "spark":
+                    from .batch.spark import run_spark
+                    batch = run_spark(plan, data, target, step, master=spark)
+                else:
+                    batch = run_plan(plan, data, target, step, memory)
         except InputProblem as exc:
             return _fail("indata", exc.code, exc.message, exc.hint or None, **common)
+        except ChecksFailed as exc:
+            return RunOutcome("indata", tuple(exc.diagnostics), **common)
         except OSError as exc:
             return RunOutcome("skrivning", (write_problem(exc, target),), **common)
         except duckdb.Error as exc:
@@ -492,11 +542,11 @@ def _run_columnar(model: Model, data: Path, per: date | None, out: Path | None,
         written = [side_path(target, "potter")]
         if batch.error_count:
             written.append(side_path(target, "fel"))
-        diags = tuple(Diagnostic(e.code, f"{e.file}:{e.line}: {e.message}", None)
-                      for e in batch.errors)
+        diags = (*batch.warnings, *(Diagnostic(e.code, f"{e.file}:{e.line}: {e.message}", None)
+                                    for e in batch.errors))
         return RunOutcome("klar", diags, rows=rows, pots=tuple(pot_rows(_Pots(batch.pots))),
                           errors=errors, error_count=batch.error_count, version=version.label,
-                          engine_used="kolumn",
+                          engine_used="spark" if engine == "spark" else "kolumn",
                           written_files=(*written, target) if out is not None else (),
                           batch=batch, **common)
     finally:
@@ -537,6 +587,7 @@ def read_result(path: Path) -> Iterable[ResultRow]:
     """A result file (CSV, Excel, Parquet) back as ResultRows; in CSV the apostrophe that
     `csv_text` put before a formula's first character is taken away again."""
     from .io.readers import read_rows
+    from .write.output import KINDS, RESULT_COLUMNS, ResultRow, Utfall, csv_text_read, output_format
 
     header, rows = read_rows(path)
     is_csv = output_format(path) == "csv"
@@ -623,6 +674,7 @@ def report_xlsx(outcome: RunOutcome, path: Path) -> None:
     """The report as an Excel workbook (sheets Utfall, Potter, Förklaringar), written
     atomically."""
     from .report import write_xlsx
+    from .write.output import atomic_path
 
     model, result = _reference(outcome)
     with atomic_path(Path(path)) as tmp:
@@ -631,6 +683,8 @@ def report_xlsx(outcome: RunOutcome, path: Path) -> None:
 
 def write_text(path: Path, text: str) -> None:
     """A text output (report, explanation) written atomically."""
+    from .write.output import write_atomic
+
     write_atomic(Path(path), text)
 
 
@@ -664,7 +718,7 @@ def diff(old: Path | str | Checked, new: Path | str | Checked, data_dir: str | P
 
 def csv_of_rows(rows: Iterable[ResultRow]) -> str:
     """Result rows as the result CSV file writes them (for comparison and downloads)."""
-    from .io.output import to_csv
+    from .write.output import RESULT_COLUMNS, to_csv
 
     return to_csv(list(rows), RESULT_COLUMNS)
 

@@ -17,7 +17,6 @@ existing scripts keep working.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -28,29 +27,25 @@ from contextvars import ContextVar
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
-from rich.console import Console, JustifyMethod
-from rich.table import Table
-from rich.text import Text
+from rich.console import Console
 
-from . import __version__, api
+from . import __version__
 from .diagnostics import Diagnostic, VillkorError, render, visible
 from .eval.values import VERDICTS, swedish_money
-from .explain import explain_rows
-from .fmt import format_text
-from .io.ledger import (
-    LEDGER_NAME,
-    LedgerError,
-    default_ledger,
-    find_run,
-    history,
-    os_reason,
-)
-from .io.output import atomic_path, side_path, write_atomic
-from .pipeline import parse_params
-from .progress import StepProgress
+from .write.ledger import LEDGER_NAME
+
+# The rest is imported in the commands that use it, so that `villkor check` (and --help) start
+# without the writers (pydantic), the ledger's hashing, rich's tables and progress bars, the
+# formatter or the explainer; duckdb, pyarrow, openpyxl, sqlglot, fastapi and pygls are only
+# ever loaded by the commands that need them.
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+    from rich.text import Text
+
+    from . import api
 
 # emoji=False: rich would otherwise turn `fil:100:49` into a 💯 emoji
 console = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -72,6 +67,8 @@ def _fail(code: str, message: str, hint: str | None = None, exit_code: int = 1) 
 
 def _cell(value: object) -> Text:
     """Data for a rich table: never markup, never a terminal control sequence."""
+    from rich.text import Text
+
     return Text(visible(str(value)))
 
 
@@ -174,6 +171,8 @@ class _Choice(click.Choice):
         try:
             return super().convert(value, param, ctx)
         except click.BadParameter:
+            import difflib  # only for a value refused: `villkor` starts without it
+
             choices = [str(c) for c in self.choices]
             close = difflib.get_close_matches(str(value), choices, n=1)
             raise _BadValue(f"`{value}` är inte ett av: {', '.join(choices)}", ctx, param,
@@ -340,6 +339,8 @@ class _SwedishGroup(_SwedishHelp, click.Group):
     def resolve_command(self, ctx, args):
         name = click.utils.make_str(args[0])
         if self.get_command(ctx, name) is None and not ctx.resilient_parsing:
+            import difflib  # only for an unknown command
+
             if name.startswith("-") and len(name) > 1:
                 self.parse_args(ctx, list(args))   # `--help`, or an unknown flag said as one
             names = self.list_commands(ctx)
@@ -479,6 +480,8 @@ def main(ctx: click.Context) -> None:
          help="json: en post per fil med diagnoserna, för verktyg och CI.")
 def check_cmd(files: tuple[str, ...], fmt: str) -> None:
     """Kontrollera överenskommelsefiler (namn, typer, enheter, källor, kontroller)."""
+    from . import api
+
     failed = False
     report = []
     for f in files:
@@ -503,6 +506,9 @@ def check_cmd(files: tuple[str, ...], fmt: str) -> None:
          help="Ändra inget; avsluta med 1 om någon fil inte är formaterad.")
 def fmt_cmd(files: tuple[str, ...], only_check: bool) -> None:
     """Formatera överenskommelsefiler enhetligt (kommentarer behålls)."""
+    from .fmt import format_text
+    from .write.output import write_atomic
+
     failed = False
     for f in files:
         text = _read_text(f)
@@ -542,6 +548,8 @@ def _load(agreement: str):
 def _prepare(agreement: str, data: str, params: tuple[str, ...], per: date | None):
     """The reference evaluator's result for report and explain (api.run, no files written):
     (model, result), or the diagnostics and the exit code."""
+    from . import api
+
     outcome = api.run(Path(agreement), data, None, list(params), per, engine="referens")
     if not outcome.ok:
         _stopped(agreement, outcome)
@@ -593,9 +601,14 @@ AGREEMENT_HELP = "Överenskommelsefilen (.villkor)."
          help="Resultatfilen. Formatet följer filändelsen: .csv (även utan ändelse), .xlsx "
          "eller .parquet. Sidofilerna bredvid får samma ändelse: utfall.xlsx ger "
          "utfall.potter.xlsx (och .fakturor, .fel).")
-@_option("--motor", "engine", type=_Choice(["auto", "referens", "kolumn"]), default="auto",
-         show_default=True, help="kolumn: den snabba kolumnmotorn (det den stöder); referens: "
-         "referensutvärderaren; auto: kolumnmotorn när den kan, annars referensutvärderaren.")
+@_option("--motor", "engine", type=_Choice(["auto", "referens", "kolumn", "spark"]),
+         default="auto", show_default=True, help="kolumn: den snabba kolumnmotorn (det den "
+         "stöder); spark: kolumnmotorns plan på Apache Spark (tillägget villkor-engine[spark]); "
+         "referens: referensutvärderaren; auto: kolumnmotorn när den kan, annars "
+         "referensutvärderaren.")
+@_option("--spark", "spark", default="local[*]", show_default=True, metavar="MASTER",
+         help="Spark-klustret för --motor spark: local[*] (den här datorn), spark://värd:port, "
+         "yarn, eller sc://värd:port för Spark Connect.")
 @_option("--logg", "ledger", aliases=("--ledger",), type=click.Path(), default=None,
          metavar="FIL", help=f"Körningsloggen (DuckDB, .duckdb); utan: {LEDGER_NAME} bredvid "
          "resultatfilen.")
@@ -603,23 +616,35 @@ AGREEMENT_HELP = "Överenskommelsefilen (.villkor)."
          help="Kolumnmotorns arbetsminne (t.ex. 500MB); det som inte ryms skrivs till en "
          "temporär fil.")
 def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
-            out: str, engine: api.Engine, ledger: str | None, memory: str) -> None:
+            out: str, engine: api.Engine, ledger: str | None, memory: str,
+            spark: str) -> None:
     """Pröva villkoren och beräkna utbetalningarna för alla mottagare."""
+    from . import api
+    from .progress import StepProgress
+    from .write.ledger import default_ledger
+
     log = Path(ledger) if ledger else default_ledger(Path(out))
     outcome = api.run(Path(agreement), data, out, list(params), per, engine=engine,
-                      memory=memory, ledger=log, keep_rows=False,
+                      memory=memory, ledger=log, keep_rows=False, spark=spark,
                       progress=lambda total: StepProgress(total, err_console),
                       option=_flag("out"))
     if not outcome.ok:
         _stopped(agreement, outcome)
-    if outcome.engine_used == "kolumn":
-        _print_batch(outcome.batch, Path(out))
+    if outcome.engine_used in ("kolumn", "spark"):
+        _print_batch(outcome.batch, Path(out), outcome.engine_used)
     else:
+        from .write.output import side_path
+
         _print_diags([d for d in outcome.diagnostics if d.code != "V305"], None)
+        fel = side_path(Path(out), "fel")
+        if outcome.error_count > len(outcome.errors):   # as `_print_batch` says it
+            err_console.print(visible(f"… och {outcome.error_count - len(outcome.errors)} fel "
+                                      f"till; alla står i {fel}"), markup=False)
         _print_table(outcome.result)
         _print_invoices(outcome.result)
         side = ", ".join(str(p) for p in outcome.written_files[:-1])
-        console.print(visible(f"\nResultat: {out}  (även: {side})"), markup=False)
+        errors = f"  (felrader: {fel})" if outcome.error_count else ""
+        console.print(visible(f"\nResultat: {out}  (även: {side}){errors}"), markup=False)
     _print_diags([d for d in outcome.diagnostics if d.code == "V305"], None)
     if outcome.ledger_id is not None:
         console.print(visible(f"Körning {outcome.ledger_id} loggad i {outcome.ledger}"),
@@ -627,8 +652,12 @@ def run_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None
     sys.exit(outcome.exit_code)
 
 
-def _print_batch(batch, out: Path) -> None:
-    """The column engine's bad rows (the first thousand), its pots and where the rows went."""
+def _print_batch(batch, out: Path, engine: str = "kolumn") -> None:
+    """The column engine's kontroll warnings, bad rows (the first thousand), its pots and where
+    the rows went."""
+    from .write.output import side_path
+
+    _print_diags(list(batch.warnings), None)
     for e in batch.errors:
         err_console.print(visible(f"{e.file}:{e.line}: fel[{e.code}]: {e.message}"),
                           markup=False)
@@ -637,12 +666,15 @@ def _print_batch(batch, out: Path) -> None:
                                   f"alla står i {side_path(out, 'fel')}"), markup=False)
     _print_pots(batch)
     errors = f"  (felrader: {side_path(out, 'fel')})" if batch.errors else ""
-    console.print(visible(f"\nResultat: {out}, {batch.rows} rader (kolumnmotorn){errors}"),
+    where = "kolumnmotorn på Spark" if engine == "spark" else "kolumnmotorn"
+    console.print(visible(f"\nResultat: {out}, {batch.rows} rader ({where}){errors}"),
                   markup=False)
 
 
 def _check_file_target(out: str) -> Path:
     """V307 (usage, exit 2) unless `out` can be written as a file (api.file_target_problem)."""
+    from . import api
+
     problem = api.file_target_problem(out, option=_flag("out"))
     if problem is not None:
         _fail(problem.code, problem.message, problem.hint, exit_code=2)
@@ -664,6 +696,8 @@ def _check_page_target(out: str, what: str) -> Path:
 
 def _refuse_overwriting_inputs(target: Path, agreement: Path, data: Path, model) -> None:
     """V310 (exit 2): the output or a side file would replace the agreement or a data file."""
+    from . import api
+
     problem = api.overwrite_problem(target, agreement, data, model, _flag("out"))
     if problem is not None:
         _fail(problem.code, problem.message, problem.hint, exit_code=2)
@@ -672,7 +706,9 @@ def _refuse_overwriting_inputs(target: Path, agreement: Path, data: Path, model)
 @contextmanager
 def _writing(path: Path):
     """A file that cannot be written (full disk, no permission, a directory in the way) is
-    V309 and exit code 1; the temp file is already gone (io/output.py `atomic_path`)."""
+    V309 and exit code 1; the temp file is already gone (write/output.py `atomic_path`)."""
+    from . import api
+
     try:
         yield
     except OSError as exc:
@@ -691,7 +727,7 @@ def history_cmd(run_id: int | None, ledger: str | None) -> None:
     """Lista de loggade körningarna, eller visa en av dem i sin helhet."""
     import duckdb
 
-    from .io.ledger import run_ids
+    from .write.ledger import LedgerError, find_run, history, os_reason, run_ids
 
     flag = _flag("ledger")
     path = Path(ledger) if ledger else Path(LEDGER_NAME)
@@ -817,6 +853,8 @@ TABLE_ROWS = 300   # larger results are summarised on screen; the file has every
 
 
 def _print_table(result) -> None:
+    from rich.table import Table
+
     if len(result.rows) > TABLE_ROWS:
         _print_summary(result)
         return
@@ -836,6 +874,8 @@ def _print_table(result) -> None:
 
 
 def _print_summary(result) -> None:
+    from rich.table import Table
+
     counts: dict[str, dict[str, int]] = {}
     for r in result.rows:
         counts.setdefault(r.villkor, {}).setdefault(r.verdict.value, 0)
@@ -852,6 +892,8 @@ def _print_summary(result) -> None:
 
 
 def _print_pots(result) -> None:
+    from rich.table import Table
+
     pots = Table(title="Potter och avrundning")
     for col in ("utbetalning", "villkor", "pott", "utbetalt", "avrundningsdifferens"):
         pots.add_column(col, justify="left" if col in ("utbetalning", "villkor") else "right")
@@ -871,6 +913,8 @@ def _print_pots(result) -> None:
 def report_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
                out: str) -> None:
     """Rapport per mottagare och villkor (HTML eller Excel), med förklaringar."""
+    from .write.output import atomic_path, write_atomic
+
     target = _check_page_target(out, "rapporten")
     model, result = _prepare(agreement, data, params, per)
     _refuse_overwriting_inputs(target, Path(agreement), Path(data), model)
@@ -901,6 +945,9 @@ def report_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | N
 def explain_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | None,
                 recipient: str, vid: str | None, fmt: str, out: str | None) -> None:
     """Förklara utfall och belopp för en mottagare, med källor och lästa värden."""
+    from .explain import explain_rows
+    from .write.output import write_atomic
+
     if out is not None:
         _check_file_target(out)
     model, result = _prepare(agreement, data, params, per)
@@ -945,7 +992,12 @@ def sql_cmd(agreement: str, dialect: str, per: date | None) -> None:
         _unsupported(plan.reason)
     kinds = {t.name: {c: "text" for c in t.columns} for t in plan.inputs}
     files = {t.name: t.file for t in plan.inputs}
-    click.echo(script(all_steps(plan, kinds, files), dialect), nl=False)
+    steps = all_steps(plan, kinds, files)
+    if dialect in ("spark", "databricks"):   # with the rewrites `--motor spark` runs
+        from .batch.spark import spark_script
+        click.echo(spark_script(steps), nl=False)
+    else:
+        click.echo(script(steps, dialect), nl=False)
 
 
 @main.command("diff")
@@ -967,6 +1019,9 @@ def sql_cmd(agreement: str, dialect: str, per: date | None) -> None:
 def diff_cmd(old: str, new: str | None, data: str, per: date | None, per_new: date | None,
              params: tuple[str, ...], out: str | None) -> None:
     """Jämför två versioner av en överenskommelse på samma indata: vad ändras per mottagare?"""
+    from .pipeline import parse_params
+    from .write.output import atomic_path, write_atomic
+
     if new is None and per is None and per_new is None:
         _usage("med en fil jämförs två versioner av den: ange --per (före) och --per-ny (efter)",
                "eller ange två filer: villkor diff GAMMAL NY --data MAPP")
@@ -1008,6 +1063,8 @@ def diff_cmd(old: str, new: str | None, data: str, per: date | None, per_new: da
 def _load_all(agreements: list[str]) -> list:
     """Each agreement's checked model (one load per distinct file); if any has errors, every
     file's diagnostics, then exit code 1."""
+    from . import api
+
     checked = {a: api.check_file(a) for a in dict.fromkeys(agreements)}
     failed = False
     for a, one in checked.items():

@@ -7,7 +7,6 @@ mistakes; only the CLI decides how to print them and which exit code follows.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -101,6 +100,8 @@ def utf8_error_span(file: str, raw: bytes, offset: int) -> Span:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The 'menade du …?' hint: the closest known name, if one is close enough."""
+    import difflib  # only when there is a mistake to hint at
+
     matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"menade du `{matches[0]}`?" if matches else None
 

@@ -30,9 +30,9 @@ from typing import Any
 from .diagnostics import Diagnostic, VillkorError
 from .eval.engine import PotSummary, Result, Row, vid_key
 from .eval.values import swedish_money
-from .io.output import write_bytes_atomic, xlsx_text
 from .model.model import Model
 from .pipeline import evaluate
+from .write.output import write_bytes_atomic, xlsx_text
 
 BEFORE, AFTER = "före", "efter"
 PENDING = ("underlag saknas", "bedömning krävs")

@@ -8,15 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic, Span
-from .eval.checks import evaluate_checks
-from .eval.engine import Result, run
+from .eval.checks import check_diagnostics, evaluate_checks
 from .io.data import Dataset, load, parse_cell
 from .model.check import check
 from .model.model import ColumnSpec, Model
 from .syntax.parse import parse_file, parse_partial, parse_text
+
+if TYPE_CHECKING:   # the engine loads with the first evaluation, not for `check`
+    from .eval.engine import Result
 
 
 @dataclass
@@ -105,23 +107,13 @@ def parse_params(model: Model, pairs: list[str]) -> tuple[dict[str, Any], list[D
 def evaluate(model: Model, data_dir: str | Path, params: dict[str, Any],
              per: date | None = None) -> tuple[Result | None, Dataset | None, list[Diagnostic]]:
     """Load the data, verify the checks with the given parameters, and evaluate."""
+    from .eval.engine import run
+
     data, diags = load(model, data_dir)
     if any(d.is_error for d in diags):
         return None, data, diags
     version = model.version_at(per)
-    for c in evaluate_checks(model, version, params, data):
-        if c.passed is False:
-            diags.append(Diagnostic("V160", f"kontrollen \"{c.check.title}\" håller inte för "
-                                    f"indata och parametrar: {c.detail}", c.check.span,
-                                    hint="kontrollera indatafilerna och eventuella --param"))
-        elif c.approximate:
-            diags.append(Diagnostic("V162", f"kontrollen \"{c.check.title}\": {c.detail}",
-                                    c.check.span, severity="varning",
-                                    hint="källan anger ett cirka-värde; ingen körning stoppas "
-                                    "av det, men skillnaden ska bedömas"))
-        elif c.passed is None:
-            diags.append(Diagnostic("V161", f"kontrollen \"{c.check.title}\" kunde inte "
-                                    f"prövas: {c.detail}", c.check.span, severity="varning"))
+    diags += check_diagnostics(evaluate_checks(model, version, params, data))
     if any(d.is_error for d in diags):
         return None, data, diags
     return run(model, data, params, per), data, diags

@@ -22,8 +22,8 @@ from .eval.trace import Step
 from .eval.values import VERDICTS, swedish_money
 from .explain import explain_rows
 from .io.data import Recipient
-from .io.output import xlsx_text
 from .model.model import Model
+from .write.output import xlsx_text
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b}

@@ -1,9 +1,11 @@
 """Running the SQL plan on DuckDB: inputs registered, steps executed, outputs copied atomically.
 
-DuckDB streams the inputs and runs the steps in parallel; nothing here touches a row in Python.
-CSV is read by pyarrow (delimiter sniffed, BOM skipped, row numbers added, malformed rows kept as
-error rows); Parquet is scanned by DuckDB itself with its file row numbers; Excel through
-`io.readers`. Every good row gets its result; every bad row an error row in `<out>.fel.<ext>`.
+DuckDB streams the inputs and runs the steps in parallel. Every input is read as `io.readers`
+reads it for the reference (delimiter, header, line numbers, blank rows; cells typed by the
+rules of `io.cells`): a plain CSV file (no quotes) by pyarrow (BOM skipped, row numbers added,
+malformed rows kept as error rows), any other CSV file by the reference's csv-module reader;
+Parquet is scanned by DuckDB itself with its file row numbers; Excel through `io.readers`.
+Every good row gets its result; every bad row an error row in `<out>.fel.<ext>`.
 
 A file is read only where `io.paths.data_file` allows (inside `--data`, V214 otherwise), and
 DuckDB never sees its name: a Parquet file is opened through a symlink with a plain name in a
@@ -24,12 +26,28 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..eval.checks import check_diagnostics, evaluate_checks
 from ..eval.engine import PotSummary
 from ..eval.shares import ZERO_KEY
-from ..eval.values import exact_text, swedish_money
-from ..io.output import (
+from ..eval.values import Missing, exact_text, swedish_money
+from ..io.cells import WHITESPACE, is_blank, sql_trim, trim
+from ..io.paths import data_file
+from ..io.readers import (
+    ReadError,
+    csv_start,
+    filled_cells,
+    input_format,
+    read_rows,
+    read_table,
+    repeated_columns,
+    repeated_message,
+)
+from ..model.model import RecordSpec, TableSpec
+from ..syntax import ast
+from ..write.output import (
     POT_COLUMNS,
     atomic_path,
     output_format,
@@ -38,11 +56,8 @@ from ..io.output import (
     write_arrow,
     write_models,
 )
-from ..io.paths import data_file
-from ..io.readers import ReadError, input_format, read_rows, read_table
-from ..model.model import RecordSpec, TableSpec
 from . import sql as S
-from .plan import Plan, Unsupported
+from .plan import PER_UNIT, AmountPlan, Plan, PotPlan, Unsupported
 
 LIMIT = 2 ** 62
 # steps read more than once are computed once; the rest are views DuckDB streams through
@@ -60,6 +75,15 @@ class InputProblem(Exception):
         self.code, self.message, self.hint = code, message, hint
 
 
+class ChecksFailed(Exception):
+    """A `kontroll` that does not hold for the data: the run stops before anything is written,
+    as in the reference (`diagnostics` are the same V160 errors and warnings)."""
+
+    def __init__(self, diagnostics: list):
+        super().__init__("kontroll")
+        self.diagnostics = diagnostics
+
+
 @dataclass
 class BatchError:
     file: str
@@ -75,6 +99,7 @@ class BatchResult:
     errors: list[BatchError] = field(default_factory=list)
     pots: list[PotSummary] = field(default_factory=list)
     error_count: int = 0
+    warnings: list = field(default_factory=list)   # kontroll that could not be decided (V161…)
 
 
 def run_plan(plan: Plan, data_dir: Path, out: Path,
@@ -101,54 +126,150 @@ def run_plan(plan: Plan, data_dir: Path, out: Path,
 
 def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
          ) -> BatchResult | Unsupported:
-    kinds, files = {}, {}
+    kinds: dict[str, dict[str, str]] = {}
+    files: dict[str, str] = {}
     malformed: list[tuple[str, int, str, str, str]] = []
     names = S.Names.of(plan)
     for i, spec in enumerate(plan.inputs):
         progress(f"läser {spec.file}")
+        if _absent(spec, data_dir):     # a `valfri` table without its file: no rows
+            name = names.table("in", spec.name)
+            con.register(name, pa.table({S.MARK + "rad": pa.array([], pa.int64())}))
+            kinds[spec.name], files[spec.name] = {}, Path(spec.file).name
+            continue
         kinds[spec.name], files[spec.name] = _register(
             con, names.table("in", spec.name), spec, data_dir, links / f"{i}.parquet", malformed)
     steps = S.all_steps(plan, kinds, files)
     if hasattr(progress, "total"):      # a StepProgress: inputs, every step but the last, output
         progress.total = len(plan.inputs) + len(steps)
-    pots: list[PotSummary] = []
-    key_total = {names.group("nyckel", g.name): g.pot for g in plan.groups if g.pot}
-    counts = {names.group("räkna", g.name): g.pot for g in plan.groups if g.pot}
     # records are only ever aggregated: scanning the file again beats storing it typed
     streamed = {names.table("typ", t.name) for t in plan.inputs if isinstance(t, RecordSpec)}
-    for st in steps[:-1]:
-        progress(f"steg {st.name}")
+
+    def execute(st: S.Step) -> None:
         keep = "TABLE" if st.name.startswith(MATERIALISED) and st.name not in streamed else "VIEW"
         con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {st.sql()}")
-        if st.name in key_total:
-            pot = key_total[st.name]
-            total, n, largest = con.execute(f"SELECT * FROM {S.ident(st.name)}").fetchone()
-            if 2 * pot.pot_ore * int(largest) + pot.unit_ore * int(total) >= LIMIT \
-                    or 2 * int(total) * 10_000 >= LIMIT:
-                return Unsupported("talen är för stora för 64-bitars heltal", None)
-            totals = (int(total), int(n))
-        if st.name in counts:
-            counted = con.execute(f"SELECT * FROM {S.ident(st.name)}").fetchone()
-            pots.append(_pot_summary(counts[st.name], *totals, counted))
+
+    followed = follow_steps(plan, steps, execute,
+                            lambda name: con.execute(f"SELECT * FROM {S.ident(name)}").fetchone(),
+                            progress)
+    if isinstance(followed, Unsupported):
+        return followed
+    pots, warnings = followed
     progress(f"skriver {out.name}")
     fel = side_path(out, "fel")
     errors = [BatchError(*e) for e in malformed]
     n_errors = con.execute("SELECT COUNT(*) FROM fel").fetchone()[0] + len(errors)
     if n_errors:
         errors += [BatchError(*r) for r in con.execute("SELECT * FROM fel LIMIT 1000").fetchall()]
+        # the screen's list in file order too (malformed rows are read first)
+        errors = sorted(errors, key=lambda e: (e.file, e.line))[:1000]
         _copy_errors(con, malformed, fel)
     write_models(side_path(out, "potter"), pot_rows(_Pots(pots)), POT_COLUMNS, "potter")
     # one group: its rows were made in recipient order (ordered tables, rows unnested in order,
     # DuckDB keeps insertion order), so the result needs no sort of every output row
     result = S.without_order(steps[-1]) if len(plan.groups) == 1 else steps[-1]
     written = _copy(con, result.sql(), out)
-    return BatchResult(written, errors, pots, n_errors)
+    return BatchResult(written, errors, pots, n_errors, warnings)
+
+
+class TooLarge(Exception):
+    """A runner's one-row step did not fit in 64 bits (Spark's ANSI overflow)."""
+
+
+def follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], None],
+                 one_row: Callable[[str], tuple], progress: Callable[[str], None]
+                 ) -> tuple[list[PotSummary], list] | Unsupported:
+    """Every step but the result, in order, on any engine (`execute` runs one, `one_row` reads
+    a one-row step): the 64-bit bounds of each pot, the kontroll, belopp the plan cannot hold,
+    and the pots file's lines in the agreement's order, with the kontroll warnings."""
+    names = S.Names.of(plan)
+    key_total = {names.group("nyckel", g.name): g.pot for g in plan.groups if g.pot}
+    counts = {names.group("räkna", g.name): g.line for g in plan.groups if g.line}
+    too_large = Unsupported("talen är för stora för 64-bitars heltal", None)
+    pots: list[PotSummary] = []
+    totals = (0, 0)
+    warnings: list = []
+    for st in steps[:-1]:
+        progress(f"steg {st.name}")
+        execute(st)
+        if st.name in key_total:
+            pot = key_total[st.name]
+            try:
+                total, n, largest, _ = one_row(st.name)
+            except TooLarge:
+                return too_large
+            if 2 * pot.pot_ore * int(largest) + pot.unit_ore * int(total) >= LIMIT \
+                    or 2 * int(total) * 10_000 >= LIMIT:
+                return too_large
+            totals = (int(total), int(n))
+        if st.name == S.CHECKS:
+            warnings = decide_checks(plan, one_row(st.name))
+        if st.name == S.BEYOND and one_row(st.name)[0]:
+            return Unsupported("ett belopp i indata har fler än två decimaler eller fler än 16 "
+                               "siffror; kolumnmotorn räknar belopp i hela ören", None)
+        if st.name in counts:
+            line = counts[st.name]
+            counted = one_row(st.name)
+            pots.append(_pot_summary(line, *totals, counted) if isinstance(line, PotPlan)
+                        else _amount_summary(line, counted))
+    order = list(plan.version.payments)     # the pots file lists payments as the agreement
+    pots.sort(key=lambda p: order.index(p.payment.name))
+    return pots, warnings
+
+
+def decide_checks(plan: Plan, row) -> list:
+    """The kontroll, decided by the reference's code (`eval.checks`) on the aggregates the
+    `kontroll` step computed: the warnings, or ChecksFailed with the errors."""
+    pushed = {}
+    values = list(row)
+    at = 0
+    for node in plan.checked:
+        n, k, o, fl, fv = values[at:at + 5]
+        at += 5
+        total = blank = None
+        if isinstance(node, ast.TotalOf):
+            total, blank = values[at:at + 2]
+            at += 2
+        pushed[id(node)] = _pushed(plan, node, n, k, o, fl, fv, total, blank)
+    diags = check_diagnostics(evaluate_checks(plan.model, plan.version, {}, None, pushed))
+    if any(d.is_error for d in diags):
+        raise ChecksFailed(diags)
+    return diags
+
+
+def _pushed(plan: Plan, node, n, k, o, fl, fv, total, blank):
+    """One aggregate's value as the reference's `_aggregate` gives it with no recipient."""
+    spec = plan.model.records[node.table]
+    file = Path(spec.file).name
+    if o:
+        return Missing(f"{int(o)} poster i {file} kan inte prövas (t.ex. rad {int(fl)}: "
+                       f"{S.VERDICTS[int(fv)]})")
+    if isinstance(node, ast.Count):
+        return Fraction(int(k))
+    if isinstance(node, ast.ShareOf):
+        if not n:
+            return Missing(f"inga poster i {file}")
+        return Fraction(int(k), int(n))
+    if blank is not None:
+        return Missing(f"{file} rad {int(blank)}: {node.column} är tom")
+    return Fraction(int(total or 0), PER_UNIT[spec.columns[node.column].type])
+
+
+def _absent(spec: TableSpec | RecordSpec, data_dir: Path) -> bool:
+    """A `valfri` table whose file is not there (the reference reads it as absent)."""
+    if not spec.optional:
+        return False
+    try:
+        return not data_file(data_dir, spec.file).exists()
+    except ReadError:
+        return False      # a name outside the folder: `_register` says why
 
 
 def _register(con, name: str, spec: TableSpec | RecordSpec, data_dir: Path, link: Path,
               malformed: list) -> tuple[dict[str, str], str]:
-    """The view `name` (`in_<i>_<table>`): the file's declared columns and `§rad`; the kinds of
-    what it holds. `link`: where a Parquet file gets its plain name."""
+    """The view `name` (`in_<i>_<table>`): the file's declared columns, `§rad` and (when the
+    file has other columns) `§annat`; the kinds of what it holds. `link`: where a Parquet file
+    gets its plain name. Every format is read as io/readers.py reads it for the reference."""
     try:
         path = data_file(data_dir, spec.file)     # inside the data folder, or V214
         fmt = input_format(path)
@@ -163,7 +284,7 @@ def _register(con, name: str, spec: TableSpec | RecordSpec, data_dir: Path, link
     elif fmt == "csv":
         con.register(name, _read_csv(path, spec, malformed))
     else:
-        con.register(name, _read_xlsx(path, spec))
+        con.register(name, _read_xlsx(path, spec, malformed))
     described = {row[0]: row[1] for row in con.execute(f"DESCRIBE {S.ident(name)}").fetchall()}
     missing = [c for c, col in spec.columns.items()
                if c not in described and not col.may_be_absent]
@@ -171,112 +292,193 @@ def _register(con, name: str, spec: TableSpec | RecordSpec, data_dir: Path, link
         raise InputProblem("V202", f"{spec.file}: kolumnen `{missing[0]}` saknas",
                            "rubrikraden ska innehålla: " + ",".join(spec.columns))
     kinds = {}
+    text = S.TRIMMED if fmt != "parquet" else "text"   # the CSV and Excel readers trim
     for c in spec.columns:
         if c in described:
             t = described[c].upper()
             kinds[c] = ("bool" if t == "BOOLEAN" else "int" if t in INT_TYPES else
-                        "date" if t == "DATE" else "text")
+                        "date" if t == "DATE" else text)
+    if S.OTHER in described:
+        kinds[S.OTHER] = "bool"
     return kinds, path.name
 
 
+def _header(path: Path, spec, header: list[str]) -> list[str]:
+    """The header trimmed, or the table is not read: an empty file, a column named twice (V202,
+    as the reference)."""
+    names = [trim(h) for h in header]
+    if not names:
+        raise InputProblem("V202", f"filen `{spec.file}` är tom; den ska börja med en rubrikrad",
+                           "rubriker: " + ",".join(spec.columns))
+    for _, twice in repeated_columns(names):
+        raise InputProblem("V202", f"{spec.file}: {repeated_message(twice)}",
+                           "varje kolumn ska ha en egen rubrik")
+    return names
+
+
 def _register_parquet(con, name: str, spec, path: Path, link: Path) -> None:
-    """The declared columns of a Parquet file, picked by position, and DuckDB's row number.
+    """The declared columns of a Parquet file, picked by position, DuckDB's row number, and
+    `§annat` when the file has other columns.
 
     DuckDB opens the file through `link`, a plain name (it would read `m[2020].parquet` as a
     pattern); every column of the file is renamed by position (`§0`, `§1`, …), so no column of
-    the file, in any letter case, can stand in for a declared one or shadow the row number."""
+    the file, in any letter case, can stand in for a declared one or shadow the row number.
+    A timestamp at midnight is its date and a whole float its integer, as `readers.excel_text`
+    and `float_text` give them to the reference."""
     try:   # the footer only: a damaged file (V212), a declared column with no cell form (V213)
         header = read_table(path, spec.columns).header or []
     except ReadError as exc:
         raise InputProblem(exc.code, f"tabellen `{spec.name}`: {exc.message}",
                            exc.hint or "") from None
-    stripped = [h.strip() for h in header]
-    twice = next((h for i, h in enumerate(stripped) if h in stripped[:i]), None)
-    if twice is not None:    # as the reference reader: the table is not read
-        raise InputProblem("V202", f"{spec.file}: kolumnen `{twice}` finns två gånger",
-                           "varje kolumn ska ha en egen rubrik")
+    stripped = _header(path, spec, header)
     position = {h: i for i, h in enumerate(stripped)}
     try:
         os.symlink(path.resolve(), link)
     except OSError:   # no symlinks on this system: a copy has as plain a name
         shutil.copyfile(path, link)
-    cols = [f"{S.ident(S.MARK + str(position[c]))} AS {S.ident(c)}"
-            for c in spec.columns if c in position]
     # DuckDB's row number: its own name, which no file column can shadow once they are all
     # renamed; the option (DuckDB < 1.3) only where the file has no column by that name
     option = "" if "file_row_number" in (h.lower() for h in header) else \
         ", file_row_number = true"
-    cols.append(f"file_row_number + 2 AS {S.ROW}")
     source = f"read_parquet({S.lit(str(link))}{option})"
     if header:
         source += " AS p(" + ", ".join(S.ident(S.MARK + str(i)) for i in range(len(header))) \
             + ")"
+    types = {row[0]: row[1].upper()
+             for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+
+    def mark(i: int) -> tuple[str, str]:
+        return S.ident(S.MARK + str(i)), types.get(S.MARK + str(i), "")
+
+    cols = [f"{_parquet_cell(*mark(position[c]))} AS {S.ident(c)}"
+            for c in spec.columns if c in position]
+    cols.append(f"file_row_number + 2 AS {S.ROW}")
+    others = [i for i, h in enumerate(stripped) if h not in spec.columns]
+    if others:
+        filled = [f"{sql_trim(x)} <> ''" if t == "VARCHAR" else f"{x} IS NOT NULL"
+                  for x, t in map(mark, others)]
+        cols.append(f"COALESCE({' OR '.join(filled)}, FALSE) AS {S.ident(S.OTHER)}")
     con.execute(f"CREATE TEMP VIEW {S.ident(name)} AS SELECT {', '.join(cols)} FROM {source}")
 
 
-def _read_csv(path: Path, spec, malformed: list) -> pa.Table:
-    """The declared columns as text, and `§rad`: each row's line in the file (header = 1).
+def _parquet_cell(x: str, kind: str) -> str:
+    """A declared Parquet column as the reference's reader gives its cells, where DuckDB's own
+    text would differ: a timestamp at midnight is its date, a whole float its integer."""
+    if kind in ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"):
+        micro = f"microsecond({x}) % 1000000"
+        return (f"CASE WHEN {x} = date_trunc('day', {x}) THEN strftime({x}, '%Y-%m-%d') "
+                f"ELSE strftime({x}, '%Y-%m-%d %H:%M:%S') || CASE WHEN {micro} <> 0 THEN '.' || "
+                f"lpad(CAST({micro} AS VARCHAR), 6, '0') ELSE '' END END")
+    if kind in ("FLOAT", "DOUBLE"):
+        return (f"CASE WHEN isfinite({x}) AND {x} = trunc({x}) AND abs({x}) < 1e38 THEN "
+                f"CAST(CAST({x} AS HUGEINT) AS VARCHAR) ELSE CAST({x} AS VARCHAR) END")
+    return x
 
-    Empty lines stay (as blank rows, which the typed step drops), so rows and lines agree;
-    a row with the wrong number of fields is an error row, and the file is then read again on
-    one thread, where pyarrow knows each bad row's line, to number the good rows exactly."""
-    with path.open("rb") as f:
-        first = f.readline().decode("utf-8-sig", errors="replace")
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    header = [h.strip() for h in first.rstrip("\r\n").split(delimiter)]
-    table, bad = _csv(path, header, delimiter, spec, threads=True)
-    if bad:
-        table, bad = _csv(path, header, delimiter, spec, threads=False)
-    for number, fields in bad:
-        message = f"rad {number} har {fields} fält men rubrikraden har {len(header)}"
-        malformed.append((path.name, number, "", message, "V209"))
+
+def _read_csv(path: Path, spec, malformed: list) -> pa.Table:
+    """The declared columns as text, `§rad` (the line each record begins on, header = 1) and,
+    when the file has other columns, `§annat` — read as io/readers.py reads the file for the
+    reference: the same delimiter, header, records, line numbers and blank rows.
+
+    A plain file (no quote, no NUL, no overlong line: every line one record, the bulk of large
+    inputs) is read by pyarrow; empty lines stay as blank rows, so rows and lines agree, and a
+    row with the wrong number of fields is an error row (V209) unless all its fields are
+    blank. Any other file is read by the csv module, as the reference reads it."""
+    try:
+        start = csv_start(path)
+        header = _header(path, spec, start.header or [])
+        sheet = start.sheet
+        if sheet is None:
+            try:
+                return _csv(path, header, start.delimiter, spec, malformed)
+            except pa.ArrowInvalid:    # bytes that are not UTF-8, further down
+                sheet = read_table(path)   # the reference's error, or its reading
+        return _from_rows(path, header, sheet.rows, spec, malformed)
+    except ReadError as exc:
+        raise InputProblem(exc.code, f"{path.name}: {exc.message}", exc.hint or "") from None
+
+
+def _csv(path: Path, header: list[str], delimiter: str, spec, malformed: list) -> pa.Table:
+    table, bad = _pyarrow_csv(path, header, delimiter, threads=True)
+    if bad:   # on one thread pyarrow knows each bad row's line
+        table, bad = _pyarrow_csv(path, header, delimiter, threads=False)
+    for number, fields, text in bad:
+        if not is_blank(text.split(delimiter)):
+            message = f"rad {number} har {fields} fält men rubrikraden har {len(header)}"
+            malformed.append((path.name, number, "", message, "V209"))
     lines = np.arange(2, table.num_rows + len(bad) + 2)
     if bad:   # the good rows' lines: every line but the bad ones (sorted, so in order)
-        lines = lines[~np.isin(lines, [n for n, _ in bad])]
-    return table.append_column(S.MARK + "rad", pa.array(lines[:table.num_rows]))
+        lines = lines[~np.isin(lines, [n for n, *_ in bad])]
+    lines = lines[:table.num_rows]
+    # trimmed here, vectorised, rather than cell by cell in SQL (`sql.TRIMMED`)
+    columns = {c: pc.utf8_trim(table.column(c), characters=WHITESPACE)
+               for c in spec.columns if c in header}
+    others = [h for h in header if h not in spec.columns]
+    if others:
+        filled = np.zeros(table.num_rows, dtype=bool)
+        for h in others:
+            filled |= filled_cells(table.column(h))
+        columns[S.OTHER] = pa.array(filled)
+    columns[S.MARK + "rad"] = pa.array(lines, pa.int64())
+    return pa.table(columns)
 
 
-def _csv(path: Path, header: list[str], delimiter: str, spec, threads: bool):
-    bad: list[tuple[int, int]] = []
+def _pyarrow_csv(path: Path, header: list[str], delimiter: str, threads: bool):
+    bad: list[tuple[int, int, str]] = []
 
     def bad_row(row) -> str:
-        bad.append((row.number or 0, row.actual_columns))
+        bad.append((row.number or 0, row.actual_columns, row.text or ""))
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
-            path, read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
-                                                 use_threads=threads),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=bad_row,
-                                             ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header}, strings_can_be_null=True,
-                null_values=[""], include_columns=[c for c in spec.columns if c in header]))
-    except pa.ArrowInvalid as exc:
-        raise InputProblem("V207", f"{path.name}: filen kan inte läsas som CSV UTF-8 ({exc})",
-                           "spara filen som CSV UTF-8 (i Excel: \"CSV UTF-8 "
-                           "(kommaavgränsad)\")") from None
+    table = pacsv.read_csv(
+        path, read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
+                                             use_threads=threads),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=bad_row,
+                                         ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types={h: pa.string() for h in header}, strings_can_be_null=True,
+            null_values=[""]))
     return table, sorted(bad)
 
 
-def _read_xlsx(path: Path, spec) -> pa.Table:
-    """The first sheet's declared columns as text (the reference evaluator's reader), with rows."""
-    try:
-        header, rows = read_rows(path, list(spec.columns))
-        index = {h: i for i, h in enumerate(header)}
-        wanted = [c for c in spec.columns if c in index]
-        lines: list[int] = []
-        columns: dict[str, list[str | None]] = {c: [] for c in wanted}
-        for line, cells in rows:
-            lines.append(line)
-            for c in wanted:
-                value = cells[index[c]] if index[c] < len(cells) else ""
-                columns[c].append(str(value) if value != "" else None)
-    except ReadError as exc:
-        raise InputProblem(exc.code, f"{path.name}: {exc.message}", exc.hint or "") from None
+def _from_rows(path: Path, header: list[str], rows, spec, malformed: list) -> pa.Table:
+    """The declared columns, `§rad` and `§annat` from the reference's reader (io/readers.py):
+    its blank rows left out, a row of another width than the header an error row (V209)."""
+    index = {h: i for i, h in enumerate(header)}
+    wanted = [c for c in spec.columns if c in index]
+    others = [i for i, h in enumerate(header) if h not in spec.columns]
+    lines: list[int] = []
+    filled: list[bool] = []
+    columns: dict[str, list[str | None]] = {c: [] for c in wanted}
+    for line, cells in rows:
+        if is_blank(cells):
+            continue
+        if len(cells) != len(header):
+            message = f"rad {line} har {len(cells)} fält men rubrikraden har {len(header)}"
+            malformed.append((path.name, line, "", message, "V209"))
+            continue
+        lines.append(line)
+        for c in wanted:
+            value = trim(str(cells[index[c]]))   # trimmed here, as `sql.TRIMMED` says
+            columns[c].append(value if value != "" else None)
+        if others:
+            filled.append(not is_blank(cells[i] for i in others))
     data = {c: pa.array(v, pa.string()) for c, v in columns.items()}
+    if others:
+        data[S.OTHER] = pa.array(filled, pa.bool_())
     data[S.MARK + "rad"] = pa.array(lines, pa.int64())
     return pa.table(data)
+
+
+def _read_xlsx(path: Path, spec, malformed: list | None = None) -> pa.Table:
+    """The first sheet's declared columns as text (the reference evaluator's reader), with
+    rows; a row with values beyond the header is an error row (V209), as in the reference."""
+    try:
+        header, rows = read_rows(path)
+        return _from_rows(path, _header(path, spec, header), rows, spec,
+                          [] if malformed is None else malformed)
+    except ReadError as exc:
+        raise InputProblem(exc.code, f"{path.name}: {exc.message}", exc.hint or "") from None
 
 
 def _copy(con, select: str, out: Path, sheet: str = "resultat") -> int:
@@ -286,7 +488,7 @@ def _copy(con, select: str, out: Path, sheet: str = "resultat") -> int:
     the reference writer's `csv_text` rule (`csv_text_sql`), so the two files are the same bytes.
     DuckDB writes straight into `atomic_path`'s temp file (USE_TMP_FILE false): its own
     `tmp_…` file would be one more a killed run leaves behind."""
-    from ..io.output import KINDS, csv_text_sql
+    from ..write.output import KINDS, csv_text_sql
 
     fmt = output_format(out)
     names = [d[0] for d in con.execute(f"DESCRIBE {select}").fetchall()]
@@ -331,8 +533,17 @@ class _Pots:
     pots: list[PotSummary]     # what `pot_rows` reads of a Result
 
 
+def _amount_summary(line: AmountPlan, counted) -> PotSummary:
+    """A per-member payment's line in the pots file: no pot, its exact and paid totals."""
+    *by_code, paid, exact_num = counted
+    counts = dict(zip(S.VERDICTS, map(int, by_code)))
+    return PotSummary(line.payment, line.payment.villkor, None,
+                      Fraction(int(exact_num), 100 * line.den), Fraction(int(paid), 100), counts,
+                      [])
+
+
 def _pot_summary(pot, total: int, n: int, counted) -> PotSummary:
-    *by_code, paid = counted
+    *by_code, paid, _ = counted
     amount = Fraction(pot.pot_ore, 100)
     notes = [(f"pott {swedish_money(amount)} delas på {n} mottagare; "
               f"summa av nyckeln {exact_text(Fraction(total))}")]

@@ -3,15 +3,18 @@
 The plan is built from the checked model, never from the text. It covers a declared subset:
 recipients from keyed tables or as the distinct values of a record table's column (`via`);
 villkor over the recipient's own columns (`är ja/nej/angiven`, comparisons with constants,
-och/eller/inte, `villkor N`, verdict literals) and over its records (`antal`/`andel … där …
-bland …`, with `mellan` on dates); pots shared by a key column, rounded half up per share.
+och/eller/inte, `villkor N`, verdict literals) and over its records (`antal`/`andel`/`summa …
+där … bland …`, with `mellan` on dates); heltal, belopp (in öre), text, kod, ja/nej and datum
+columns; one payment per group: a pot shared by a key column, or an amount per member (a known
+factor × a column, `antal(…)` or `summa(…)`, `utan villkor` or gated by a villkor and its own
+krav), rounded half up; and `kontroll` over constants and over all records' aggregates.
 Anything else is reported as unsupported with its span (sqlglot's "unsupported" channel), and
 `run` uses the reference evaluator instead — a construct is never silently dropped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
 
@@ -24,7 +27,9 @@ from ..model import types as T
 from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec, Version
 from ..syntax import ast
 
-COLUMN_TYPES = (T.JANEJ, T.HELTAL, T.TEXT, T.KOD, T.DATUM)
+COLUMN_TYPES = (T.JANEJ, T.HELTAL, T.TEXT, T.KOD, T.DATUM, T.BELOPP)
+# what one unit of a column's SQL integer is worth: a belopp column is held in öre
+PER_UNIT = {T.HELTAL: 1, T.BELOPP: 100}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,26 @@ class PotPlan:
 
 
 @dataclass(frozen=True)
+class AmountPlan:
+    """`belopp X till varje mottagare i G`: each eligible member gets factor × measure, where
+    the factor is known before the run and the measure is a whole number in SQL (a heltal or
+    belopp column of the member's row, or `summa(…)` of its records; None: the factor alone).
+    In öre the exact amount is num·X/den, so rounding is integer arithmetic as for a pot."""
+
+    payment: ast.Payment
+    villkor: str | None       # the villkor that gates it; None: `utan villkor`
+    num: int                  # öre per measure unit = num / den
+    den: int
+    measure: ast.Expr | None  # ColumnRef / TotalOf over heltal or belopp, Count, or None
+    unit_ore: int             # rounding: 100 whole kronor, 1 öre (also the language's rule)
+
+    @property
+    def row(self) -> str:
+        """The output row the payment's line is on: its villkor's, else its own name."""
+        return self.villkor or self.payment.name
+
+
+@dataclass(frozen=True)
 class GroupPlan:
     """Where a group's recipients come from: a keyed table's rows, or a record column's values."""
 
@@ -53,6 +78,21 @@ class GroupPlan:
     keyed: bool
     villkor: tuple[str, ...]      # top-level villkor applying to the group, in output order
     pot: PotPlan | None
+    amount: AmountPlan | None = None   # the group's one payment, when it is not a pot
+    members: tuple[tuple[str, str], ...] = ()   # a listed group: (code, name) in order
+    sides: tuple[str, ...] = ()      # tables with one row per member, joined by its code
+
+    @property
+    def rows(self) -> tuple[str, ...]:
+        """The group's output rows before `summa`, in the reference's order: villkor by id,
+        then a payment without villkor under its own name."""
+        if self.amount is not None and self.amount.villkor is None:
+            return (*self.villkor, self.amount.payment.name)
+        return self.villkor
+
+    @property
+    def line(self) -> PotPlan | AmountPlan | None:
+        return self.pot or self.amount
 
 
 @dataclass(frozen=True)
@@ -62,11 +102,13 @@ class Plan:
     groups: tuple[GroupPlan, ...]            # in the reference evaluator's output order
     inputs: tuple[TableSpec | RecordSpec, ...]
     villkor: dict[str, ast.Expr]             # villkor id → requirement (subs folded into och)
+    # the aggregates over all records that the kontroll read (decided in Python on their values)
+    checked: tuple[ast.Count | ast.ShareOf | ast.TotalOf, ...] = ()
 
 
 SIMPLE = (ast.Is, ast.Logic, ast.Not, ast.VerdictLit, ast.VillkorRef, ast.Compare, ast.Name,
           ast.Num, ast.Str, ast.Bool, ast.DateLit, ast.ColumnRef, ast.Count, ast.ShareOf,
-          ast.Between)
+          ast.Between, ast.TotalOf)
 
 
 def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
@@ -89,16 +131,18 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
         if isinstance(spec, TableSpec) and (spec.per_villkor or len(spec.keys) != 1):
             return Unsupported(f"tabellen {spec.name}: bara en rad per mottagare stöds",
                                spec.span)
-        if isinstance(spec, TableSpec) and not any(g.table == spec.name
-                                                   for g in model.groups.values()):
-            return Unsupported(f"tabellen {spec.name}: bara tabeller som ger mottagarna stöds "
-                               "(en tabell per mottagare prövas mot dem i referensmotorn)",
-                               spec.span)
+        if spec.decimal is not None and any(c.type == T.BELOPP for c in spec.columns.values()):
+            return Unsupported(f"tabellen {spec.name}: `decimaltecken` stöds inte", spec.span)
         inputs.append(spec)
     villkor: dict[str, ast.Expr] = {}
     for v in version.villkor.values():
-        if v.report_due or v.review:
-            return Unsupported(f"villkor {v.vid}: frister och granskning stöds inte", v.span)
+        if v.only:
+            return Unsupported(f"villkor {v.vid}: `endast` stöds inte", v.span)
+        if v.review:
+            return Unsupported(f"villkor {v.vid}: granskning stöds inte", v.span)
+        if v.report_due and model.tables.get(v.report_due.table, None) is None:
+            return Unsupported(f"villkor {v.vid}: fristens datum ska stå i en tabell per "
+                               "mottagare", v.span)
         expr = v.requirement
         if expr is None:
             parts = [s.requirement for s in v.subs]
@@ -113,15 +157,22 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
             if s.requirement is None:   # was: "uttrycket `NoneType` stöds inte" further down
                 return Unsupported(f"delvillkor {s.vid}: krav saknas (bedömning krävs)", s.span)
             villkor[s.vid] = s.requirement
+    for name, g in model.groups.items():
+        problem = _codes_are_text(model, name, g)
+        if problem:
+            return problem
     groups: list[GroupPlan] = []
     for name, g in model.groups.items():
         group = _group(model, version, name, g)
         if isinstance(group, Unsupported):
             return group
         groups.append(group)
-    # the reference's order: groups from keyed tables, then `via` groups (Dataset.recipients)
-    groups.sort(key=lambda g: not g.keyed)
-    covered = {g.pot.payment.name for g in groups if g.pot}
+    # the reference's order (Dataset.recipients): groups from keyed tables in the tables'
+    # order, then listed groups, then `via` groups in the record tables' order
+    tables, records = list(model.tables), list(model.records)
+    groups.sort(key=lambda g: (0, tables.index(g.table)) if g.keyed and not g.members else
+                (1, 0) if g.keyed else (2, records.index(g.table)))
+    covered = {g.line.payment.name for g in groups if g.line}
     for p in version.payments.values():
         if p.rule is not None and p.name not in covered:
             return Unsupported(f"utbetalningen {p.name} stöds inte i kolumnmotorn", p.span)
@@ -132,7 +183,108 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
         problem = _expr_supported(expr, version, model, group_plan, record=None)
         if problem:
             return problem
-    return Plan(model, version, tuple(groups), tuple(inputs), villkor)
+    for v in version.villkor.values():
+        due = v.report_due
+        group_plan = by_name.get(v.applies or "")
+        if due is not None and (group_plan is None or (
+                due.table not in group_plan.sides and due.table != group_plan.table)):
+            return Unsupported(f"villkor {v.vid}: fristens tabell {due.table} ska ha en rad per "
+                               "mottagare i gruppen", v.span)
+    for gp in groups:
+        requirement = gp.amount.payment.requirement if gp.amount else None
+        if requirement is not None:
+            problem = _expr_supported(requirement, version, model, gp, record=None)
+            if problem:
+                return problem
+        measure = gp.amount.measure if gp.amount else None
+        if isinstance(measure, (ast.Count, ast.TotalOf)):
+            problem = _expr_supported(measure, version, model, gp, record=None)
+            if problem:
+                return problem
+        if isinstance(measure, ast.ColumnRef) and measure.table not in gp.sides and \
+                (not gp.keyed or measure.table != gp.table):
+            return Unsupported(f"kolumnen {measure.table}.{measure.column}: bara mottagarens "
+                               "egen tabell", measure.span)
+    checked: list[ast.Count | ast.ShareOf | ast.TotalOf] = []
+    for c in version.checks:
+        found = _check_reads(c, model, version)
+        if isinstance(found, Unsupported):
+            return found
+        checked += [x for x in found if x not in checked]
+    return Plan(model, version, tuple(groups), tuple(inputs), villkor, tuple(checked))
+
+
+def _check_reads(c: ast.Check, model: Model, version: Version
+                 ) -> list[ast.Count | ast.ShareOf | ast.TotalOf] | Unsupported:
+    """The aggregates over all records a kontroll reads; it may read nothing else of the data."""
+    found: list[ast.Count | ast.ShareOf | ast.TotalOf] = []
+    todo: list[ast.Expr] = [c.expr] + ([c.tolerance] if c.tolerance is not None else [])
+    while todo:
+        e = todo.pop()
+        if isinstance(e, (ast.Count, ast.ShareOf, ast.TotalOf)):
+            spec = model.records.get(e.table)
+            if spec is None or (isinstance(e, ast.TotalOf) and
+                                spec.columns[e.column].type not in PER_UNIT):
+                return Unsupported(f"kontrollen \"{c.title}\": bara antal, andel och summa av "
+                                   "heltal eller belopp över poster stöds", c.span)
+            for part in (e.where, getattr(e, "among", None)):
+                if part is not None:
+                    problem = _record_supported(part, e.table, model, version)
+                    if problem:
+                        return problem
+            found.append(e)
+        elif isinstance(e, (ast.ColumnRef, ast.VillkorRef)):
+            return Unsupported(f"kontrollen \"{c.title}\" läser indata utanför antal, andel "
+                               "och summa", c.span)
+        else:
+            todo.extend(ast.children(e))
+    return found
+
+
+def _record_supported(e: ast.Expr, table: str, model: Model, version: Version
+                      ) -> Unsupported | None:
+    """A record-level condition (inside an aggregate) the SQL compiler can write."""
+    if not isinstance(e, SIMPLE) or isinstance(e, (ast.Count, ast.ShareOf, ast.VillkorRef)):
+        return Unsupported(f"uttrycket `{type(e).__name__}` stöds inte i kolumnmotorn",
+                           getattr(e, "span", None))
+    if isinstance(e, ast.ColumnRef) and e.table != table:
+        return Unsupported(f"kolumnen {e.table}.{e.column}: bara postens egen tabell", e.span)
+    if isinstance(e, ast.Name) and constant_value(e, model, version) is None:
+        return Unsupported(f"`{e.name}` är inget tal som är känt före körningen", e.span)
+    if isinstance(e, ast.Compare):
+        sides = (e.left, e.right)
+        if sum(isinstance(x, ast.ColumnRef) for x in sides) != 1 or \
+                sum(constant_value(x, model, version) is not None for x in sides) != 1:
+            return Unsupported("jämförelser stöds bara som kolumn mot konstant", e.span)
+    if isinstance(e, ast.Between) and not isinstance(e.operand, ast.ColumnRef):
+        return Unsupported("`mellan` stöds bara på en kolumn", e.span)
+    for child in ast.children(e):
+        problem = _record_supported(child, table, model, version)
+        if problem:
+            return problem
+    return None
+
+
+CODE_TYPES = (T.TEXT, T.KOD)
+
+
+def _codes_are_text(model: Model, name: str, g) -> Unsupported | None:
+    """A recipient's code and name are text in the plan (the key, the `via` column, every
+    record's link to the group, the name column); a typed one the reference writes in its own
+    way (`True`, a number), so such a group is left to the reference."""
+    cols: list[tuple[str, str]] = []
+    if g.table is not None:
+        spec: TableSpec | RecordSpec = model.tables.get(g.table) or model.records[g.table]
+        key = g.via if g.via is not None or isinstance(spec, RecordSpec) else spec.keys[0]
+        cols += [(spec.name, key)] + ([(spec.name, g.name_column)] if g.name_column else [])
+    cols += [(r.name, r.links[name]) for r in model.records.values() if name in r.links]
+    for table, column in cols:
+        spec = model.tables.get(table) or model.records[table]
+        if spec.columns[column].type not in CODE_TYPES:
+            return Unsupported(f"mottagargruppen {name}: kolumnen {table}.{column} är "
+                               f"{spec.columns[column].type}; koder och namn stöds bara som "
+                               "text eller kod", spec.columns[column].span)
+    return None
 
 
 def _case_twin(names) -> tuple[str, str] | None:
@@ -154,30 +306,61 @@ def applies_to(version: Version, vid: str) -> str | None:
 
 
 def _group(model: Model, version: Version, name: str, g) -> GroupPlan | Unsupported:
-    if g.table is None:
-        return Unsupported(f"mottagargruppen {name}: uppräknade mottagare stöds inte", g.span)
+    sides = tuple(t.name for t in model.tables.values()
+                  if t.group == name and t.name != g.table)
+    found = _group_of(model, version, name, g)
+    if isinstance(found, Unsupported):
+        return found
+    return replace(found, sides=sides)
+
+
+def _group_of(model: Model, version: Version, name: str, g) -> GroupPlan | Unsupported:
     vids = tuple(sorted((v.vid for v in version.villkor.values() if v.applies == name),
                         key=vid_key))
     payments = [p for p in version.payments.values()
                 if isinstance(p.rule, (ast.Pot, ast.Fixed, ast.PerMember)) and
                 (getattr(p.rule, "group", None) == name or
                  (p.villkor in vids and p.villkor is not None))]
-    if g.via is not None:
-        if payments:
-            return Unsupported(f"mottagargruppen {name}: utbetalningar till `via`-grupper "
-                               "stöds inte", g.span)
-        return GroupPlan(name, g.table, g.via, g.name_column, False, vids, None)
-    table = model.tables[g.table]
     if len(payments) > 1:
         return Unsupported(f"mottagargruppen {name}: bara en utbetalning per grupp stöds",
                            payments[1].span)
+    if g.via is not None:
+        via_amount: AmountPlan | None = None
+        if payments:
+            if isinstance(payments[0].rule, ast.Pot):
+                return Unsupported(f"mottagargruppen {name}: potter till `via`-grupper "
+                                   "stöds inte", g.span)
+            planned = _amount(model, version, payments[0], name, vids)
+            if isinstance(planned, Unsupported):
+                return planned
+            via_amount = planned
+        return GroupPlan(name, g.table, g.via, g.name_column, False, vids, None, via_amount)
+    if g.table is None:    # listed in the agreement
+        members = tuple((m.code, m.title) for m in g.members)
+        if payments and isinstance(payments[0].rule, ast.Pot):
+            return Unsupported(f"mottagargruppen {name}: potter till uppräknade mottagare "
+                               "stöds inte", g.span)
+        listed: AmountPlan | None = None
+        if payments:
+            planned = _amount(model, version, payments[0], name, vids)
+            if isinstance(planned, Unsupported):
+                return planned
+            listed = planned
+        return GroupPlan(name, "", "", None, True, vids, None, listed, members)
+    table = model.tables[g.table]
     pot: PotPlan | None = None
-    if payments:
+    amount: AmountPlan | None = None
+    if payments and isinstance(payments[0].rule, ast.Pot):
         found = _pot(model, version, payments[0], table, vids)
         if isinstance(found, Unsupported):
             return found
         pot = found
-    return GroupPlan(name, table.name, table.keys[0], g.name_column, True, vids, pot)
+    elif payments:
+        planned = _amount(model, version, payments[0], name, vids)
+        if isinstance(planned, Unsupported):
+            return planned
+        amount = planned
+    return GroupPlan(name, table.name, table.keys[0], g.name_column, True, vids, pot, amount)
 
 
 def _pot(model: Model, version: Version, p: ast.Payment, table: TableSpec,
@@ -205,6 +388,62 @@ def _pot(model: Model, version: Version, p: ast.Payment, table: TableSpec,
                    100 if p.rounding.unit == "krona" else 1, p.villkor or "")
 
 
+def _amount(model: Model, version: Version, p: ast.Payment, group: str,
+            vids: tuple[str, ...]) -> AmountPlan | Unsupported:
+    """A per-member amount the plan can hold: factor × measure, no caps, rounded half up."""
+    rule = p.rule
+    if not isinstance(rule, ast.PerMember) or rule.group != group:
+        return Unsupported(f"utbetalningen {p.name}: belopp till en namngiven mottagare stöds "
+                           "inte", p.span)
+    if p.cap_each is not None or p.cap_total is not None:
+        return Unsupported(f"utbetalningen {p.name}: tak stöds inte", p.span)
+    if p.villkor is not None and p.villkor not in vids:
+        return Unsupported(f"utbetalningen {p.name}: villkoret ska gälla gruppen {group}", p.span)
+    if p.rounding is not None and p.rounding.mode != "halvt uppåt":
+        return Unsupported(f"utbetalningen {p.name}: bara avrundning halvt uppåt", p.span)
+    found = _monomial(rule.amount, model, version, group)
+    if found is None:
+        return Unsupported(f"utbetalningen {p.name}: beloppet ska vara ett känt tal gånger en "
+                           "kolumn eller en summa(…) av heltal eller belopp", rule.amount.span
+                           if hasattr(rule.amount, "span") else p.span)
+    factor, measure = found
+    if isinstance(measure, (ast.ColumnRef, ast.TotalOf)):
+        spec = model.records.get(measure.table) or model.tables.get(measure.table)
+        assert spec is not None   # the checker resolved the column
+        factor /= PER_UNIT[spec.columns[measure.column].type]
+    ore = factor * 100
+    unit = 100 if p.rounding is not None and p.rounding.unit == "krona" else 1
+    return AmountPlan(p, p.villkor, ore.numerator, ore.denominator, measure, unit)
+
+
+def _monomial(e: ast.Expr, model: Model, version: Version, group: str
+              ) -> tuple[Fraction, ast.ColumnRef | ast.TotalOf | ast.Count | None] | None:
+    """`c`, `X`, `c * X` or `X * c` with c known before the run and X a heltal or belopp
+    column of the member's own table or `summa(…)` of its records; None: anything else."""
+    constant = constant_value(e, model, version)
+    if isinstance(constant, Fraction):
+        return constant, None
+    if isinstance(e, (ast.ColumnRef, ast.TotalOf)):
+        spec = model.records.get(e.table) or model.tables.get(e.table)
+        column = spec.columns.get(e.column) if spec is not None else None
+        if column is None or column.type not in PER_UNIT:
+            return None
+        if isinstance(e, ast.TotalOf) and (e.table not in model.records
+                                           or group not in model.records[e.table].links):
+            return None
+        return Fraction(1), e
+    if isinstance(e, ast.Count) and e.table in model.records \
+            and group in model.records[e.table].links:
+        return Fraction(1), e
+    if isinstance(e, ast.Binary) and e.op == "*":
+        for c, x in ((e.left, e.right), (e.right, e.left)):
+            factor = constant_value(c, model, version)
+            inner = _monomial(x, model, version, group)
+            if isinstance(factor, Fraction) and inner is not None and inner[1] is not None:
+                return factor * inner[0], inner[1]
+    return None
+
+
 def _expr_supported(e: ast.Expr, version: Version, model: Model,
                     group: GroupPlan | None, record: str | None) -> Unsupported | None:
     """Walk one requirement: recipient-level nodes, or (inside an aggregate) record-level ones."""
@@ -215,13 +454,15 @@ def _expr_supported(e: ast.Expr, version: Version, model: Model,
                            getattr(e, "span", None))
     if isinstance(e, ast.ColumnRef):
         own = record if record is not None else (group.table if group.keyed else None)
+        if record is None and e.table in group.sides:
+            return None
         if e.table != own:
             return Unsupported(f"kolumnen {e.table}.{e.column}: bara "
                                f"{'postens' if record else 'mottagarens'} egen tabell", e.span)
         return None
     if isinstance(e, ast.Name) and constant_value(e, model, version) is None:
         return Unsupported(f"`{e.name}` är inget tal som är känt före körningen", e.span)
-    if isinstance(e, (ast.Count, ast.ShareOf)):
+    if isinstance(e, (ast.Count, ast.ShareOf, ast.TotalOf)):
         if record is not None:
             return Unsupported("aggregat i aggregat stöds inte", e.span)
         spec = model.records.get(e.table)

@@ -20,16 +20,18 @@ names case-insensitively (DuckDB); the name after the index is only for the read
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import sqlglot
 from sqlglot import exp
 
 from ..eval.engine import PRELIMINARY, UNPAID, sources_text
 from ..eval.shares import ZERO_KEY
+from ..io import cells as C
 from ..model import types as T
 from ..model.model import ColumnSpec, RecordSpec, TableSpec
 from ..syntax import ast
-from .plan import GroupPlan, Plan, PotPlan, applies_to, constant_value
+from .plan import AmountPlan, GroupPlan, Plan, PotPlan, applies_to, constant_value
 
 Aggregate = ast.Count | ast.ShareOf | ast.TotalOf   # what an `agg_*` step counts
 
@@ -68,6 +70,9 @@ NYCKEL, LV, TOTAL = own("nyckel"), own("lv"), own("total")
 ENHETER, Q, R, MIKRO = own("enheter"), own("q"), own("r"), own("mikro")
 VANTAR = own("väntar")      # how many lines of the pot wait for data or a decision
 BELOPP, EXAKT, ETIKETT = own("belopp"), own("exakt"), own("etikett")
+KRAV, MATT, MANGEL = own("krav"), own("mått"), own("mangel")   # a payment's own krav, measure
+TAL, NAMNARE, TECKEN = own("tal"), own("nämnare"), own("tecken")   # exact öre = ±tal/nämnare
+BEHORIG = own("behörig")    # a per-member payment's gates (villkor, krav) before its amount
 
 
 def verdict_column(vid: str) -> str:
@@ -96,6 +101,10 @@ class Names:
 
     def aggregate(self, group: str, table: str) -> str:
         return f"agg_{self.groups[group]}_{self.tables[table]}_{group}_{table}"
+
+    def side(self, table: str) -> str:
+        """A table with one row per member, joined to the members."""
+        return own(f"s{self.tables[table]}")
 
     def alias(self, table: str) -> str:
         """A record table's aggregates, joined to the recipients."""
@@ -131,8 +140,10 @@ def verdict_text(code: str) -> str:
 
 
 def swap(code: str) -> str:
-    """uppfyllt ⇄ ej, the rest unchanged: `inte`, and the map between och- and eller-order."""
-    return f"CASE {code} WHEN {UPPFYLLT} THEN {EJ} WHEN {EJ} THEN {UPPFYLLT} ELSE {code} END"
+    """uppfyllt ⇄ ej, the rest unchanged: `inte`, and the map between och- and eller-order.
+    A lookup that names its operand once: a CASE naming it twice made the SQL of nested
+    `inte (… eller …)` grow eightfold per level."""
+    return f"CAST(SUBSTRING('3120', ({code}) + 1, 1) AS INTEGER)"
 
 
 def v_and(codes: list[str]) -> str:
@@ -152,8 +163,17 @@ def judged(missing: str, test: str) -> str:
 
 # ---- input: typed columns and their errors ------------------------------------------------
 
+OTHER = MARK + "annat"   # from the runner, when the file has undeclared columns: one is filled
+TRIMMED = "trimmed"      # a column's kind: text the runner has trimmed already (io/cells.py)
+
+
 def typed_step(spec: TableSpec | RecordSpec, kinds: dict[str, str], names: Names) -> Step:
-    """Each declared column typed, with `<col>§fel`: the reason it is wrong, or NULL."""
+    """Each declared column typed, with `<col>§fel`: the reason it is wrong, or NULL.
+
+    Every cell is read by the rules of io/cells.py, as the reference reads it. A row whose every
+    cell is blank is no row; `§annat` (in `kinds` when the runner's `in_` view has it: true when
+    one of the file's undeclared cells holds something) keeps a row whose declared cells are all
+    blank, so its blank `obligatorisk` cells are errors, as in the reference."""
     cols = [ROW]
     present = []
     for c in spec.columns.values():
@@ -162,67 +182,161 @@ def typed_step(spec: TableSpec | RecordSpec, kinds: dict[str, str], names: Names
             continue
         value, error, blank = _typed(c, kinds[c.name])
         cols += [f"{value} AS {ident(c.name)}", f"{error} AS {fault(c.name)}"]
-        present.append((not c.required, kinds[c.name] == "text", blank))
-    # a row of blank cells is no row (as the reference reads CSV); the cheap, usually filled
-    # cells first, so the test stops early on almost every row
+        present.append((not c.required, kinds[c.name] in ("text", TRIMMED), blank))
+    # a row of blank cells is no row (io/cells.py); the cheap, usually filled cells first, so
+    # the test stops early on almost every row
     blanks = [b for *_, b in sorted(present, key=lambda p: p[:2])]
+    if OTHER in kinds:
+        blanks.append(f"NOT {ident(OTHER)}")
     where = f" WHERE NOT ({' AND '.join(blanks)})" if blanks else ""
     return step(names.table("typ", spec.name),
                 f"SELECT {', '.join(cols)} FROM {ident(names.table('in', spec.name))}{where}")
 
 
 def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str]:
+    """(value, reason it is wrong or NULL, blank) for one declared column: the rules and the
+    messages of io/cells.py, which the reference's `parse_cell` follows too."""
     col = ident(c.name)
-    required = lit("värdet saknas men kolumnen är obligatorisk") if c.required else "NULL"
+    required = lit(C.REQUIRED) if c.required else "NULL"
     native = {T.JANEJ: "bool", T.HELTAL: "int", T.DATUM: "date"}.get(c.type)
     if kind == native:
         error = f"CASE WHEN {col} IS NULL THEN {required}"
+        if c.type == T.HELTAL:   # a 64-bit integer may still have 19 digits
+            text = f"CAST({col} AS VARCHAR)"
+            error += (f" WHEN {col} >= {C.INTEGER_LIMIT} OR {col} <= -{C.INTEGER_LIMIT} THEN "
+                      f"{C.sql_too_many_digits(text, text)}")
         if c.positive:
             error += (f" WHEN {col} <= 0 THEN '`' || CAST({col} AS VARCHAR) || "
-                      "'` ska vara större än 0'")
-        return col, error + " END", f"{col} IS NULL"
-    t = f"NULLIF(TRIM(CAST({col} AS VARCHAR)), '')"
+                      f"{lit('` ' + C.NOT_POSITIVE)}")
+        # a native 8/16/32-bit integer (Parquet) is widened: öre and key products need 64
+        value = f"TRY_CAST({col} AS BIGINT)" if c.type == T.HELTAL else col
+        return value, error + " END", f"{col} IS NULL"
+    # a typed cell as the reference's reader gives it: ja/nej for a boolean, ISO for a date
+    text = f"CASE WHEN {col} THEN 'ja' WHEN NOT {col} THEN 'nej' END" if kind == "bool" \
+        else f"CAST({col} AS VARCHAR)"
+    t = f"NULLIF({text}, '')" if kind == TRIMMED else f"NULLIF({C.sql_trim(text)}, '')"
     shown = f"'`' || {t} || '` '"
     missing = f"CASE WHEN {t} IS NULL THEN {required}"
     if c.type == T.JANEJ:
         value = f"CASE LOWER({t}) WHEN 'ja' THEN TRUE WHEN 'nej' THEN FALSE END"
         error = (f"{missing} WHEN LOWER({t}) NOT IN ('ja', 'nej') THEN {shown} || "
-                 "'är inte ja eller nej' END")
+                 f"{lit(C.NOT_YES_NO)} END")
     elif c.type == T.HELTAL:
-        compact = f"REPLACE(REPLACE({t}, ' ', ''), '\u00a0', '')"
-        ok = f"REGEXP_MATCHES({compact}, '^-?[0-9]{{1,18}}$')"
+        compact = C.sql_integer_compact(t)
+        digits = f"REGEXP_MATCHES({compact}, {lit(C.SQL_INTEGER_DIGITS)})"
+        ok = f"REGEXP_MATCHES({compact}, {lit(C.SQL_INTEGER)})"
         value = f"CASE WHEN {ok} THEN TRY_CAST({compact} AS BIGINT) END"
-        error = f"{missing} WHEN NOT {ok} THEN {shown} || 'är inget heltal'"
+        error = (f"{missing} WHEN NOT {digits} THEN {shown} || {lit(C.NOT_INTEGER)} "
+                 f"WHEN NOT {ok} THEN {C.sql_too_many_digits(t, compact)}")
         if c.positive:
             error += (f" WHEN TRY_CAST({compact} AS BIGINT) <= 0 THEN {shown} || "
-                      "'ska vara större än 0'")
+                      f"{lit(C.NOT_POSITIVE)}")
         error += " END"
+    elif c.type == T.BELOPP:
+        value, error = _amount(c, t, shown, missing)
     elif c.type == T.DATUM:
-        ok = f"REGEXP_MATCHES({t}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$')"
+        # ÅÅÅÅ-MM-DD, a real date from year 0001 (DuckDB has a year 0; Python does not)
+        ok = f"REGEXP_MATCHES({t}, {lit(C.SQL_DATE)}) AND NOT starts_with({t}, '0000')"
         value = f"CASE WHEN {ok} THEN TRY_CAST({t} AS DATE) END"
-        error = (f"{missing} WHEN NOT {ok} OR TRY_CAST({t} AS DATE) IS NULL THEN {shown} || "
-                 "'är inget datum' END")
+        error = (f"{missing} WHEN NOT ({ok}) OR TRY_CAST({t} AS DATE) IS NULL THEN {shown} || "
+                 f"{lit(C.NOT_DATE)} END")
     else:   # text, kod
         value = t
         error = missing
         if c.values:
             allowed = ", ".join(lit(v) for v in c.values)
             error += (f" WHEN {t} NOT IN ({allowed}) THEN {shown} || "
-                      f"{lit('är inte ett av ' + ', '.join(c.values))}")
+                      f"{lit(C.not_one_of(c.values))}")
         error += " END"
     return value, error, f"{t} IS NULL"
 
 
-def good_step(spec: TableSpec | RecordSpec, names: Names) -> Step:
-    """Rows with no error; for a keyed table, each key's first row (later ones are errors)."""
-    ok = " AND ".join(f"{fault(c)} IS NULL" for c in spec.columns) or "TRUE"
+def _amount_parts(t: str) -> tuple[str, str, str, str]:
+    """A belopp cell read as the reference reads it (spaces out, an optional `kr`, `,` or `.`):
+    (is a number, ends in `%`, fits öre in 64 bits, the value in öre)."""
+    compact = f"REPLACE(REPLACE({t}, ' ', ''), '\u00a0', '')"
+    percent = f"RIGHT({compact}, 1) = '%'"
+    bare = f"CASE WHEN {percent} THEN LEFT({compact}, LENGTH({compact}) - 1) ELSE {compact} END"
+    number = f"CASE WHEN RIGHT({bare}, 2) = 'kr' THEN LEFT({bare}, LENGTH({bare}) - 2) " \
+             f"ELSE {bare} END"
+    ok = f"(REGEXP_MATCHES({number}, '^-?[0-9]+([.,][0-9]+)?$') AND LENGTH({number}) <= 100)"
+    whole = f"REGEXP_EXTRACT({number}, '^-?([0-9]+)', 1)"
+    part = f"REGEXP_EXTRACT({number}, '[.,]([0-9]+)$', 1)"
+    fits = f"(LENGTH({whole}) <= 16 AND LENGTH({part}) <= 2)"
+    ore = (f"(CASE WHEN LEFT({number}, 1) = '-' THEN -1 ELSE 1 END) * (CAST({whole} AS BIGINT) "
+           f"* 100 + CAST(RPAD({part}, 2, '0') AS BIGINT))")
+    return ok, percent, fits, ore
+
+
+def _amount(c: ColumnSpec, t: str, shown: str, missing: str) -> tuple[str, str]:
+    """A belopp cell, held in öre. A figure finer than öre, or above 16 digits of kronor, is no
+    error — the reference reads it — but the plan cannot hold it: `beyond_step` counts such
+    cells, and the runner then leaves the run to the reference."""
+    ok, percent, fits, ore = _amount_parts(t)
+    value = f"CASE WHEN {ok} AND {fits} THEN {ore} END"
+    error = (f"{missing} WHEN NOT {ok} THEN {shown} || 'är inget tal' WHEN {percent} THEN "
+             f"{shown} || 'är en procentsats, men kolumnen är belopp'")
+    if c.positive:
+        error += f" WHEN {fits} AND {ore} <= 0 THEN {shown} || 'ska vara större än 0'"
+    return value, error + " END"
+
+
+BEYOND = "gränser"
+
+
+def beyond_step(plan: Plan, kinds: dict[str, dict[str, str]], names: Names) -> Step | None:
+    """One row, one count: belopp cells the reference reads but öre in 64 bits cannot hold."""
+    parts = []
+    for spec in plan.inputs:
+        for c in spec.columns.values():
+            if c.type == T.BELOPP and c.name in kinds[spec.name]:
+                t = f"NULLIF({C.sql_trim(f'CAST({ident(c.name)} AS VARCHAR)')}, '')"
+                ok, _, fits, _ = _amount_parts(t)
+                parts.append(f"SELECT COUNT(*) AS {own('n')} FROM "
+                             f"{ident(names.table('in', spec.name))} WHERE {ok} AND NOT {fits}")
+    if not parts:
+        return None
+    return step(BEYOND, f"SELECT SUM({own('n')}) AS {own('n')} FROM ("
+                + " UNION ALL ".join(parts) + ") AS b")
+
+
+def _ok(spec: TableSpec | RecordSpec) -> str:
+    return " AND ".join(f"{fault(c)} IS NULL" for c in spec.columns) or "TRUE"
+
+
+def good_step(spec: TableSpec | RecordSpec, names: Names, plan: Plan | None = None) -> Step:
+    """Rows with no error; for a keyed table, each key's first row (later ones are errors); for
+    a table with a row per member, only rows of known members (the others are errors)."""
+    ok = _ok(spec)
     typed = ident(names.table("typ", spec.name))
     if isinstance(spec, RecordSpec):
         return step(names.table("bra", spec.name), f"SELECT * FROM {typed} WHERE {ok}")
     key = ident(spec.keys[0])
+    known = known_codes(plan, spec, names) if plan is not None else None
+    if known is not None:
+        ok += f" AND COALESCE({key}, '') IN ({known})"
     return step(names.table("bra", spec.name),
                 f"SELECT *, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {ROW}) AS {N}, "
                 f"MIN({ROW}) OVER (PARTITION BY {key}) AS {FIRST} FROM {typed} WHERE {ok}")
+
+
+def known_codes(plan: Plan, spec: TableSpec, names: Names) -> str | None:
+    """The codes a table with a row per member may name (as the reference's loader): the
+    members, and the keys of the defining table's rows rejected for a bad cell (no cascade of
+    errors); None where nothing is checked (the defining table, a `via` group)."""
+    group = next((g for g in plan.groups if g.name == spec.group), None)
+    if group is None or spec.name not in group.sides:
+        return None
+    if group.members:
+        return "SELECT * FROM (VALUES " + ", ".join(f"({lit(code)})" for code, _ in
+                                                     group.members) + ") AS v(k)"
+    if not group.keyed:
+        return None
+    defining = next(t for t in plan.inputs if t.name == group.table)
+    key = ident(group.key)
+    return (f"SELECT {key} FROM {ident(names.table('bra', group.table))} WHERE {N} = 1 "
+            f"UNION ALL SELECT {key} FROM {ident(names.table('typ', group.table))} WHERE NOT "
+            f"({_ok(defining)}) AND {key} IS NOT NULL AND {fault(group.key)} IS NULL")
 
 
 def errors_step(plan: Plan, files: dict[str, str], names: Names) -> Step:
@@ -239,6 +353,14 @@ def errors_step(plan: Plan, files: dict[str, str], names: Names) -> Step:
                          f"{lit(c)} AS kolumn, "
                          f"'rad ' || CAST({ROW} AS VARCHAR) || {lit(', kolumn `' + c + '`: ')}"
                          f" || {fel} AS meddelande FROM {typed} WHERE {fel} IS NOT NULL")
+        known = known_codes(plan, spec, names) if isinstance(spec, TableSpec) else None
+        if isinstance(spec, TableSpec) and known is not None:
+            kcol = spec.keys[0]
+            key = f"COALESCE({ident(kcol)}, '')"
+            parts.append(f"SELECT {name}, {ROW}, {list(spec.columns).index(kcol)}, 'V205', "
+                         f"{lit(kcol)}, 'rad ' || CAST({ROW} AS VARCHAR) || "
+                         f"{lit(', kolumn `' + kcol + '`: okänd mottagare `')} || {key} || '`' "
+                         f"FROM {typed} WHERE {_ok(spec)} AND {key} NOT IN ({known})")
         if isinstance(spec, TableSpec):
             key = ident(spec.keys[0])
             parts.append(f"SELECT {name}, {ROW}, -1, 'V206', {lit(spec.keys[0])}, 'rad ' || "
@@ -254,16 +376,20 @@ def errors_step(plan: Plan, files: dict[str, str], names: Names) -> Step:
 class Compiler:
     """Requirements → SQL verdict codes, for one group. Aggregates become columns of `agg_*`."""
 
-    def __init__(self, plan: Plan, group: GroupPlan, names: Names):
+    def __init__(self, plan: Plan, group: GroupPlan | None, names: Names,
+                 kinds: dict[str, dict[str, str]] | None = None):
         self.plan, self.group, self.names = plan, group, names
+        self.kinds = kinds or {}     # table → the columns its file has (and their kinds)
+        self.base = "m"              # the members' alias in `mot_*` (set by verdict_steps)
         self.aggregates: dict[str, list[tuple[str, Aggregate]]] = {}   # table → (id, node)
+        self.reasons: set[int] = set()   # aggregates whose first undecided record is told
 
     def verdict(self, e: ast.Expr, row: str | None = None) -> str:
         """`row` is the record-level alias inside an aggregate; None at the recipient level."""
         if isinstance(e, ast.VerdictLit):
             return str(VERDICTS.index(e.value))
         if isinstance(e, ast.VillkorRef):
-            return f"({self.verdict(self.plan.villkor[e.vid], row)})"
+            return f"({self.villkor_code(e.vid, row)})"
         if isinstance(e, ast.Not):
             return swap(f"({self.verdict(e.operand, row)})")
         if isinstance(e, ast.Logic):
@@ -276,6 +402,10 @@ class Compiler:
             # arithmetic, not CASE: the hot leaf of record conditions (ja → 0, nej → 3, blank → 2)
             hit = col if e.what == "ja" else f"NOT {col}"
             return f"COALESCE({EJ} - {EJ} * CAST({hit} AS INTEGER), {SAKNAS})"
+        if isinstance(e, ast.Bool):        # `krav ja`: as the reference's as_verdict
+            return str(UPPFYLLT if e.value else EJ)
+        if isinstance(e, ast.ColumnRef):   # a ja/nej column alone: as `är ja`
+            return self.verdict(ast.Is(e, "ja", e.span), row)
         if isinstance(e, ast.Between):
             col = self.column(e.operand, row)
             return judged(f"{col} IS NULL", f"{col} BETWEEN DATE '{e.start.isoformat()}' "
@@ -286,7 +416,48 @@ class Compiler:
 
     def column(self, e: ast.Expr, row: str | None) -> str:
         assert isinstance(e, ast.ColumnRef)
+        if row is None and self.group is not None and e.table in self.group.sides:
+            return f"{self.names.side(e.table)}.{ident(e.column)}"
         return f"{row or 'm'}.{ident(e.column)}"
+
+    def why_blank(self, e: ast.ColumnRef) -> str:
+        """Why a column of the member's row has no value, in the reference's words (`_column`),
+        or NULL: no file, no such column in it, no row for the member, a blank cell."""
+        spec = self.plan.model.tables[e.table]
+        file = PurePath(spec.file).name
+        kinds = self.kinds.get(e.table)
+        if not kinds:      # the runner registers an absent (valfri) file with no columns
+            return lit(f"filen {spec.file} finns inte (tabellen {e.table})")
+        if e.column not in kinds:
+            return lit(f"kolumnen {e.column} finns inte i {spec.file}")
+        row = f"{self.names.side(e.table)}.{ROW}" if self.group is not None and \
+            e.table in self.group.sides else f"m.{ROW}"
+        col = self.column(e, None)
+        return (f"CASE WHEN {row} IS NULL THEN {lit(file + ' har ingen rad för ')} || "
+                f"{self.base}.{KOD} "
+                f"WHEN {col} IS NULL THEN {lit(file + ' rad ')} || CAST({row} AS VARCHAR) || "
+                f"{lit(': ' + e.column + ' är tom')} END")
+
+    def villkor_code(self, vid: str, row: str | None = None) -> str:
+        """A villkor's verdict: its requirement, and its report deadline if it has one."""
+        code = self.verdict(self.plan.villkor[vid], row)
+        v = self.plan.version.villkor.get(vid)
+        if v is None or v.report_due is None:
+            return code
+        return v_and([code, self.deadline(v)])
+
+    def deadline(self, v: ast.Villkor) -> str:
+        """`redovisas senast D enligt T.k`, as the reference's `_deadline`: a column (or file)
+        the data leaves out is not tested (uppfyllt); a blank date, or no row, is missing; a
+        date after D is the `vid försening` verdict."""
+        due = v.report_due
+        assert due is not None
+        if due.column not in self.kinds.get(due.table, {}):
+            return str(UPPFYLLT)
+        col = self.column(ast.ColumnRef(due.table, due.column, due.span), None)
+        late = VERDICTS.index(v.late_verdict or "bedömning krävs")
+        return (f"CASE WHEN {col} IS NULL THEN {SAKNAS} WHEN {col} > DATE "
+                f"'{due.due.isoformat()}' THEN {late} ELSE {UPPFYLLT} END")
 
     def compare(self, e: ast.Compare, row: str | None) -> str:
         op = e.op if e.op != "!=" else "<>"
@@ -301,6 +472,9 @@ class Compiler:
                 return judged(f"{col} IS NULL", f"{col} {op} {lit(constant)}")
             if hasattr(constant, "isoformat"):
                 return judged(f"{col} IS NULL", f"{col} {op} DATE '{constant.isoformat()}'")
+            spec = self.plan.model.records.get(left.table) or self.plan.model.tables[left.table]
+            if spec.columns[left.column].type == T.BELOPP:   # held in öre
+                constant *= 100
             num, den = constant.numerator, constant.denominator
             scaled = col if den == 1 else f"{col} * {den}"
             return judged(f"{col} IS NULL", f"{scaled} {op} {num}")
@@ -329,6 +503,27 @@ class Compiler:
         n, k, o = (f"{alias}.{own(aid + '_' + part)}" for part in ("n", "k", "o"))
         return n, k, o
 
+    def measure(self, e: ast.TotalOf | ast.Count) -> tuple[str, str]:
+        """`summa(…)` or `antal(…)` of the recipient's records as a payment's measure: its value
+        (a whole number in SQL: öre for a belopp column, 0 without records) and why it is
+        missing (NULL when it is not), in the reference's words: the first undecided record,
+        else (summa) the first blank cell."""
+        self.aggregate(e)
+        self.reasons.add(id(e))
+        aid = next(aid for aid, node in self.aggregates[e.table] if node == e)
+        alias = self.names.alias(e.table)
+        s, k, o, z, fl, fv = (f"{alias}.{own(aid + '_' + part)}"
+                              for part in ("s", "k", "o", "z", "fl", "fv"))
+        file = PurePath(self.plan.model.records[e.table].file).name
+        why = (f"CASE WHEN COALESCE({o}, 0) > 0 THEN CAST({o} AS VARCHAR) || "
+               f"{lit(' poster i ' + file + ' kan inte prövas (t.ex. rad ')} || "
+               f"CAST({fl} AS VARCHAR) || ': ' || {verdict_text(fv)} || ')' ")
+        if isinstance(e, ast.Count):
+            return f"COALESCE({k}, 0)", why + "END"
+        return f"COALESCE({s}, 0)", (why + f"WHEN {z} IS NOT NULL THEN {lit(file + ' rad ')} || "
+                                     f"CAST({z} AS VARCHAR) || "
+                                     f"{lit(': ' + e.column + ' är tom')} END")
+
 
 def _flatten(e: ast.Expr, op: str) -> list[ast.Expr]:
     if isinstance(e, ast.Logic) and e.op == op:
@@ -343,6 +538,7 @@ def aggregate_step(comp: Compiler, table: str, label: str | None = None) -> Step
     Each record's `bland` and `där` verdicts are computed once, in an inner SELECT, and only
     counted outside it. For a `via` group over this table the same pass also yields the
     recipients themselves, with their names (`label`: the name column, first filled row)."""
+    assert comp.group is not None   # a group's aggregates
     link = f"t.{ident(comp.plan.model.records[table].links[comp.group.name])}"
     inner, counts = [f"{link} AS {KOD}"], [KOD]
     if label is not None:
@@ -355,6 +551,22 @@ def aggregate_step(comp: Compiler, table: str, label: str | None = None) -> Step
         inner.append(f"{comp.verdict(among, 't') if among is not None else UPPFYLLT} AS {b}")
         inner.append(f"{comp.verdict(node.where, 't') if node.where is not None else UPPFYLLT}"
                      f" AS {w}")
+        if isinstance(node, ast.TotalOf):
+            x = own(aid + "_x")
+            inner.append(f"t.{ident(node.column)} AS {x}")
+            chosen = f"{b} = 0 AND {w} = 0"
+            counts += [f"SUM({x}) FILTER (WHERE {chosen}) AS {own(aid + '_s')}",
+                       f"MIN({ROW}) FILTER (WHERE {chosen} AND {x} IS NULL) AS "
+                       f"{own(aid + '_z')}"]
+        if isinstance(node, ast.TotalOf) or id(node) in comp.reasons:
+            if f"t.{ROW} AS {ROW}" not in inner:
+                inner.append(f"t.{ROW} AS {ROW}")
+            counts += [f"COALESCE(MIN({ROW}) FILTER (WHERE {b} IN {PENDING}), MIN({ROW}) FILTER "
+                       f"(WHERE {b} = 0 AND {w} IN {PENDING})) AS {own(aid + '_fl')}",
+                       f"CASE WHEN COUNT(*) FILTER (WHERE {b} IN {PENDING}) > 0 THEN "
+                       f"MIN_BY({b}, {ROW}) FILTER (WHERE {b} IN {PENDING}) ELSE MIN_BY({w}, "
+                       f"{ROW}) FILTER (WHERE {b} = 0 AND {w} IN {PENDING}) END AS "
+                       f"{own(aid + '_fv')}"]
         counts += [f"COUNT(*) FILTER (WHERE {b} = 0) AS {own(aid + '_n')}",
                    f"COUNT(*) FILTER (WHERE {b} = 0 AND {w} = 0) AS {own(aid + '_k')}",
                    (f"COUNT(*) FILTER (WHERE {b} IN {PENDING} OR ({b} = 0 AND {w} IN {PENDING}))"
@@ -365,38 +577,71 @@ def aggregate_step(comp: Compiler, table: str, label: str | None = None) -> Step
                 f"AS t WHERE {link} IS NOT NULL) AS p GROUP BY {KOD}")
 
 
-def verdict_steps(plan: Plan, group: GroupPlan, names: Names) -> list[Step]:
+def verdict_steps(plan: Plan, group: GroupPlan, names: Names,
+                  kinds: dict[str, dict[str, str]] | None = None) -> list[Step]:
     """mot_<j>_<g>: `§kod`, `§namn`, `§ord`, one `§v<id>` per villkor (and `§nyckel` for the
     pot)."""
-    comp = Compiler(plan, group, names)
+    comp = Compiler(plan, group, names, kinds)
     vids = [vid for vid in plan.villkor if applies_to(plan.version, vid) == group.name]
-    verdicts = [f"{comp.verdict(plan.villkor[vid])} AS {verdict_column(vid)}" for vid in vids]
+    verdicts = [f"{comp.villkor_code(vid)} AS {verdict_column(vid)}" for vid in vids]
     own_table = None if group.keyed else group.table   # a `via` group's recipients come from here
     if own_table is not None:
         comp.aggregates.setdefault(own_table, [])
+    comp.base = names.alias(own_table) if own_table else "m"
+    extra = _amount_columns(comp, group.amount) if group.amount else []
     steps = [aggregate_step(comp, table, group.name_column if table == own_table else None)
              for table in comp.aggregates]
     alias = names.alias(own_table) if own_table else "m"
     joins = "".join(f" LEFT JOIN {ident(names.aggregate(group.name, table))} AS "
                     f"{names.alias(table)} ON {names.alias(table)}.{KOD} = {alias}.{KOD}"
                     for table in comp.aggregates if table != own_table)
-    if group.keyed:
+    for side in group.sides:    # a row per member: its first good row, if there is one
+        joins += (f" LEFT JOIN (SELECT * FROM {ident(names.table('bra', side))} WHERE {N} = 1) "
+                  f"AS {names.side(side)} ON {names.side(side)}."
+                  f"{ident(model_key(plan, side))} = {alias}.{KOD}")
+    if group.members:
+        rows = ", ".join(f"({lit(code)}, {lit(title)}, {i})"
+                         for i, (code, title) in enumerate(group.members))
+        base = f"SELECT * FROM (VALUES {rows}) AS v({KOD}, {NAMN}, {ORD})"
+    elif group.keyed:
         name = ident(group.name_column) if group.name_column else ident(group.key)
         key = ident(group.key)
         base = (f"SELECT {key} AS {KOD}, COALESCE(CAST({name} AS VARCHAR), {key}) AS {NAMN}, "
                 f"{ROW} AS {ORD}, * FROM {ident(names.table('bra', group.table))} WHERE {N} = 1")
-        extra = [f"m.{ident(group.pot.key_column)} AS {NYCKEL}"] if group.pot else []
+        if group.pot:
+            extra.append(f"m.{ident(group.pot.key_column)} AS {NYCKEL}")
     else:
         assert own_table is not None   # not keyed: the group's `via` table
         label = ETIKETT if group.name_column else "NULL"
         base = (f"SELECT *, COALESCE(CAST({label} AS VARCHAR), {KOD}) AS {NAMN}, "
                 f"ROW_NUMBER() OVER (ORDER BY {KOD}) AS {ORD} "
                 f"FROM {ident(names.aggregate(group.name, own_table))}")
-        extra = []
     cols = ", ".join([f"{alias}.{KOD}", f"{alias}.{NAMN}", f"{alias}.{ORD}", *verdicts, *extra])
     steps.append(step(names.group("mot", group.name),
                       f"SELECT {cols} FROM ({base}) AS {alias}{joins} ORDER BY {alias}.{ORD}"))
     return steps
+
+
+def model_key(plan: Plan, table: str) -> str:
+    return plan.model.tables[table].keys[0]
+
+
+def _amount_columns(comp: Compiler, amount: AmountPlan) -> list[str]:
+    """`§krav` (the payment's own krav), `§mått` (the measure) and `§mangel` (why the measure
+    is missing, or NULL)."""
+    cols = []
+    if amount.payment.requirement is not None:
+        cols.append(f"{comp.verdict(amount.payment.requirement)} AS {KRAV}")
+    m = amount.measure
+    if m is None:
+        cols += [f"1 AS {MATT}", f"CAST(NULL AS VARCHAR) AS {MANGEL}"]
+    elif isinstance(m, (ast.TotalOf, ast.Count)):
+        value, why = comp.measure(m)
+        cols += [f"{value} AS {MATT}", f"{why} AS {MANGEL}"]
+    else:
+        assert isinstance(m, ast.ColumnRef)   # the plan admits a column of the member's row
+        cols += [f"{comp.column(m, None)} AS {MATT}", f"{comp.why_blank(m)} AS {MANGEL}"]
+    return cols
 
 
 # ---- payments and output rows ------------------------------------------------------------
@@ -409,53 +654,80 @@ def _pot(group: GroupPlan) -> PotPlan:
 
 
 def key_total_step(group: GroupPlan, names: Names) -> Step:
-    """One row: the key total T (`§total`), how many share (`§antal`), the largest key."""
+    """One row: the key total T (`§total`), how many share (`§antal`), the largest key, and how
+    many lines wait for data or a decision (`§väntar`: a pending verdict, a negative key, or
+    every fulfilling key 0) — counted here once, not by a window over every line."""
     v = verdict_column(_pot(group).villkor)
+    shares = f"{v} = 0 AND {NYCKEL} >= 0"
     return step(names.group("nyckel", group.name),
-                f"SELECT COALESCE(SUM({NYCKEL}) FILTER (WHERE {v} = 0 AND {NYCKEL} >= 0), 0) "
-                f"AS {TOTAL}, COUNT(*) FILTER (WHERE {v} = 0 AND {NYCKEL} >= 0) AS "
-                f"{own('antal')}, COALESCE(MAX(ABS({NYCKEL})), 0) AS {own('störst')} "
+                f"SELECT COALESCE(SUM({NYCKEL}) FILTER (WHERE {shares}), 0) "
+                f"AS {TOTAL}, COUNT(*) FILTER (WHERE {shares}) AS "
+                f"{own('antal')}, COALESCE(MAX(ABS({NYCKEL})), 0) AS {own('störst')}, "
+                f"COUNT(*) FILTER (WHERE {v} IN {PENDING} OR ({v} = 0 AND {NYCKEL} < 0)) + "
+                f"CASE WHEN COALESCE(SUM({NYCKEL}) FILTER (WHERE {shares}), 0) = 0 THEN "
+                f"COUNT(*) FILTER (WHERE {shares}) ELSE 0 END AS {VANTAR} "
                 f"FROM {ident(names.group('mot', group.name))}")
 
 
 def share_step(group: GroupPlan, names: Names) -> Step:
-    """Each line's verdict (`§lv`), its share in units of u öre (half up), ⌊P·k/T⌋ and the rest,
-    and both amounts as text, computed once for the villkor row and the summa row. T comes from
-    the one-row `nyckel_<j>_<g>`; a zero T shares nothing (every share is 0)."""
-    pot = _pot(group)
-    v = verdict_column(pot.villkor)
-    p, u = pot.pot_ore, pot.unit_ore
-    t = f"n.{TOTAL}"
-    # a negative key, or every fulfilling key 0 (a share would divide by zero): bedömning krävs
-    lv = f"CASE WHEN {v} = 0 AND ({NYCKEL} < 0 OR {t} = 0) THEN {BEDOMNING} ELSE {v} END"
-    units = f"CASE WHEN {t} = 0 THEN 0 ELSE (2 * {p} * {NYCKEL} + {u} * {t}) // " \
-            f"(2 * {u} * {t}) END"
-    q = f"CASE WHEN {t} = 0 THEN 0 ELSE ({p} * {NYCKEL}) // {t} END"
-    r = f"CASE WHEN {t} = 0 THEN 0 ELSE ({p} * {NYCKEL}) % {t} END"
-    inner = (f"SELECT m.*, {t} AS {TOTAL}, {lv} AS {LV}, CASE WHEN ({lv}) = 0 THEN {units} "
-             f"END AS {ENHETER}, CASE WHEN ({lv}) = 0 THEN {q} END AS {Q}, CASE WHEN ({lv}) = 0 "
-             f"THEN {r} END AS {R} FROM {ident(names.group('mot', group.name))} AS m "
-             f"CROSS JOIN {ident(names.group('nyckel', group.name))} AS n")
-    # the exact share to 6 decimals (half up) in millionths of a krona, computed once
+    """`andel_<j>_<g>`: each line's verdict (`§lv`) and amount. A pot's share is P·k/T öre (T
+    from the one-row `nyckel_<j>_<g>`; a zero T shares nothing); a per-member amount is
+    num·X/den öre. Either way the exact amount is ±tal/nämnare öre, rounded half up (away from
+    zero) to units of u öre, and both amounts are made text once, for the villkor row and the
+    summa row."""
+    line = group.line
+    assert line is not None   # the line steps are only made for a group with a payment
+    if isinstance(line, PotPlan):
+        v = verdict_column(line.villkor)
+        t = f"n.{TOTAL}"
+        # a negative key, or every fulfilling key 0 (a share would divide by zero): bedömning
+        lv = f"CASE WHEN {v} = 0 AND ({NYCKEL} < 0 OR {t} = 0) THEN {BEDOMNING} ELSE {v} END"
+        inner = (f"SELECT m.*, {t} AS {TOTAL}, {lv} AS {LV}, {line.pot_ore} * {NYCKEL} AS {TAL}, "
+                 f"{t} AS {NAMNARE}, n.{VANTAR} AS {VANTAR} "
+                 f"FROM {ident(names.group('mot', group.name))} AS m "
+                 f"CROSS JOIN {ident(names.group('nyckel', group.name))} AS n")
+    else:
+        gates = [verdict_column(line.villkor)] if line.villkor else []
+        if line.payment.requirement is not None:
+            gates.append(KRAV)
+        eligible = v_and(gates) if gates else str(UPPFYLLT)
+        # eligible, but the amount itself is missing: its verdict is the Missing's (saknas)
+        lv = f"CASE WHEN ({eligible}) = 0 AND {MANGEL} IS NOT NULL THEN {SAKNAS} ELSE " \
+             f"{eligible} END"
+        inner = (f"SELECT m.*, {line.den} AS {TOTAL}, {lv} AS {LV}, {eligible} AS {BEHORIG}, "
+                 f"CAST({line.num} AS BIGINT) * "
+                 f"{MATT} AS {TAL}, {line.den} AS {NAMNARE}, 0 AS {VANTAR} "
+                 f"FROM {ident(names.group('mot', group.name))} AS m")
+    u = line.unit_ore
+    a, d = f"ABS({TAL})", NAMNARE
+    units = f"CASE WHEN {d} = 0 THEN 0 ELSE SIGN({TAL}) * ((2 * {a} + {u} * {d}) // " \
+            f"(2 * {u} * {d})) END"
+    q = f"CASE WHEN {d} = 0 THEN 0 ELSE {a} // {d} END"
+    r = f"CASE WHEN {d} = 0 THEN 0 ELSE {a} % {d} END"
+    sign = f"CASE WHEN {TAL} < 0 THEN '-' ELSE '' END"
+    known = (f"SELECT *, CASE WHEN {LV} = 0 THEN {units} END AS {ENHETER}, CASE WHEN {LV} = 0 "
+             f"THEN {q} END AS {Q}, CASE WHEN {LV} = 0 THEN {r} END AS {R}, CASE WHEN {LV} = 0 "
+             f"THEN {sign} END AS {TECKEN} FROM ({inner}) AS s0")
+    # the exact amount to 6 decimals (half up) in millionths of a krona, computed once
     micro = (f"SELECT *, CASE WHEN {R} <> 0 THEN {Q} * 10000 + (2 * {R} * 10000 + {TOTAL}) // "
-             f"(2 * {TOTAL}) END AS {MIKRO} FROM ({inner}) AS s")
-    # how many wait for data or a decision: each known share says it is preliminary
-    waiting = f"COUNT(*) FILTER (WHERE {LV} IN {PENDING}) OVER () AS {VANTAR}"
+             f"(2 * {TOTAL}) END AS {MIKRO} FROM ({known}) AS s")
+    paid = f"CASE WHEN {ENHETER} < 0 THEN '-' ELSE '' END || {money(f'ABS({ENHETER}) * {u}')}"
     return step(names.group("andel", group.name),
-                f"SELECT *, CASE {LV} WHEN 0 THEN {money(f'{ENHETER} * {u}')} WHEN {EJ} THEN '0' "
-                f"END AS {BELOPP}, CASE {LV} WHEN 0 THEN {exact()} WHEN {EJ} THEN '0' END AS "
-                f"{EXAKT}, {waiting} FROM ({micro}) AS s2 ORDER BY {ORD}")
+                f"SELECT *, CASE {LV} WHEN 0 THEN {paid} WHEN {EJ} THEN '0' END AS {BELOPP}, "
+                f"CASE {LV} WHEN 0 THEN {TECKEN} || {exact()} WHEN {EJ} THEN '0' END AS {EXAKT} "
+                f"FROM ({micro}) AS s2 ORDER BY {ORD}")
 
 
 def money(ore: str) -> str:
-    """Integer öre → `577898` or `577898.50` (no negative amounts reach here)."""
+    """Integer öre ≥ 0 → `577898` or `577898.50`."""
     return (f"CASE WHEN ({ore}) % 100 = 0 THEN CAST(({ore}) // 100 AS VARCHAR) ELSE "
             f"CAST(({ore}) // 100 AS VARCHAR) || '.' || LPAD(CAST(({ore}) % 100 AS VARCHAR), 2, "
             f"'0') END")
 
 
 def exact() -> str:
-    """The exact share: whole öre as money, otherwise 6 decimals half up, zeros stripped."""
+    """The exact amount's size: whole öre as money, otherwise 6 decimals half up, zeros
+    stripped."""
     text = (f"CAST({MIKRO} // 1000000 AS VARCHAR) || '.' || "
             f"LPAD(CAST({MIKRO} % 1000000 AS VARCHAR), 6, '0')")
     # six decimals always: stripping zeros stops at the point, then the point goes if bare
@@ -464,42 +736,40 @@ def exact() -> str:
 
 
 def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
-    """Every output row of the group: one per villkor, then `summa`, with ordering columns."""
+    """Every output row of the group: one per villkor (and the payment's own row when it has
+    no villkor), then `summa`, with ordering columns."""
     version = plan.version
-    source = names.group("andel" if group.pot else "mot", group.name)
+    line = group.line
+    source = names.group("andel" if line else "mot", group.name)
     parts = []
-    for i, vid in enumerate(group.villkor):
-        v = version.villkor[vid]
-        origin = lit(version.origin.get(("villkor", vid), ""))
-        code = verdict_column(vid)
-        if group.pot is not None and group.pot.villkor == vid:
-            pay = group.pot.payment
-            before, after = PRELIMINARY.split("{}")
-            note = (f"CASE WHEN {LV} IN {PENDING} THEN {verdict_text(LV)} || "
-                    f"': beloppet kan inte bestämmas' || CASE WHEN {code} = 0 AND {NYCKEL} < 0 "
-                    f"THEN '; negativ fördelningsnyckel ' || CAST({NYCKEL} AS VARCHAR) "
-                    f"WHEN {code} = 0 AND {TOTAL} = 0 THEN {lit('; ' + ZERO_KEY)} ELSE '' END "
-                    f"WHEN {LV} = 0 AND {VANTAR} > 0 THEN {lit(before)} || "
-                    f"CAST({VANTAR} AS VARCHAR) || {lit(after)} END")
+    for i, key in enumerate(group.rows):
+        v = version.villkor.get(key)
+        # an empty text is NULL: DuckDB writes '' as `""` in CSV, the reference as nothing
+        origin = version.origin.get(("villkor", key), "") if v is not None else ""
+        origin = lit(origin) if origin else "NULL"
+        if line is not None and _row_of(line) == key:
+            pay = line.payment
             due = f"'{pay.due.isoformat()}'" if pay.due else "NULL"
-            parts.append(_row(i, lit(vid), verdict_text(LV), BELOPP, EXAKT, due,
-                              origin, lit(sources_text(pay.sources)) if pay.sources else "NULL",
-                              note))
+            parts.append(_row(i, lit(key), verdict_text(LV), BELOPP, EXAKT, due, origin,
+                              lit(sources_text(pay.sources)) if pay.sources else "NULL",
+                              _line_note(line)))
         else:
-            parts.append(_row(i, lit(vid), verdict_text(code), "NULL", "NULL", "NULL",
+            assert v is not None   # a row without the line is a villkor's
+            code = verdict_column(key)
+            parts.append(_row(i, lit(key), verdict_text(code), "NULL", "NULL", "NULL",
                               origin, lit(sources_text(v.sources)) if v.sources else "NULL",
                               lit("ingen utbetalning är knuten till villkoret")))
     label = lit(version.label)
-    n = len(group.villkor)
-    if group.pot is not None:
-        vid = group.pot.villkor
+    n = len(group.rows)
+    if line is not None:
+        key = _row_of(line)
         known = f"{LV} IN ({UPPFYLLT}, {EJ})"
-        unknown = lit(f"inget belopp är känt ännu; ofullständig: villkor {vid} saknar belopp "
+        unknown = lit(f"inget belopp är känt ännu; ofullständig: villkor {key} saknar belopp "
                       "och ingår inte")
         parts.append(_row(
             n, "'summa'", verdict_text(LV),
             BELOPP, EXAKT, "NULL", label, "NULL",
-            f"CASE WHEN {known} THEN 'summan av de avrundade beloppen' || {_unpaid(group, vid)} "
+            f"CASE WHEN {known} THEN 'summan av de avrundade beloppen' || {_unpaid(group, key)} "
             f"ELSE {unknown}"
             " END"))
     elif n:
@@ -513,6 +783,28 @@ def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
     return step(names.group("rader", group.name),
                 f"SELECT {names.groups[group.name]} AS {own('g')}, {ORD}, "
                 f"UNNEST([{', '.join(parts)}]) AS {own('r')} FROM {ident(source)} AS t{where}")
+
+
+def _row_of(line: PotPlan | AmountPlan) -> str:
+    return line.villkor if isinstance(line, PotPlan) else line.row
+
+
+def _line_note(line: PotPlan | AmountPlan) -> str:
+    """The line's `anmärkning`: why no amount (the reference's notes, sorted), or for a known
+    share of a pot that others wait for, that it is preliminary."""
+    pending = f"{verdict_text(LV)} || ': beloppet kan inte bestämmas'"
+    if isinstance(line, AmountPlan):
+        # the amount's own reason comes with `underlag saknas: …`, the two in sorted order
+        return (f"CASE WHEN {BEHORIG} = 0 AND {MANGEL} IS NOT NULL "
+                f"THEN LEAST({pending}, {MANGEL}) || '; ' || GREATEST({pending}, {MANGEL}) "
+                f"WHEN {LV} IN {PENDING} THEN {pending} END")
+    code = verdict_column(line.villkor)
+    before, after = PRELIMINARY.split("{}")
+    return (f"CASE WHEN {LV} IN {PENDING} THEN {pending} || CASE WHEN {code} = 0 AND "
+            f"{NYCKEL} < 0 THEN '; negativ fördelningsnyckel ' || CAST({NYCKEL} AS VARCHAR) "
+            f"WHEN {code} = 0 AND {TOTAL} = 0 THEN {lit('; ' + ZERO_KEY)} ELSE '' END "
+            f"WHEN {LV} = 0 AND {VANTAR} > 0 THEN {lit(before)} || "
+            f"CAST({VANTAR} AS VARCHAR) || {lit(after)} END")
 
 
 def _unpaid(group: GroupPlan, paid: str) -> str:
@@ -563,12 +855,66 @@ def without_order(st: Step) -> Step:
 
 
 def counts_step(group: GroupPlan, names: Names) -> Step:
-    """One row: how many lines have each verdict code (`§c0`…`§c3`), and the öre paid."""
-    u = _pot(group).unit_ore
+    """One row: how many lines have each verdict code (`§c0`…`§c3`), the öre paid, and the
+    exact total's numerator over the line's constant denominator (per-member amounts)."""
+    line = group.line
+    assert line is not None   # made only for a group with a payment
+    u = line.unit_ore
     counts = ", ".join(f"COUNT(*) FILTER (WHERE {LV} = {i}) AS {own(f'c{i}')}" for i in range(4))
+    # a pot's exact total is the pot itself (or 0): its products P·k are not summed
+    exact_sum = "0" if isinstance(line, PotPlan) else \
+        f"COALESCE(SUM({TAL}) FILTER (WHERE {LV} = 0), 0)"
     return step(names.group("räkna", group.name),
                 f"SELECT {counts}, COALESCE(SUM({ENHETER} * {u}) FILTER (WHERE {LV} = 0), 0) AS "
-                f"{own('utbetalt')} FROM {ident(names.group('andel', group.name))}")
+                f"{own('utbetalt')}, {exact_sum} AS {own('exakt')} "
+                f"FROM {ident(names.group('andel', group.name))}")
+
+
+CHECKS = "kontroll"
+
+
+def checks_step(plan: Plan, names: Names) -> Step | None:
+    """One row: for each aggregate a kontroll reads (over all records, as the reference reads
+    it with no recipient): rows (`§i_n`), chosen (`_k`), undecided (`_o`), the first undecided
+    line and its verdict (`_fl`, `_fv`), and for `summa` the sum (`_s`) and first blank line
+    (`_z`). The runner decides the kontroll from these with the reference's own code."""
+    if not plan.checked:
+        return None
+    comp = Compiler(plan, None, names)
+    tables: list[str] = []
+    for table in dict.fromkeys(e.table for e in plan.checked):
+        inner, counts = [f"t.{ROW} AS {ROW}"], []
+        for i, node in enumerate(plan.checked):
+            if node.table != table:
+                continue
+            among = getattr(node, "among", None)
+            b, w, x = own(f"{i}_b"), own(f"{i}_w"), own(f"{i}_x")
+            inner.append(f"{comp.verdict(among, 't') if among is not None else UPPFYLLT} AS {b}")
+            inner.append(f"{comp.verdict(node.where, 't') if node.where is not None else UPPFYLLT}"
+                         f" AS {w}")
+            chosen = f"{b} = 0 AND {w} = 0"
+            counts += [f"COUNT(*) FILTER (WHERE {b} = 0) AS {own(f'{i}_n')}",
+                       f"COUNT(*) FILTER (WHERE {chosen}) AS {own(f'{i}_k')}",
+                       f"COUNT(*) FILTER (WHERE {b} IN {PENDING} OR ({b} = 0 AND {w} IN "
+                       f"{PENDING})) AS {own(f'{i}_o')}",
+                       f"COALESCE(MIN({ROW}) FILTER (WHERE {b} IN {PENDING}), MIN({ROW}) FILTER "
+                       f"(WHERE {b} = 0 AND {w} IN {PENDING})) AS {own(f'{i}_fl')}",
+                       f"CASE WHEN COUNT(*) FILTER (WHERE {b} IN {PENDING}) > 0 THEN "
+                       f"MIN_BY({b}, {ROW}) FILTER (WHERE {b} IN {PENDING}) ELSE MIN_BY({w}, "
+                       f"{ROW}) FILTER (WHERE {b} = 0 AND {w} IN {PENDING}) END AS "
+                       f"{own(f'{i}_fv')}"]
+            if isinstance(node, ast.TotalOf):
+                inner.append(f"t.{ident(node.column)} AS {x}")
+                counts += [f"SUM({x}) FILTER (WHERE {chosen}) AS {own(f'{i}_s')}",
+                           f"MIN({ROW}) FILTER (WHERE {chosen} AND {x} IS NULL) AS "
+                           f"{own(f'{i}_z')}"]
+        alias = own(f"t{len(tables)}")
+        tables.append(f"(SELECT {', '.join(counts)} FROM (SELECT {', '.join(inner)} FROM "
+                      f"{ident(names.table('bra', table))} AS t) AS p) AS {alias}")
+    order = [own(f"{i}_{part}") for i, node in enumerate(plan.checked)
+             for part in ("n", "k", "o", "fl", "fv") + (("s", "z") if isinstance(
+                 node, ast.TotalOf) else ())]
+    return step(CHECKS, f"SELECT {', '.join(order)} FROM " + " CROSS JOIN ".join(tables))
 
 
 def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str]
@@ -577,14 +923,24 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
     The runner provides `in_<i>_<table>` (Names.of(plan).table("in", …)) for each input."""
     names = Names.of(plan)
     steps = []
-    for spec in plan.inputs:
-        steps += [typed_step(spec, kinds[spec.name], names), good_step(spec, names)]
+    steps += [typed_step(spec, kinds[spec.name], names) for spec in plan.inputs]
+    # a table with a row per member is checked against the members: its good rows come last
+    sides = {t for g in plan.groups for t in g.sides}
+    steps += [good_step(spec, names, plan) for spec in plan.inputs if spec.name not in sides]
+    steps += [good_step(spec, names, plan) for spec in plan.inputs if spec.name in sides]
     steps.append(errors_step(plan, files, names))
+    limits = beyond_step(plan, kinds, names)
+    if limits is not None:
+        steps.append(limits)
+    checks = checks_step(plan, names)
+    if checks is not None:
+        steps.append(checks)
     for group in plan.groups:
-        steps += verdict_steps(plan, group, names)
+        steps += verdict_steps(plan, group, names, kinds)
         if group.pot:
-            steps += [key_total_step(group, names), share_step(group, names),
-                      counts_step(group, names)]
+            steps.append(key_total_step(group, names))
+        if group.line:
+            steps += [share_step(group, names), counts_step(group, names)]
         steps.append(rows_step(plan, group, names))
     steps.append(result_query([names.group("rader", g.name) for g in plan.groups]))
     return steps

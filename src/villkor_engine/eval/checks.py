@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from ..diagnostics import Diagnostic
 from ..io.data import Dataset
 from ..model.model import Model, Version
 from ..syntax import ast
@@ -25,9 +26,11 @@ class CheckResult:
 
 
 def evaluate_checks(model: Model, version: Version, params: dict[str, Any],
-                    data: Dataset | None = None) -> list[CheckResult]:
-    """Without data (at `check`), a kontroll reading input tables is skipped, not passed."""
-    env = Env(model, version, data or Dataset({}, {}), params)
+                    data: Dataset | None = None, pushed: dict[int, Any] | None = None
+                    ) -> list[CheckResult]:
+    """Without data (at `check`), a kontroll reading input tables is skipped, not passed.
+    `pushed`: the aggregates' values computed elsewhere (the column engine), by node id."""
+    env = Env(model, version, data or Dataset({}, {}), params, pushed=pushed)
     out = []
     for c in version.checks:
         out.append(_one(c, env))
@@ -66,3 +69,23 @@ def _one(c: ast.Check, env: Env) -> CheckResult:
     if verdict in (V.UNDERLAG_SAKNAS, V.BEDOMNING_KRAVS):
         return CheckResult(c, None, str(verdict))
     return CheckResult(c, verdict == V.UPPFYLLT, str(verdict))
+
+
+def check_diagnostics(results: list[CheckResult]) -> list[Diagnostic]:
+    """What the run says of its checks: a failed one stops it (V160); an undecided one (V161)
+    or a `cirka` off its figure (V162) is a warning."""
+    out = []
+    for c in results:
+        if c.passed is False:
+            out.append(Diagnostic("V160", f"kontrollen \"{c.check.title}\" håller inte för "
+                                  f"indata och parametrar: {c.detail}", c.check.span,
+                                  hint="kontrollera indatafilerna och eventuella --param"))
+        elif c.approximate:
+            out.append(Diagnostic("V162", f"kontrollen \"{c.check.title}\": {c.detail}",
+                                  c.check.span, severity="varning",
+                                  hint="källan anger ett cirka-värde; ingen körning stoppas "
+                                  "av det, men skillnaden ska bedömas"))
+        elif c.passed is None:
+            out.append(Diagnostic("V161", f"kontrollen \"{c.check.title}\" kunde inte "
+                                  f"prövas: {c.detail}", c.check.span, severity="varning"))
+    return out

@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any, cast
 
+from ..gcpause import paused_gc
 from ..io.data import Dataset, Recipient
 from ..model.model import Model, Version
 from ..syntax import ast
-from .collector import paused_gc
 from .interpreter import Env, as_verdict, evaluate
 from .invoices import InvoiceLine, check_invoices, reconcile
 from .shares import Share, allocate

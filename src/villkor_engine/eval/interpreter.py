@@ -54,10 +54,13 @@ class Env:
     villkor_verdict: Callable[[str, str], Verdict] | None = None
     value_cache: dict[str, Any] = field(default_factory=dict)
     record: Row | None = None    # the record an aggregate's `där` is looking at
+    # aggregates over all records, computed by the column engine (by node id): a kontroll
+    # there is decided by the same code as here, without the records in Python
+    pushed: dict[int, Any] | None = None
 
     def at(self, recipient: str | None, villkor: str | None = None) -> Env:
         return Env(self.model, self.version, self.data, self.params, recipient, villkor, [],
-                   self.villkor_verdict, self.value_cache)
+                   self.villkor_verdict, self.value_cache, None, self.pushed)
 
 
 def as_verdict(x: Any) -> Verdict:
@@ -258,6 +261,8 @@ def _aggregate(e, env: Env) -> Any:
     A record whose `där` cannot be decided makes the result missing: a share is never computed
     over the records that happen to be complete.
     """
+    if env.pushed is not None and env.recipient is None and id(e) in env.pushed:
+        return env.pushed[id(e)]
     spec = env.model.records[e.table]
     data = env.data.records.get(e.table)
     if data is None or not data.present:

@@ -1,26 +1,48 @@
 """Reading the input tables a model declares, with Swedish errors naming file, row and column.
 
 Any table can come from a `.csv`, `.xlsx` or `.parquet` file (io/readers.py, chosen by the
-extension of the file the agreement names). Each cell is parsed by its declared type; a blank
-cell becomes "no value" (missing, not `nej`). Every bad cell is reported — the loader keeps going
-so one run lists every problem in the file. Row numbers are the file's own (the header is row 1;
-a Parquet file's data rows are numbered from 2).
+extension of the file the agreement names). Each cell is trimmed and parsed by its declared type
+(io/cells.py: the rules the column engine's SQL follows too); a blank cell becomes "no value"
+(missing, not `nej`), and a row of blank cells is no row. Every bad cell is reported — the loader
+keeps going so one run lists every problem in the file. Row numbers are the file's own (the
+header is row 1; a CSV record's number is the line it begins on; a Parquet file's data rows are
+numbered from 2).
+
+Two kinds of problems. A file that cannot be used — missing, unreadable, outside the data
+folder, without a declared column, a column named twice — is an error diagnostic, and no run can
+go on. A bad row — a cell that is not its type (V204), an unknown recipient or villkor (V205), a
+key again (V206), the wrong number of fields (V209) — is left out; with `load(…,
+bad_rows=True)` it is kept in `Dataset.bad_rows` (for the error file `<ut>.fel.<ext>`, the same
+rows the column engine writes) instead of among the diagnostics, and the run goes on with the
+good rows.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean
+from ..diagnostics import Diagnostic, Diagnostics, Severity, Span, did_you_mean
 from ..model import types as T
 from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec
-from .readers import ReadError, Sheet, TypedText, input_format, read_table
+from . import cells as C
+from .cells import CellError
+from .readers import (
+    ReadError,
+    Sheet,
+    TypedText,
+    input_format,
+    read_table,
+    repeated_columns,
+    repeated_message,
+)
 
 MAX_ROWS = 5_000_000
 
@@ -73,11 +95,30 @@ class Recipient:
     group: str
 
 
+@dataclass(frozen=True)
+class BadRow:
+    """One input row left out, as the error file `<ut>.fel.<ext>` says it (fil, rad, kolumn,
+    meddelande) and as the screen shows it (`diagnostic`: file path, row, column and hint)."""
+
+    file: str            # the file's name (`fil`)
+    line: int            # `rad`
+    column: str          # `kolumn`: the declared column, or "" for the whole row
+    message: str         # `meddelande`: "rad N, kolumn `K`: …"
+    code: str            # V204, V205, V206 or V209
+    diagnostic: Diagnostic
+    order: int = -1      # the column's place among the declared ones (the error file's order)
+
+    def sort_key(self) -> tuple[str, int, int]:
+        """The error file's order: file name, row, column as declared (as batch/sql.py)."""
+        return self.file, self.line, self.order
+
+
 @dataclass
 class Dataset:
     tables: dict[str, TableData]
     recipients: dict[str, list[Recipient]]  # group → members, in file order
     records: dict[str, RecordData] = field(default_factory=dict)
+    bad_rows: list[BadRow] = field(default_factory=list)   # with load(…, bad_rows=True)
 
     def members(self, group: str) -> list[Recipient]:
         return self.recipients.get(group, [])
@@ -90,12 +131,56 @@ class Dataset:
         return self.by_code.get(code)
 
 
-def load(model: Model, data_dir: str | Path) -> tuple[Dataset, list[Diagnostic]]:
-    diags = Diagnostics(limit=200)
+class _Problems:
+    """Where a loader's findings go: the capped diagnostics, and bad rows kept apart when
+    `bad_rows` was asked for (then every one of them, uncapped)."""
+
+    def __init__(self, keep_rows: bool):
+        self.diags = Diagnostics(limit=200)
+        self.rows: list[BadRow] | None = [] if keep_rows else None
+
+    def add(self, code: str, message: str, span: Span | None, *, hint: str | None = None,
+            severity: Severity = "fel") -> None:
+        self.diags.add(code, message, span, hint=hint, severity=severity)
+
+    def row(self, code: str, path: Path, line: int, column: str, order: int, message: str,
+            at: int, hint: str | None = None) -> None:
+        """A bad row: `column` its declared column ("" for the row), `at` the 1-based field."""
+        d = Diagnostic(code, message, Span.point(str(path), line, at), hint=hint)
+        if self.rows is None:
+            self.diags.extend([d])
+        else:
+            self.rows.append(BadRow(path.name, line, column, message, code, d, order))
+
+
+_KEEP_BAD_ROWS: ContextVar[bool] = ContextVar("villkor_keep_bad_rows", default=False)
+
+
+@contextmanager
+def keeping_bad_rows() -> Iterator[None]:
+    """Within: `load` keeps bad rows apart (`bad_rows=True`) unless told otherwise. For a caller
+    that loads through `pipeline.evaluate` (api.run's reference path)."""
+    token = _KEEP_BAD_ROWS.set(True)
+    try:
+        yield
+    finally:
+        _KEEP_BAD_ROWS.reset(token)
+
+
+def load(model: Model, data_dir: str | Path, *, bad_rows: bool | None = None
+         ) -> tuple[Dataset, list[Diagnostic]]:
+    """Every declared table and record table read from `data_dir`.
+
+    `bad_rows=False` (the default outside `keeping_bad_rows`): a bad row is an error diagnostic
+    like any other (the caller stops). `bad_rows=True`: bad rows are left out and kept in
+    `Dataset.bad_rows`, in the error file's order; the diagnostics then hold only what stops
+    every run (and warnings).
+    """
+    diags = _Problems(_KEEP_BAD_ROWS.get() if bad_rows is None else bad_rows)
     base = Path(data_dir)
     if not base.is_dir():
         diags.add("V200", f"datamappen `{base}` finns inte", None, hint="ange --data MAPP")
-        return Dataset({}, {}), diags.items
+        return Dataset({}, {}), diags.diags.items
     tables: dict[str, TableData] = {}
     recipients: dict[str, list[Recipient]] = {}
     villkor_ids = _villkor_ids(model)
@@ -127,11 +212,12 @@ def load(model: Model, data_dir: str | Path) -> tuple[Dataset, list[Diagnostic]]
     records: dict[str, RecordData] = {}
     for record_spec in model.records.values():
         records[record_spec.name] = _load_records(record_spec, base, model, recipients, diags)
-    return Dataset(tables, recipients, records), diags.items
+    bad = sorted(diags.rows or [], key=BadRow.sort_key)
+    return Dataset(tables, recipients, records, bad), diags.diags.items
 
 
 def _load_records(spec: RecordSpec, base: Path, model: Model,
-                  recipients: dict[str, list[Recipient]], diags: Diagnostics) -> RecordData:
+                  recipients: dict[str, list[Recipient]], diags: _Problems) -> RecordData:
     """Every row is kept; one whose link names no recipient is reported, never dropped."""
     as_table = TableSpec(spec.name, spec.file, spec.optional, "", False, (), spec.columns,
                          spec.span, spec.decimal)
@@ -176,7 +262,7 @@ def _villkor_ids(model: Model) -> set[str]:
 
 
 def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids: set[str],
-                diags: Diagnostics, records: bool = False) -> TableData:
+                diags: _Problems, records: bool = False) -> TableData:
     from .paths import data_file
 
     try:
@@ -211,14 +297,14 @@ def _load_table(spec: TableSpec, base: Path, known: set[str] | None, villkor_ids
 
 
 def _read_rows(spec: TableSpec, sheet: Sheet, data: TableData, known: set[str] | None,
-               villkor_ids: set[str], diags: Diagnostics, records: bool) -> None:
+               villkor_ids: set[str], diags: _Problems, records: bool) -> None:
     name = str(data.path)
     header = sheet.header
     if not header:
         diags.add("V202", f"filen `{spec.file}` är tom; den ska börja med en rubrikrad",
                   Span.point(name), hint="rubriker: " + ",".join(spec.columns))
         return
-    header = [h.strip() for h in header]
+    header = [C.trim(h) for h in header]
     data.columns = tuple(header)
     index = {h: i for i, h in enumerate(header)}
     ok = True
@@ -230,24 +316,26 @@ def _read_rows(spec: TableSpec, sheet: Sheet, data: TableData, known: set[str] |
                       hint=did_you_mean(col.name, strays) or
                       "rubrikraden ska innehålla: " + ",".join(spec.columns))
             ok = False
-    for i, h in enumerate(header):
-        if header.count(h) > 1 and header.index(h) == i:
-            diags.add("V202", f"kolumnen `{h}` finns två gånger", Span.point(name, 1, i + 1))
-            ok = False
+    for at, h in repeated_columns(header):
+        diags.add("V202", repeated_message(h), Span.point(name, 1, at),
+                  hint="varje kolumn ska ha en egen rubrik")
+        ok = False
     if not ok:
         return
     width_hint = "kontrollera avgränsare och citattecken" if sheet.format == "csv" else \
         "varje kolumn med värden ska ha en rubrik i rubrikraden"
+    order = {c: i for i, c in enumerate(spec.columns)}   # the error file's order in a row
     first_line: dict[tuple[str, ...], int] = {}
     for n, (line, cells) in enumerate(sheet.rows):
         if n >= MAX_ROWS:
             diags.add("V208", f"filen har fler än {MAX_ROWS} rader", Span.point(name, line))
             break
-        if not any(c.strip() for c in cells):
+        if C.is_blank(cells):   # every cell, declared or not: no row
             continue
         if len(cells) != len(header):
-            diags.add("V209", f"rad {line} har {len(cells)} fält men rubrikraden har {len(header)}",
-                      Span.point(name, line, 1), hint=width_hint)
+            diags.row("V209", data.path, line, "", -1,
+                      f"rad {line} har {len(cells)} fält men rubrikraden har {len(header)}", 1,
+                      hint=width_hint)
             continue
         values: dict[str, Any] = {}
         row_ok = True
@@ -260,11 +348,11 @@ def _read_rows(spec: TableSpec, sheet: Sheet, data: TableData, known: set[str] |
                 # a typed cell (an Excel number, a Parquet decimal) is canonical text with `.`;
                 # the table's decimaltecken is about numbers people type as text
                 values[col.name] = parse_cell(cell, col, None) if isinstance(cell, TypedText) \
-                    else parse_cell(cell.strip(), col, spec.decimal)
+                    else parse_cell(C.trim(cell), col, spec.decimal)
             except ValueError as exc:
                 row_ok = False
-                diags.add("V204", f"rad {line}, kolumn `{col.name}`: {exc}",
-                          Span.point(name, line, i + 1),
+                diags.row("V204", data.path, line, col.name, order[col.name],
+                          f"rad {line}, kolumn `{col.name}`: {exc}", i + 1,
                           hint=getattr(exc, "hint", None) or _hint(col, spec.decimal))
         if not row_ok:
             if spec.keys and isinstance(values.get(spec.keys[0]), str):
@@ -276,20 +364,21 @@ def _read_rows(spec: TableSpec, sheet: Sheet, data: TableData, known: set[str] |
         key = tuple(str(values.get(k) or "") for k in spec.keys)
         if known is not None and key[0] not in known:
             kcol = spec.keys[0]
-            diags.add("V205", f"rad {line}, kolumn `{kcol}`: okänd mottagare `{key[0]}`",
-                      Span.point(name, line, index[kcol] + 1),
-                      hint=did_you_mean(key[0], known) or
+            diags.row("V205", data.path, line, kcol, order[kcol],
+                      f"rad {line}, kolumn `{kcol}`: okänd mottagare `{key[0]}`",
+                      index[kcol] + 1, hint=did_you_mean(key[0], known) or
                       f"mottagarna i `{spec.group}` är: {', '.join(sorted(known)[:25])}")
             continue
         if spec.per_villkor and key[1] not in villkor_ids:
             vcol = spec.keys[1]
-            diags.add("V205", f"rad {line}, kolumn `{vcol}`: okänt villkor `{key[1]}`",
-                      Span.point(name, line, index[vcol] + 1),
-                      hint="villkoren är: " + ", ".join(sorted(villkor_ids)))
+            diags.row("V205", data.path, line, vcol, order[vcol],
+                      f"rad {line}, kolumn `{vcol}`: okänt villkor `{key[1]}`",
+                      index[vcol] + 1, hint="villkoren är: " + ", ".join(sorted(villkor_ids)))
             continue
         if key in first_line:
-            diags.add("V206", f"rad {line}: `{', '.join(key)}` finns redan på rad "
-                      f"{first_line[key]}", Span.point(name, line, index[spec.keys[0]] + 1),
+            diags.row("V206", data.path, line, spec.keys[0], -1,
+                      f"rad {line}: `{', '.join(key)}` finns redan på rad {first_line[key]}",
+                      index[spec.keys[0]] + 1,
                       hint="varje mottagare ska ha en rad" + (" per villkor" if spec.per_villkor
                                                              else ""))
             continue
@@ -319,22 +408,12 @@ def _unit_fits(raw: str, kind: str, percent: bool, kronor: bool) -> None:
                         hint="skriv talet utan kr")
 
 
-MAX_DIGITS = 100   # a cell longer than this is no number anyone typed (and int() has limits)
-
-
-class CellError(ValueError):
-    """A cell that does not read as its type, with a hint of its own for the diagnostic."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.hint = hint
+MAX_DIGITS = 100   # an amount longer than this is no number anyone typed (heltal: cells.py)
 
 
 # ASCII digits only (re.ASCII): `\d` would take full-width and Arabic digits, which the column
-# engine's `[0-9]` refuses; one reading for both engines
+# engine's `[0-9]` refuses; one reading for both engines (io/cells.py)
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?", re.ASCII)
-_INTEGER = re.compile(r"-?\d+", re.ASCII)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _SPACES = " \u00a0\u202f"   # space, no-break space, narrow no-break space (Excel, Word)
 _DECLARED = {
     mark: re.compile(rf"-?(?:\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:{re.escape(sep)}\d+)?",
@@ -352,21 +431,18 @@ def parse_cell(raw: str, col: ColumnSpec, decimal: str | None = None) -> Any:
     """
     if raw == "":
         if col.required:
-            raise ValueError("värdet saknas men kolumnen är obligatorisk")
+            raise CellError(C.REQUIRED)
         return None
     t = col.type
     if t == T.JANEJ:
         low = raw.lower()
         if low not in ("ja", "nej"):
-            raise ValueError(f"`{raw}` är inte ja eller nej")
+            raise CellError(f"{C.shown(raw)} {C.NOT_YES_NO}")
         return low == "ja"
     if t in (T.HELTAL, T.DECIMALTAL, T.ANDEL, T.BELOPP):
         percent = kronor = False
         if t == T.HELTAL:
-            compact = raw.replace(" ", "").replace("\u00a0", "")
-            if not _INTEGER.fullmatch(compact) or len(compact) > MAX_DIGITS:
-                raise ValueError(f"`{raw}` är inget heltal")
-            value: Any = Fraction(int(compact))
+            value: Any = Fraction(C.integer(raw))   # at most 18 digits, as in the column engine
         elif decimal is None:
             compact = raw.replace(" ", "").replace("\u00a0", "")
             percent = compact.endswith("%")
@@ -374,7 +450,7 @@ def parse_cell(raw: str, col: ColumnSpec, decimal: str | None = None) -> Any:
             kronor = compact.endswith("kr")
             compact = compact.removesuffix("kr")
             if not _NUMBER.fullmatch(compact) or len(compact) > MAX_DIGITS:
-                raise ValueError(f"`{raw}` är inget tal")
+                raise CellError(f"`{raw}` är inget tal")
             value = Fraction(compact.replace(",", "."))
             if percent:
                 value /= 100
@@ -384,19 +460,12 @@ def parse_cell(raw: str, col: ColumnSpec, decimal: str | None = None) -> Any:
             percent, kronor = tail.endswith("%"), tail.endswith("kr")
         _unit_fits(raw, t, percent, kronor)
         if col.positive and value <= 0:
-            raise ValueError(f"`{raw}` ska vara större än 0")
+            raise CellError(f"{C.shown(raw)} {C.NOT_POSITIVE}")
         return value
     if t == T.DATUM:
-        try:
-            # ÅÅÅÅ-MM-DD only: Python 3.11 would also take `20201211` and `2020-W50-1`, 3.10
-            # and the column engine do not
-            if not _DATE.fullmatch(raw):
-                raise ValueError(raw)
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise ValueError(f"`{raw}` är inget datum") from None
+        return C.calendar_date(raw)   # ÅÅÅÅ-MM-DD only, on every Python and in SQL
     if t == T.KOD and col.values and raw not in col.values:
-        raise ValueError(f"`{raw}` är inte ett av {', '.join(col.values)}")
+        raise CellError(f"{C.shown(raw)} {C.not_one_of(col.values)}")
     return raw
 
 

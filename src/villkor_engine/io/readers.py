@@ -7,8 +7,11 @@ out as canonical text — `123`, `1234.5`, `2020-12-08`, `ja`/`nej` — marked `
 table's declared `decimaltecken` (which is about how people type numbers as text) does not apply
 to it. Blank is `""`, never 0 or `nej`.
 
-Row numbers are what a person sees: the CSV file's line, the Excel sheet's row, and for Parquet
-the data row's index + 2 (as if the header were row 1). A file that cannot be read raises
+Row numbers are what a person sees: the CSV file's line where the record begins (a quoted cell
+may hold line breaks; `\n`, `\r\n` and a lone `\r` each end a line), the Excel sheet's row, and
+for Parquet the data row's index + 2 (as if the header were row 1). The column engine reads
+the same files with pyarrow and DuckDB and keeps to the same numbers, delimiter and trimming
+(io/cells.py; batch/duck.py). A file that cannot be read raises
 `ReadError` with a code, a Swedish message and a hint — never a library's traceback.
 
 Excel stores every number as a binary floating-point value. A number cell is turned into the
@@ -22,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -29,26 +33,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..datafiles import ReadError, input_format
 from ..diagnostics import source_line, utf8_error_span
-
-FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
-FORMAT_HINT = "indatafiler kan vara .csv (UTF-8), .xlsx (Excel-arbetsbok) eller .parquet"
+from .cells import WHITESPACE, is_blank, trim
 
 
 class TypedText(str):
     """Canonical text of a typed cell (number, date, boolean): `.` is its decimal point."""
 
     __slots__ = ()
-
-
-class ReadError(Exception):
-    """A file that cannot be read, as a diagnostic: code, Swedish message, where, hint."""
-
-    def __init__(self, code: str, message: str, line: int = 1, column: int = 1,
-                 hint: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.line, self.column, self.hint = \
-            code, message, line, column, hint
 
 
 @dataclass
@@ -61,25 +54,14 @@ class Sheet:
     format: str                                 # csv, xlsx or parquet
     header: list[str] | None
     rows: Iterator[tuple[int, list[str]]]       # (row number, cells)
-
-
-def input_format(path: str | Path) -> str:
-    """`csv`, `xlsx` or `parquet` by the file's extension (any case); else ReadError V211."""
-    suffix = Path(path).suffix.lower()
-    if suffix in FORMATS:
-        return FORMATS[suffix]
-    what = f"filändelsen `{suffix}`" if suffix else "ingen filändelse"
-    hint = FORMAT_HINT
-    if suffix in (".xls", ".xlsm", ".xlsb", ".ods"):
-        hint += f"; spara {suffix}-filen som Excel-arbetsbok (.xlsx) eller CSV UTF-8"
-    raise ReadError("V211", f"filen `{Path(path).name}` har {what} och kan inte läsas som "
-                    "indata", hint=hint)
+    delimiter: str = ","                        # CSV: the delimiter sniffed
 
 
 def read_table(path: Path, columns: Collection[str] | None = None) -> Sheet:
     """The file's header and rows; `columns` (if given) are the only ones whose cells are read.
 
-    Cells of other columns may come out as `""` (Excel, Parquet): a table ignores them anyway.
+    A Parquet file's other columns come out as `""` or `FILLED`: a table only asks whether a
+    row is blank (io/cells.py), never what they hold.
     """
     fmt = input_format(path)
     if fmt == "xlsx":
@@ -93,35 +75,108 @@ def read_rows(path: Path, columns: Collection[str] | None = None
               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """`read_table` as (header, rows): the header stripped, `[]` for an empty file."""
     sheet = read_table(Path(path), columns)
-    return [h.strip() for h in sheet.header or []], sheet.rows
+    return [trim(h) for h in sheet.header or []], sheet.rows
+
+
+def repeated_columns(header: list[str]) -> list[tuple[int, str]]:
+    """Each header name (trimmed) that stands more than once, with its first 1-based column:
+    such a table is not read (V202), in either engine."""
+    names = [trim(h) for h in header]
+    return [(i + 1, h) for i, h in enumerate(names) if names.index(h) == i and names.count(h) > 1]
+
+
+def repeated_message(name: str) -> str:
+    return f"kolumnen `{name}` finns två gånger"
 
 
 # ---- CSV -------------------------------------------------------------------------------------
 
-def _read_csv(path: Path) -> Sheet:
-    raw = path.read_bytes()
+def sniff_delimiter(first_line: str) -> str:
+    """`;` when the first line has more semicolons than commas (Excel's Swedish "CSV"), else
+    `,`. Both engines sniff the same line: the file's first, up to its first line break (`\n`,
+    `\r\n` or a lone `\r`)."""
+    first = re.split("[\r\n]", first_line, maxsplit=1)[0]
+    return ";" if first.count(";") > first.count(",") else ","
+
+
+def utf8_problem(path: Path, raw: bytes) -> ReadError | None:
+    """V207 naming the line and byte where `raw` stops being UTF-8, or None."""
     try:
-        text = raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         where = utf8_error_span(str(path), raw, exc.start)
-        raise ReadError("V207", f"rad {where.line}: filen är inte giltig UTF-8 "
-                        f"(byte 0x{raw[exc.start]:02x})", where.line, where.column,
-                        hint="spara filen som CSV UTF-8 (i Excel: \"CSV UTF-8 "
-                        "(kommaavgränsad)\")") from None
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+        return ReadError("V207", f"rad {where.line}: filen är inte giltig UTF-8 "
+                         f"(byte 0x{raw[exc.start]:02x})", where.line, where.column,
+                         hint="spara filen som CSV UTF-8 (i Excel: \"CSV UTF-8 "
+                         "(kommaavgränsad)\")")
+    return None
+
+
+def _read_csv(path: Path) -> Sheet:
+    """Each record with the line it begins on: a quoted cell may hold line breaks, and the
+    records after it keep their own line numbers (what an editor shows)."""
+    raw = path.read_bytes()
+    problem = utf8_problem(path, raw)
+    if problem is not None:
+        raise problem
+    text = raw.decode("utf-8-sig")
+    delimiter = sniff_delimiter(text[:FIELD_LIMIT])
     csv.field_size_limit(FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = _next_row(reader, path, text, delimiter)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         while True:
+            start = reader.line_num + 1
             cells = _next_row(reader, path, text, delimiter)
             if cells is None:
                 return
-            yield reader.line_num, cells
+            yield start, cells
 
-    return Sheet("csv", header, rows())
+    return Sheet("csv", header, rows(), delimiter)
+
+
+@dataclass
+class CsvStart:
+    """What the column engine needs to know of a CSV file before pyarrow reads it."""
+
+    header: list[str] | None      # the first record, as the csv module reads it
+    delimiter: str
+    # None: the file is plain (no quote, no NUL, no line over FIELD_LIMIT), so every line is one
+    # record and pyarrow reads it exactly as the csv module does; else the csv module's reading
+    sheet: Sheet | None = None
+
+
+def csv_start(path: Path) -> CsvStart:
+    """The header and delimiter of a CSV file, and its reading by the csv module unless it is
+    plain; ReadError as `read_table` raises it (V207 for bytes that are not UTF-8 in the lines
+    read here; a plain file's later lines are checked by the reader that reads them)."""
+    import mmap
+
+    import numpy as np
+
+    size = path.stat().st_size
+    if size == 0:
+        return CsvStart(None, ",")
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        plain = mm.find(b'"') < 0 and mm.find(b"\0") < 0
+        if plain and size > FIELD_LIMIT:
+            data = np.frombuffer(mm, dtype=np.uint8)
+            ends = np.flatnonzero((data == 10) | (data == 13))
+            plain = int(np.diff(ends, prepend=-1, append=size).max()) <= FIELD_LIMIT
+            del data, ends     # the buffer's views go before the map is closed
+        end = min((i for i in (mm.find(b"\n"), mm.find(b"\r")) if i >= 0), default=size)
+        head = mm[:end]     # the first line (a line break is never inside a UTF-8 character)
+    if not plain:
+        sheet = _read_csv(path)
+        return CsvStart(sheet.header, sheet.delimiter, sheet)
+    try:
+        first = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _read_csv(path)     # raises V207 naming the line and byte
+        raise               # not reached: the same bytes fail there
+    delimiter = sniff_delimiter(first)
+    return CsvStart(first.split(delimiter) if first else [], delimiter)
 
 
 # Python's csv module stops at 131 072 characters a field by default. A cell of a data file is
@@ -254,7 +309,7 @@ def _read_xlsx(path: Path, columns: Collection[str] | None) -> Sheet:
         # `number` is read after the loop, by rows(); empty rows come as ()
         for number, values in enumerate(cells, start=1):  # noqa: B007
             texts = [excel_text(v) for v in values]
-            if any(t.strip() for t in texts):
+            if not is_blank(texts):
                 header = _trim(texts)
                 break
     except ReadError:
@@ -266,15 +321,13 @@ def _read_xlsx(path: Path, columns: Collection[str] | None) -> Sheet:
     if header is None:
         workbook.close()
         return Sheet("xlsx", None, iter(()))
-    wanted = _wanted(header, columns)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         line = number
         try:
             for line, values in enumerate(cells, start=number + 1):
-                texts = [excel_text(v) if wanted is None or i in wanted else ""
-                         for i, v in enumerate(values)]
-                texts = _trim(texts)
+                # every cell, declared or not: a row with only an undeclared cell is a row
+                texts = _trim([excel_text(v) for v in values])
                 if len(texts) < len(header):
                     texts += [""] * (len(header) - len(texts))
                 yield line, texts
@@ -296,14 +349,6 @@ def _trim(texts: list[str]) -> list[str]:
     return texts[:end]
 
 
-def _wanted(header: list[str], columns: Collection[str] | None) -> set[int] | None:
-    """Positions whose cells are read; None: all (and any beyond the header)."""
-    if columns is None:
-        return None
-    names = set(columns)
-    return {i for i, h in enumerate(header) if h.strip() in names}
-
-
 # ---- Parquet ---------------------------------------------------------------------------------
 
 BATCH_ROWS = 65_536
@@ -319,7 +364,8 @@ def _read_parquet(path: Path, columns: Collection[str] | None) -> Sheet:
     except Exception:   # noqa: BLE001 - damage in footer or metadata
         raise _damaged(path, "parquet") from None
     header = [str(n) for n in schema.names]
-    wanted = header if columns is None else [h for h in header if h.strip() in set(columns)]
+    wanted = header if columns is None else [h for h in header if trim(h) in set(columns)]
+    others = [h for h in header if h not in wanted]
     for name in wanted:
         kind = schema.field(name).type
         if _converter(kind, pa) is None:
@@ -332,7 +378,7 @@ def _read_parquet(path: Path, columns: Collection[str] | None) -> Sheet:
     def rows() -> Iterator[tuple[int, list[str]]]:
         line = 1
         try:
-            for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
+            for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=wanted + others):
                 n = batch.num_rows
                 texts = [[""] * len(header) for _ in range(n)]
                 for pos, name in zip(positions, wanted):
@@ -340,6 +386,11 @@ def _read_parquet(path: Path, columns: Collection[str] | None) -> Sheet:
                     convert = _converter(column.type, pa)
                     for i, value in enumerate(column.to_pylist()):
                         texts[i][pos] = "" if value is None else convert(value)
+                for name in others:   # only whether they hold something: see FILLED
+                    pos = header.index(name)
+                    column = batch.column(batch.schema.get_field_index(name))
+                    for i in filled_cells(column).nonzero()[0]:
+                        texts[i][pos] = FILLED
                 for cells in texts:
                     line += 1
                     yield line, cells
@@ -349,6 +400,28 @@ def _read_parquet(path: Path, columns: Collection[str] | None) -> Sheet:
             raise _damaged(path, "parquet", line + 1) from None
 
     return Sheet("parquet", header, rows())
+
+
+# An undeclared Parquet column's cell that holds something (not null, and for text not blank)
+# comes out as FILLED, not as its value: a table only asks whether a row is blank.
+FILLED = "\u2026"
+
+
+def filled_cells(column):
+    """Which cells of an Arrow column hold something, as a numpy bool array: not null, and for
+    text not blank after trimming (`cells.trim`)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = pa.types
+    kind = column.type.value_type if t.is_dictionary(column.type) else column.type
+    if t.is_string(kind) or t.is_large_string(kind):
+        trimmed = pc.utf8_trim(column.cast(kind), characters=WHITESPACE)
+        filled = pc.and_(pc.is_valid(trimmed), pc.not_equal(trimmed, ""))
+    else:
+        filled = pc.is_valid(column)
+    return np.asarray(filled.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def check_parquet(path: Path) -> ReadError | None:

@@ -1,0 +1,247 @@
+"""The column engine's plan beyond pots: per-member amounts, `utan villkor`, a payment's own
+krav, belopp columns, `summa(…)` of records, and kontroll over the data — each byte for byte as
+the reference writes it, on the bundled agreements and on small hand-made cases.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from villkor_engine import api
+from villkor_engine.batch.plan import Plan, Unsupported, compile_plan
+
+AGREEMENTS = sorted((ROOT / "agreements").glob("*.villkor"))
+
+
+def _examples(agreement: Path) -> list[Path]:
+    stem = agreement.stem
+    return sorted(p for p in (ROOT / "examples").iterdir()
+                  if p.is_dir() and (p.name == stem or p.name.startswith(stem + "-")))
+
+
+def both(agreement, data: Path, tmp: Path) -> tuple[api.RunOutcome, api.RunOutcome]:
+    """The reference and the column engine on the same data, each writing its own files."""
+    ref = api.run(agreement, data, tmp / "referens.csv", engine="referens")
+    col = api.run(agreement, data, tmp / "kolumn.csv", engine="kolumn")
+    return ref, col
+
+
+def same_files(tmp: Path) -> None:
+    for suffix in ("", ".potter", ".fel"):
+        a, b = tmp / f"referens{suffix}.csv", tmp / f"kolumn{suffix}.csv"
+        assert a.exists() == b.exists(), suffix
+        if a.exists():
+            assert a.read_bytes() == b.read_bytes(), suffix
+
+
+@pytest.mark.parametrize("agreement", AGREEMENTS, ids=lambda p: p.stem)
+def test_every_plannable_agreement_runs_alike_on_its_examples(agreement, tmp_path):
+    loaded = api.check_file(agreement)
+    assert loaded.model is not None
+    plan = compile_plan(loaded.model, loaded.model.version_at(None))
+    if isinstance(plan, Unsupported):
+        pytest.skip(f"not planned yet: {plan.reason}")
+    for data in _examples(agreement):
+        out = tmp_path / data.name
+        out.mkdir()
+        ref, col = both(agreement, data, out)
+        assert col.engine_used == "kolumn", col.diagnostics
+        assert (ref.exit_code, ref.stage) == (col.exit_code, col.stage)
+        same_files(out)
+
+
+def test_the_2010_agreement_is_planned():
+    """Its belopp column, `summa(…)` per center, `utan villkor` and data kontroll."""
+    loaded = api.check_file(ROOT / "agreements" / "fk-vgr-2010.villkor")
+    assert isinstance(compile_plan(loaded.model, loaded.model.version_at(None)), Plan)
+
+
+AMOUNTS = """\
+överenskommelse "Belopp per mottagare"
+  period 2020-01-01 till 2020-12-31
+slut
+dokument d "Testkälla"
+
+tabell enheter fil "enheter.csv" per enhet nyckel kod
+  kod: kod obligatorisk
+  namn: text valfri
+  klar: ja/nej
+  timmar: heltal
+  bidrag: belopp
+slut
+
+tabell poster fil "poster.csv" poster per enhet via kod
+  kod: kod obligatorisk
+  summa: belopp
+  godkänd: ja/nej
+slut
+
+mottagargrupp enhet från enheter namn namn
+
+värde timpris: belopp = 312,50 kr
+  källa d "3"
+
+villkor 1 "Klar"
+  gäller enhet
+  källa d "1"
+  krav enheter.klar är ja
+slut
+
+utbetalning ersättning "Per timme"
+  villkor 1
+  källa d "2"
+  MEASURE
+  avrundning ROUNDING, halvt uppåt
+slut
+"""
+
+UNITS = ("kod,namn,klar,timmar,bidrag\n"
+         "A,Enhet A,ja,3,\"1 000,50\"\n"
+         "B,Enhet B,nej,7,-250\n"
+         "C,Enhet C,ja,,12 kr\n"
+         "D,Enhet D,,5,0\n"
+         "E,Enhet E,ja,-3,\"-0,50\"\n")
+RECORDS = ("kod,summa,godkänd\n"
+           "A,100,ja\nA,\"33,33\",ja\nA,5,nej\n"
+           "C,7,\nC,1,ja\n"
+           "E,,ja\nE,2,nej\n")
+
+
+@pytest.mark.parametrize("measure", [
+    "belopp timpris * enheter.timmar till varje mottagare i enhet",
+    "belopp enheter.bidrag till varje mottagare i enhet",
+    "belopp 1/3 * enheter.bidrag till varje mottagare i enhet",
+    "belopp 1000 kr till varje mottagare i enhet",
+    "belopp summa(poster.summa där poster.godkänd är ja) till varje mottagare i enhet",
+    "belopp 2 * summa(poster.summa) till varje mottagare i enhet",
+    "belopp 50 kr * antal(poster där poster.godkänd är ja) till varje mottagare i enhet",
+    "belopp antal(poster där poster.summa > 6,5 kr) * timpris till varje mottagare i enhet",
+    "krav enheter.timmar > 2\n  belopp enheter.timmar * 100 kr till varje mottagare i enhet",
+])
+@pytest.mark.parametrize("rounding", ["öre", "hela kronor"])
+def test_amounts_per_member_match_the_reference(measure, rounding, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "enheter.csv").write_text(UNITS, encoding="utf-8")
+    (data / "poster.csv").write_text(RECORDS, encoding="utf-8")
+    text = AMOUNTS.replace("MEASURE", measure).replace("ROUNDING", rounding)
+    checked = api.check(text)
+    assert checked.ok, [d.header() for d in checked.diagnostics]
+    assert isinstance(compile_plan(checked.model, checked.model.version_at(None)), Plan)
+    ref, col = both(checked, data, tmp_path)
+    assert col.engine_used == "kolumn", col.diagnostics
+    assert ref.exit_code == col.exit_code == 0
+    same_files(tmp_path)
+
+
+def test_an_amount_finer_than_ore_is_left_to_the_reference(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "enheter.csv").write_text(UNITS.replace("-0,50", "0,125"), encoding="utf-8")
+    (data / "poster.csv").write_text(RECORDS, encoding="utf-8")
+    text = AMOUNTS.replace("MEASURE", "belopp enheter.bidrag till varje mottagare i enhet") \
+        .replace("ROUNDING", "öre")
+    checked = api.check(text)
+    col = api.run(checked, data, tmp_path / "kolumn.csv", engine="kolumn")
+    assert col.exit_code != 0 and col.diagnostics[0].code == "V304"
+    assert "två decimaler" in col.diagnostics[0].message
+    auto = api.run(checked, data, tmp_path / "auto.csv", engine="auto")
+    assert auto.engine_used == "referens" and auto.exit_code == 0
+
+
+def test_what_the_plan_cannot_hold_is_refused_with_its_reason():
+    text = AMOUNTS.replace("MEASURE", "belopp enheter.bidrag till varje mottagare i enhet\n"
+                           "  tak per mottagare 500 kr").replace("ROUNDING", "öre")
+    checked = api.check(text)
+    assert checked.ok, [d.header() for d in checked.diagnostics]
+    plan = compile_plan(checked.model, checked.model.version_at(None))
+    assert isinstance(plan, Unsupported) and "tak" in plan.reason
+
+
+def test_a_kontroll_over_the_data_stops_both_engines_alike(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in (ROOT / "examples" / "fk-vgr-2010").glob("*.csv"):
+        (data / f.name).write_bytes(f.read_bytes())
+    rows = (data / "fordelning.csv").read_text(encoding="utf-8").splitlines()
+    rows[1] = rows[1].replace("1900000", "1900001")
+    (data / "fordelning.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    agreement = ROOT / "agreements" / "fk-vgr-2010.villkor"
+    ref, col = both(agreement, data, tmp_path)
+    assert col.engine_used is None and ref.stage == col.stage == "indata"
+    assert [d.message for d in ref.diagnostics] == [d.message for d in col.diagnostics]
+    assert "V160" in {d.code for d in col.diagnostics}
+    assert not (tmp_path / "kolumn.csv").exists()
+
+
+SIDES = """\
+överenskommelse "Listade mottagare och rapporter"
+  period 2020-01-01 till 2020-12-31
+slut
+dokument d "Testkälla"
+
+mottagargrupp enheter
+  A "Enhet A"
+  B "Enhet B"
+  Ö "Enhet Ö"
+slut
+
+tabell intyg fil "intyg.csv" per enheter nyckel enhet
+  enhet: kod obligatorisk
+  intygad: ja/nej
+slut
+
+tabell rapport fil "rapport.csv" valfri per enheter nyckel enhet
+  enhet: kod obligatorisk
+  antal: heltal
+  inkom: datum valfri
+slut
+
+villkor 1 "Intygad"
+  gäller enheter
+  källa d "1"
+  krav intyg.intygad är ja
+slut
+
+villkor 2 "Rapport i tid"
+  gäller enheter
+  källa d "2"
+  krav rapport.antal är angiven
+  redovisas senast 2020-06-30 enligt rapport.inkom
+  vid försening LATE
+slut
+
+utbetalning ersättning "Per rapporterad"
+  villkor 1
+  krav villkor 2
+  källa d "3"
+  belopp 100 kr * rapport.antal till varje mottagare i enheter
+  avrundning hela kronor, halvt uppåt
+slut
+"""
+
+
+@pytest.mark.parametrize("report", [
+    "enhet,antal,inkom\nA,3,2020-06-30\nB,4,2020-07-01\n",
+    "enhet,antal,inkom\nA,3,\nÖ,2,2020-01-01\nX,1,2020-01-01\nA,9,2020-01-01\n",
+    "enhet,antal\nA,3\nB,\n",
+    None,                                     # the valfri file is not there
+])
+@pytest.mark.parametrize("late", ["bedömning krävs", "ej uppfyllt"])
+def test_listed_members_their_tables_and_deadlines_match_the_reference(report, late,
+                                                                       tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "intyg.csv").write_text("enhet,intygad\nA,ja\nB,ja\nÖ,\nZ,ja\n", encoding="utf-8")
+    if report is not None:
+        (data / "rapport.csv").write_text(report, encoding="utf-8")
+    checked = api.check(SIDES.replace("LATE", late))
+    assert checked.ok, [d.header() for d in checked.diagnostics]
+    assert isinstance(compile_plan(checked.model, checked.model.version_at(None)), Plan)
+    ref, col = both(checked, data, tmp_path)
+    assert col.engine_used == "kolumn", col.diagnostics
+    assert ref.exit_code == col.exit_code
+    same_files(tmp_path)
