@@ -1,7 +1,9 @@
 """Checked model → columnar plan, or the reason it cannot be one.
 
 The plan is built from the checked model, never from the text. It covers a declared subset:
-recipients from keyed tables or as the distinct values of a record table's column (`via`);
+recipients from keyed tables, listed in the agreement, or as the distinct values of a record
+table's column (`via`), with their codes and names as text; tables with one row per member,
+joined to the members; report deadlines (`redovisas senast … enligt …`, `vid försening`);
 villkor over the recipient's own columns (`är ja/nej/angiven`, comparisons with constants,
 och/eller/inte, `villkor N`, verdict literals) and over its records (`antal`/`andel`/`summa …
 där … bland …`, with `mellan` on dates); heltal, belopp (in öre), text, kod, ja/nej and datum
