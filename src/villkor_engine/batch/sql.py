@@ -679,7 +679,9 @@ def share_step(group: GroupPlan, names: Names) -> Step:
     assert line is not None   # the line steps are only made for a group with a payment
     if isinstance(line, PotPlan):
         v = verdict_column(line.villkor)
-        t = f"n.{TOTAL}"
+        # 64-bit from here on: the runner checked the bounds on `nyckel_*` before this step,
+        # and DuckDB's SUM is 128-bit, whose arithmetic is several times slower
+        t = f"CAST(n.{TOTAL} AS BIGINT)"
         # a negative key, or every fulfilling key 0 (a share would divide by zero): bedömning
         lv = f"CASE WHEN {v} = 0 AND ({NYCKEL} < 0 OR {t} = 0) THEN {BEDOMNING} ELSE {v} END"
         inner = (f"SELECT m.*, {t} AS {TOTAL}, {lv} AS {LV}, {line.pot_ore} * {NYCKEL} AS {TAL}, "
