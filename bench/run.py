@@ -76,10 +76,15 @@ def main() -> None:
         tools = {
             "villkor run (kolumn)": [villkor, "run", str(HERE / "pott.villkor"), "--data",
                                      str(data), "--out", str(data / "villkor.csv")],
+            "villkor run --out .parquet": [villkor, "run", str(HERE / "pott.villkor"), "--data",
+                                           str(data), "--out", str(data / "villkor.parquet")],
+            "DuckDB för hand (samma byte)": [sys.executable, str(HERE / "handwritten_duckdb.py"),
+                                             str(data), str(data / "duck.csv")],
             "pyarrow+numpy för hand": [sys.executable, str(HERE / "handwritten.py"), str(data),
                                        str(data / "hand.csv")],
         }
         outs = {"villkor run (kolumn)": data / "villkor.csv",
+                "DuckDB för hand (samma byte)": data / "duck.csv",
                 "pyarrow+numpy för hand": data / "hand.csv"}
         if args.openfisca:
             tools["OpenFisca 46"] = [args.openfisca, str(HERE / "openfisca_pott.py"), str(data),
@@ -97,10 +102,14 @@ def main() -> None:
                     compute += [float(line.split()[1]) for line in err.splitlines()
                                 if line.startswith("openfisca-beräkning")]
         base = statistics.median(times["villkor run (kolumn)"])
+        same = (data / "duck.csv").read_bytes() == (data / "villkor.csv").read_bytes()
         for name in tools:
             t = statistics.median(times[name])
+            bad = f"{wrong(outs[name], oracle):,}" if name in outs else ""
             print(f"| {n:,} | {name} | {t:.2f} | {t / base:.2f} | {peaks[name] / 1024:.0f} | "
-                  f"{wrong(outs[name], oracle):,} |".replace(",", " "))
+                  f"{bad} |".replace(",", " "))
+        print(f"| {n:,} | (DuckDB-skriptets fil = villkor runs fil, byte för byte: "
+              f"{'ja' if same else 'NEJ'}) | | | | |".replace(",", " "))
         if compute:
             print(f"| {n:,} | OpenFisca 46, bara beräkningen | {statistics.median(compute):.3f} "
                   "| | | |".replace(",", " "))
@@ -122,9 +131,17 @@ def certificates(villkor: str, data: Path, n: int, repeat: int) -> None:
     generate_intyg(n, data)
     cmd = [villkor, "run", str(HERE / "intyg.villkor"), "--data", str(data), "--out",
            str(data / "ut.csv")]
-    runs = [timed(cmd) for _ in range(repeat)]
+    query = [sys.executable, str(HERE / "handwritten_intyg.py"), str(data / "intyg.parquet"),
+             str(data / "hand.csv")]
+    runs, hand = [], []
+    for _ in range(repeat):     # alternately, so load drifts hit both alike
+        runs.append(timed(cmd))
+        hand.append(timed(query))
     secs = statistics.median(r[0] for r in runs)
     peak = max(r[1] for r in runs) / 1024
+    hand_secs = statistics.median(r[0] for r in hand)
+    hand_verdicts = {(r["villkor"], r["mottagare"]): r["utfall"]
+                     for r in csv.DictReader(open(data / "hand.csv", encoding="utf-8"))}
     expected = intyg_oracle(data / "intyg.parquet")
     got = {(r["villkor"], r["mottagare"]): r["utfall"]
            for r in csv.DictReader(open(data / "ut.csv", encoding="utf-8"))
@@ -133,11 +150,16 @@ def certificates(villkor: str, data: Path, n: int, repeat: int) -> None:
     print(f"\nIntyg (FK–VGR 2010, delmålet), {n:,} poster från Parquet: {secs:.2f} s (median av "
           f"{repeat}), topp {peak:.0f} MB, {len(got):,} utfall, {bad} fel mot numpy".replace(
               ",", " "))
+    hand_bad = sum(hand_verdicts.get(k) != v for k, v in expected.items())
+    print(f"DuckDB-fråga för hand, samma poster: {hand_secs:.2f} s (median av {repeat}), "
+          f"{len(hand_verdicts):,} utfall, {hand_bad} fel mot numpy; villkor run "
+          f"{secs / hand_secs:.2f}× dess tid".replace(",", " "))
 
 
 def intyg_oracle(path: Path) -> dict[tuple[str, str], str]:
     """Per unit (villkor 1) and centre (villkor 2): the share of 2010's certificates with all
-    five items, ≥ 70 % in integers; a blank item among them → underlag saknas. numpy only."""
+    five items, ≥ 70 % in integers; a certificate with a blank item and no `nej` → underlag
+    saknas. numpy only."""
     import numpy as np
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -150,10 +172,13 @@ def intyg_oracle(path: Path) -> dict[tuple[str, str], str]:
              "prognos")
     blank = np.zeros(len(days), bool)
     good = np.ones(len(days), bool)
+    no = np.zeros(len(days), bool)
     for item in items:
         col = t[item].combine_chunks()
         blank |= col.is_null().to_numpy(zero_copy_only=False)
         good &= pc.fill_null(col, False).to_numpy(zero_copy_only=False)
+        no |= pc.fill_null(pc.invert(col), False).to_numpy(zero_copy_only=False)
+    blank &= ~no     # `och`: a `nej` decides the certificate even beside a blank item
     out = {}
     for vid, column in (("1", "enhet"), ("2", "center")):
         codes, inverse = np.unique(t[column].to_numpy(zero_copy_only=False), return_inverse=True)
