@@ -138,9 +138,11 @@ def test_column_engine_writer_guards_text_and_keeps_negative_amounts(tmp_path):
     from villkor_engine.batch.duck import _copy
 
     row = {c: "x" for c in RESULT_COLUMNS}
-    row.update(mottagare="-x", namn="=1+1", villkor="@SUM(A1)", utfall="uppfyllt",
+    # villkor, version and källa hold the agreement's own words, which cannot begin with a
+    # formula character (test_agreement_words_cannot_start_a_formula): only the data is guarded
+    row.update(mottagare="-x", namn="=1+1", villkor="ersättning_1", utfall="uppfyllt",
                belopp="-70000", exakt_belopp="-70000.500000", betalas_senast="2021-03-31",
-               version="+v", källa="\tkälla", anmärkning="\r=2")
+               version="tillägg t1", källa="Ö: 5", anmärkning="\r=2")
     con = duckdb.connect()
     select = "SELECT " + ", ".join(f"{duck_lit(v)} AS \"{c}\"" for c, v in row.items())
     assert _copy(con, select, tmp_path / "kolumn.csv") == 1
@@ -151,9 +153,7 @@ def test_column_engine_writer_guards_text_and_keeps_negative_amounts(tmp_path):
     back = next(csv.DictReader(io.StringIO(columnar.decode("utf-8"), newline="")))
     assert (back["belopp"], back["exakt_belopp"], back["betalas_senast"]) == \
         ("-70000", "-70000.500000", "2021-03-31")
-    assert (back["mottagare"], back["namn"], back["villkor"], back["version"]) == \
-        ("'-x", "'=1+1", "'@SUM(A1)", "'+v")
-    assert (back["källa"], back["anmärkning"]) == ("'\tkälla", "'\r=2")
+    assert (back["mottagare"], back["namn"], back["anmärkning"]) == ("'-x", "'=1+1", "'\r=2")
     # the error file: `rad` is a number, the rest text
     select = "SELECT '=fil.csv' AS fil, 3 AS rad, '-a' AS kolumn, '@m' AS meddelande"
     _copy(con, select, tmp_path / "fel.csv", "fel")
@@ -161,6 +161,20 @@ def test_column_engine_writer_guards_text_and_keeps_negative_amounts(tmp_path):
     assert (tmp_path / "fel.csv").read_text(encoding="utf-8") == \
         "fil,rad,kolumn,meddelande\n'=fil.csv,3,'-a,'@m\n" == \
         (tmp_path / "fel-referens.csv").read_text(encoding="utf-8")
+
+
+def test_agreement_words_cannot_start_a_formula():
+    """The column writer leaves `AGREEMENT_WORDS` unguarded: sound only while the grammar's
+    names (VID, NAME) and the version labels cannot begin with a formula character."""
+    from villkor_engine.write.output import AGREEMENT_WORDS, FORMULA_START
+
+    grammar = (ROOT / "dsl" / "villkor.lark").read_text(encoding="utf-8")
+    for terminal in ("VID", "NAME"):
+        pattern = re.search(rf"^{terminal}: /(.*)/$", grammar, re.M)
+        assert pattern, terminal
+        for c in FORMULA_START:
+            assert not re.match(pattern.group(1), c + "x1"), (terminal, c)
+    assert AGREEMENT_WORDS == {"villkor", "utfall", "version", "källa"}
 
 
 def duck_lit(value: str) -> str:

@@ -348,3 +348,17 @@ def test_run_with_motor_spark_records_the_engine(spark, tmp_path):
                       ROOT / "examples" / "sjukskrivning-2020", tmp_path / "p.csv",
                       params=["v4_skr=1 kr"], engine="spark")
     assert refused.exit_code == 2 and refused.diagnostics[0].code == "V304"
+
+
+@needs_spark
+def test_invoices_and_settlements(spark, tmp_path):
+    """test_plan_invoices.py's hostile invoice lines and every kind of settlement row: the
+    `.fakturor` file and the result the same bytes on Spark as on DuckDB (and DuckDB's as the
+    reference's, there)."""
+    from test_plan_invoices import AGREEMENT, _write
+
+    text = AGREEMENT.replace("REPAY", "vid återbetalning bedömning krävs")
+    _write(tmp_path / "d", text)
+    duck, result = both(text, tmp_path / "d")
+    assert (result.invoices, result.rejected_count) == (duck.invoices, duck.rejected_count)
+    assert result.rejected == duck.rejected and duck.rejected_count > 5

@@ -69,7 +69,7 @@ def test_printed_duckdb_script_is_what_run_executes(tmp_path):
 
 
 def test_sql_for_an_agreement_outside_the_columnar_subset_says_why():
-    done = villkor("sql", str(ROOT / "agreements" / "vgr-lextorp-2019.villkor"))
+    done = villkor("sql", str(ROOT / "agreements" / "vgr-narhalsan-2018.villkor"))
     assert done.returncode == 2
     assert "fel[V304]: kolumnmotorn stöder inte överenskommelsen" in done.stderr
 
@@ -163,3 +163,11 @@ def test_without_a_sort_the_rows_still_come_in_file_order(tmp_path):
     with open(out, encoding="utf-8", newline="") as f:
         got = [(r[0], r[2]) for r in list(csv.reader(f))[1:]]
     assert got == [(i, v) for i in ids for v in ("1", "summa")]
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "trino"])
+def test_a_dialect_whose_script_is_not_run_is_refused_with_the_reason(dialect):
+    done = villkor("sql", str(BENCH / "pott.villkor"), "--dialekt", dialect)
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"fel[V304]: dialekten {dialect} stöds inte: " in done.stderr
+    assert "STRUCT" in done.stderr and "--dialekt duckdb, spark, databricks" in done.stderr

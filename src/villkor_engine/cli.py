@@ -665,6 +665,13 @@ def _print_batch(batch, out: Path, engine: str = "kolumn") -> None:
         err_console.print(visible(f"… och {batch.error_count - len(batch.errors)} fel till; "
                                   f"alla står i {side_path(out, 'fel')}"), markup=False)
     _print_pots(batch)
+    if batch.invoices:   # as `_print_invoices` says it for the reference's lines
+        console.print(f"\nFakturor: {batch.invoices} rader, "
+                      f"{batch.invoices - batch.rejected_count} godkända, "
+                      f"{batch.rejected_count} avvisade", markup=False)
+        for file, line, findings in batch.rejected:
+            for finding in findings.split("\x1f"):   # settle.SEPARATOR
+                console.print(visible(f"  {file} rad {line}: {finding}"), markup=False)
     errors = f"  (felrader: {side_path(out, 'fel')})" if batch.errors else ""
     where = "kolumnmotorn på Spark" if engine == "spark" else "kolumnmotorn"
     console.print(visible(f"\nResultat: {out}, {batch.rows} rader ({where}){errors}"),
@@ -972,6 +979,13 @@ def explain_cmd(agreement: str, data: str, params: tuple[str, ...], per: date | 
 
 
 DIALECTS = ["duckdb", "spark", "databricks", "postgres", "trino", "snowflake", "bigquery"]
+# The dialects whose script has been run as printed (DuckDB, and Spark in the tests); the others
+# are refused with the reason rather than printed as SQL that does not run
+RUNNABLE = ("duckdb", "spark", "databricks")
+NOT_RUNNABLE = ("planens steg bygger varje mottagares rader som en lista av STRUCT-värden som "
+                "UNNEST packar upp, och räknar pengar med DuckDB:s och Sparks heltalsdivision "
+                "(`//`); utskriften för {dialekt} är inte provkörd och går inte att köra "
+                "oförändrad")
 
 
 @main.command("sql")
@@ -987,6 +1001,10 @@ def sql_cmd(agreement: str, dialect: str, per: date | None) -> None:
     from .batch.sql import all_steps, script
 
     model = _load(agreement)
+    if dialect not in RUNNABLE:
+        _fail("V304", f"dialekten {dialect} stöds inte: {NOT_RUNNABLE.format(dialekt=dialect)}",
+              f"använd --dialekt {', '.join(RUNNABLE)}, eller kör planen med villkor run",
+              exit_code=2)
     plan = compile_plan(model, model.version_at(per))
     if isinstance(plan, Unsupported):
         _unsupported(plan.reason)

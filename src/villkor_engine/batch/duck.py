@@ -58,6 +58,7 @@ from ..write.output import (
 )
 from . import sql as S
 from .plan import PER_UNIT, AmountPlan, Plan, PotPlan, Unsupported
+from .settle import INVOICE_LIMITS
 
 LIMIT = 2 ** 62
 # steps read more than once are computed once; the rest are views DuckDB streams through
@@ -100,6 +101,11 @@ class BatchResult:
     pots: list[PotSummary] = field(default_factory=list)
     error_count: int = 0
     warnings: list = field(default_factory=list)   # kontroll that could not be decided (V161…)
+    # invoice lines (`fakturering`): how many, and the rejected ones' (file, line, findings
+    # separated by settle.SEPARATOR), the first thousand, for the screen
+    invoices: int | None = None
+    rejected: list[tuple[str, int, str]] = field(default_factory=list)
+    rejected_count: int = 0
 
 
 def run_plan(plan: Plan, data_dir: Path, out: Path,
@@ -168,8 +174,27 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
     # one group: its rows were made in recipient order (ordered tables, rows unnested in order,
     # DuckDB keeps insertion order), so the result needs no sort of every output row
     result = S.without_order(steps[-1]) if len(plan.groups) == 1 else steps[-1]
+    invoiced = _copy_invoices(con, plan, out, lambda sql: con.execute(sql).fetchall())
     written = _copy(con, result.sql(), out)
-    return BatchResult(written, errors, pots, n_errors, warnings)
+    return BatchResult(written, errors, pots, n_errors, warnings, *invoiced)
+
+
+def _copy_invoices(con, plan: Plan, out: Path, rows: Callable[[str], list]
+                   ) -> tuple[int | None, list[tuple[str, int, str]], int]:
+    """`<out>.fakturor.<ext>` from the `fakturor` step (DuckDB's `con` holds it as a relation of
+    that name), and what the screen says of it; nothing without `fakturering`."""
+    from ..write.output import INVOICE_COLUMNS
+    from .settle import FINDINGS, INVOICES
+
+    if not plan.invoices:
+        return None, [], 0
+    columns = ", ".join(S.ident(c) for c in INVOICE_COLUMNS)
+    n = _copy(con, f"SELECT {columns} FROM {S.ident(INVOICES)}", side_path(out, "fakturor"),
+              "fakturor")
+    bad = f"FROM {S.ident(INVOICES)} WHERE status = 'avvisad'"
+    rejected = [(str(f), int(r), str(a)) for f, r, a in
+                rows(f"SELECT fil, rad, {FINDINGS} {bad} LIMIT 1000")]
+    return n, rejected, int(rows(f"SELECT COUNT(*) {bad}")[0][0])
 
 
 class TooLarge(Exception):
@@ -207,6 +232,8 @@ def follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], No
         if st.name == S.BEYOND and one_row(st.name)[0]:
             return Unsupported("ett belopp i indata har fler än två decimaler eller fler än 16 "
                                "siffror; kolumnmotorn räknar belopp i hela ören", None)
+        if st.name == INVOICE_LIMITS and _invoices_too_large(plan, one_row(st.name)):
+            return too_large
         if st.name in counts:
             line = counts[st.name]
             counted = one_row(st.name)
@@ -215,6 +242,14 @@ def follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], No
     order = list(plan.version.payments)     # the pots file lists payments as the agreement
     pots.sort(key=lambda p: order.index(p.payment.name))
     return pots, warnings
+
+
+def _invoices_too_large(plan: Plan, largest: tuple) -> bool:
+    """antal × pris for every invoice line must fit in 64 bits (the limits step's one row has
+    the largest |antal| of each priced invoice table, in the plan's order)."""
+    priced = [ip for ip in plan.invoices if ip.prices and "antal" in ip.columns]
+    return any(int(n) * max(ip.prices.values(), key=abs) >= LIMIT
+               for ip, n in zip(priced, largest))
 
 
 def decide_checks(plan: Plan, row) -> list:
@@ -488,19 +523,17 @@ def _copy(con, select: str, out: Path, sheet: str = "resultat") -> int:
     the reference writer's `csv_text` rule (`csv_text_sql`), so the two files are the same bytes.
     DuckDB writes straight into `atomic_path`'s temp file (USE_TMP_FILE false): its own
     `tmp_…` file would be one more a killed run leaves behind."""
-    from ..write.output import KINDS, csv_text_sql
+    from ..write.output import AGREEMENT_WORDS, KINDS, csv_text_sql
 
     fmt = output_format(out)
     names = [d[0] for d in con.execute(f"DESCRIBE {select}").fetchall()]
     if fmt != "csv":   # typed cells: text is '' where CSV has an empty field, as the reference
-        cols = ["CAST(belopp AS DECIMAL(18, 2)) AS belopp" if c == "belopp" and fmt == "parquet"
-                else "CAST(betalas_senast AS DATE) AS betalas_senast"
-                if c == "betalas_senast" and fmt == "parquet"
-                else S.ident(c) if c in ("belopp", "exakt_belopp", "betalas_senast", "rad")
-                else f"COALESCE({S.ident(c)}, '') AS {S.ident(c)}" for c in names]
+        cols = [_typed_cell(c, KINDS.get(c, "text"), fmt) for c in names]
     else:              # a text cell a spreadsheet would run as a formula gets its apostrophe
         cols = [f"{csv_text_sql(S.ident(c))} AS {S.ident(c)}"
-                if KINDS.get(c, "text") == "text" else S.ident(c) for c in names]
+                if KINDS.get(c, "text") == "text" and (sheet != "resultat" or c not in
+                                                       AGREEMENT_WORDS) else S.ident(c)
+                for c in names]
     select = f"SELECT {', '.join(cols)} FROM ({select}) AS x"
     if fmt == "xlsx":
         rel = con.sql(select)    # to_arrow_table from DuckDB 1.4; fetch_arrow_table before
@@ -514,6 +547,19 @@ def _copy(con, select: str, out: Path, sheet: str = "resultat") -> int:
                                "(FORMAT PARQUET, USE_TMP_FILE false)").fetchone()[0]
         return con.execute(f"COPY ({select}) TO {S.lit(str(tmp))} "
                            "(FORMAT CSV, HEADER, USE_TMP_FILE false, COMMENT '')").fetchone()[0]
+
+
+def _typed_cell(column: str, kind: str, fmt: str) -> str:
+    """One output column for Excel or Parquet by its kind (write/output.py's KINDS): amounts
+    exact decimals and dates dates in Parquet; a text cell '' where CSV has an empty field."""
+    c = S.ident(column)
+    if kind == "text":
+        return f"COALESCE({c}, '') AS {c}"
+    if fmt == "parquet" and kind == "decimal":
+        return f"CAST({c} AS DECIMAL(18, 2)) AS {c}"
+    if fmt == "parquet" and kind == "date":
+        return f"CAST({c} AS DATE) AS {c}"
+    return c
 
 
 def _copy_errors(con, malformed: list, out: Path) -> None:

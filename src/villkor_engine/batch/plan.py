@@ -16,7 +16,7 @@ Anything else is reported as unsupported with its span (sqlglot's "unsupported" 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 
@@ -30,6 +30,7 @@ from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec, Version
 from ..syntax import ast
 
 COLUMN_TYPES = (T.JANEJ, T.HELTAL, T.TEXT, T.KOD, T.DATUM, T.BELOPP)
+CODE_TYPES = (T.TEXT, T.KOD)
 # what one unit of a column's SQL integer is worth: a belopp column is held in öre
 PER_UNIT = {T.HELTAL: 1, T.BELOPP: 100}
 
@@ -98,6 +99,31 @@ class GroupPlan:
 
 
 @dataclass(frozen=True)
+class InvoicePlan:
+    """`fakturering`: every good row of its record table checked against the agreement's rules
+    (eval/invoices.py). Prices are known before the run, in whole öre; a product's cap (`högst`)
+    is each member's own amount (batch/money.py), on its `mot_*` row."""
+
+    invoicing: ast.Invoicing
+    group: str | None        # the group the invoice table links to, and the linking column
+    link: str | None
+    prices: dict[str, int]   # product code → öre per piece (products with a price)
+    columns: frozenset[str]  # which of produktkod, månad, antal, belopp the table declares
+    caps: dict[str, tuple[int, ast.Expr]] = field(default_factory=dict)   # code → (den, cap)
+
+
+@dataclass(frozen=True)
+class SettlementPlan:
+    """`avstämning`: per member, what was invoiced against what was earned, each linear in its
+    measures (batch/money.py) over a denominator known before the run; no `beviljat`."""
+
+    reconciliation: ast.Reconciliation
+    invoiced: tuple[int, ast.Expr]    # (den, the expression): its öre are num/den
+    earned: tuple[int, ast.Expr]
+    unit_ore: int | None                     # the declared rounding of intjänat, or None
+
+
+@dataclass(frozen=True)
 class Plan:
     model: Model
     version: Version
@@ -106,6 +132,8 @@ class Plan:
     villkor: dict[str, ast.Expr]             # villkor id → requirement (subs folded into och)
     # the aggregates over all records that the kontroll read (decided in Python on their values)
     checked: tuple[ast.Count | ast.ShareOf | ast.TotalOf, ...] = ()
+    invoices: tuple[InvoicePlan, ...] = ()
+    settlements: dict[str, tuple[SettlementPlan, ...]] = field(default_factory=dict)  # by group
 
 
 SIMPLE = (ast.Is, ast.Logic, ast.Not, ast.VerdictLit, ast.VillkorRef, ast.Compare, ast.Name,
@@ -114,8 +142,6 @@ SIMPLE = (ast.Is, ast.Logic, ast.Not, ast.VerdictLit, ast.VillkorRef, ast.Compar
 
 
 def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
-    if model.invoicing or model.reconciliations:
-        return Unsupported("fakturering och avstämning stöds inte", None)
     if model.total is not None:
         return Unsupported("`summa per mottagare` med egen avrundning stöds inte", model.total.span)
     inputs: list[TableSpec | RecordSpec] = []
@@ -213,7 +239,121 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
         if isinstance(found, Unsupported):
             return found
         checked += [x for x in found if x not in checked]
-    return Plan(model, version, tuple(groups), tuple(inputs), villkor, tuple(checked))
+    invoices: list[InvoicePlan] = []
+    for inv in model.invoicing:
+        planned_inv = _invoicing(inv, model, version, by_name)
+        if isinstance(planned_inv, Unsupported):
+            return planned_inv
+        invoices.append(planned_inv)
+    settlements: dict[str, list[SettlementPlan]] = {}
+    for rec in model.reconciliations:
+        planned_rec = _settlement(rec, model, version, by_name.get(rec.group))
+        if isinstance(planned_rec, Unsupported):
+            return planned_rec
+        settlements.setdefault(rec.group, []).append(planned_rec)
+    return Plan(model, version, tuple(groups), tuple(inputs), villkor, tuple(checked),
+                tuple(invoices), {g: tuple(s) for g, s in settlements.items()})
+
+
+# the columns eval/invoices.py reads of an invoice row, and the types the plan holds them in
+INVOICE_COLUMNS = {"produktkod": CODE_TYPES, "månad": CODE_TYPES, "antal": (T.HELTAL,),
+                   "belopp": (T.BELOPP,)}
+
+
+def _invoicing(inv: ast.Invoicing, model: Model, version: Version,
+               groups: dict[str, GroupPlan]) -> InvoicePlan | Unsupported:
+    spec = model.records[inv.table]
+    link = next(iter(spec.links.items()), None)
+    group = groups.get(link[0]) if link else None
+    caps: dict[str, tuple[int, ast.Expr]] = {}
+    for product in inv.products:
+        if product.cap is None or link is None:   # no recipient, no grant: no cap is tested
+            continue
+        if group is None:
+            return Unsupported(f"faktureringen {inv.name}: gruppen {link[0]} planeras inte",
+                               inv.span)
+        found = _linear(product.cap, model, version, group,
+                        f"faktureringen {inv.name}: taket för {product.code}")
+        if isinstance(found, Unsupported):
+            return found
+        caps[product.code] = found
+    prices: dict[str, int] = {}
+    for product in inv.products:
+        if product.price is None:
+            continue
+        price = constant_value(product.price, model, version)
+        if not isinstance(price, Fraction) or (price * 100).denominator != 1:
+            return Unsupported(f"faktureringen {inv.name}: priset för {product.code} ska vara "
+                               "känt före körningen, i hela ören", product.span)
+        prices[product.code] = int(price * 100)
+    for column, types in INVOICE_COLUMNS.items():
+        c = spec.columns.get(column)
+        if c is not None and c.type not in types:
+            return Unsupported(f"faktureringen {inv.name}: kolumnen {inv.table}.{column} är "
+                               f"{c.type}", c.span)
+    for column, _ in inv.requires:
+        c = spec.columns.get(column)
+        if c is None or c.type not in CODE_TYPES:
+            return Unsupported(f"faktureringen {inv.name}: `kräver {column}` stöds bara på en "
+                               "kolumn med text eller kod", inv.span)
+    return InvoicePlan(inv, link[0] if link else None, link[1] if link else None, prices,
+                       frozenset(c for c in INVOICE_COLUMNS if c in spec.columns), caps)
+
+
+def _linear(expr: ast.Expr, model: Model, version: Version, group: GroupPlan, what: str
+            ) -> tuple[int, ast.Expr] | Unsupported:
+    """(den, expr) for an amount per member that batch/money.py can write, or why not."""
+    from .money import measures, scale  # money.py builds on this module's constants
+
+    den = scale(expr, model, version)
+    if den is None:
+        return Unsupported(f"{what} ska vara kända tal gånger kolumner, antal(…) och summa(…), "
+                           "med + − och om … då … annars", getattr(expr, "span", None))
+    for part in measures(expr):
+        if isinstance(part, ast.ColumnRef):
+            if part.table not in group.sides and (not group.keyed or part.table != group.table):
+                return Unsupported(f"kolumnen {part.table}.{part.column}: bara mottagarens "
+                                   "egen tabell", part.span)
+            continue
+        if isinstance(part, ast.TotalOf) and (part.table not in model.records or
+                                              group.name not in model.records[part.table].links):
+            return Unsupported(f"{what}: summa(…) av en tabell som inte är kopplad till "
+                               f"{group.name}", part.span)
+        problem = _expr_supported(part, version, model, group, record=None)
+        if problem:
+            return problem
+    return den, expr
+
+
+def _settlement(rec: ast.Reconciliation, model: Model, version: Version,
+                group: GroupPlan | None) -> SettlementPlan | Unsupported:
+    if group is None:
+        return Unsupported(f"avstämningen {rec.name}: gruppen {rec.group} planeras inte",
+                           rec.span)
+    if rec.granted is not None:
+        return Unsupported(f"avstämningen {rec.name}: `beviljat` stöds inte", rec.span)
+    if rec.rounding is not None and rec.rounding.mode != "halvt uppåt":
+        return Unsupported(f"avstämningen {rec.name}: bara avrundning halvt uppåt", rec.span)
+    parts: list[tuple[int, ast.Expr]] = []
+    for expr in (rec.invoiced, rec.earned):
+        assert expr is not None    # the checker refuses an avstämning without both (V170)
+        found = _linear(expr, model, version, group, f"avstämningen {rec.name}: fakturerat och "
+                        "intjänat")
+        if isinstance(found, Unsupported):
+            return found
+        parts.append(found)
+    unit = None if rec.rounding is None else 100 if rec.rounding.unit == "krona" else 1
+    if parts[0][0] != 1 or (unit is None and parts[1][0] != 1):
+        # the difference is written as an amount: it must be whole öre (money_text's 6
+        # decimals for anything finer are the reference's alone)
+        return Unsupported(f"avstämningen {rec.name}: differensen ska vara hela ören "
+                           "(fakturerat i hela ören, intjänat avrundat eller i hela ören)",
+                           rec.span)
+    if rec.requirement is not None:
+        problem = _expr_supported(rec.requirement, version, model, group, record=None)
+        if problem:
+            return problem
+    return SettlementPlan(rec, parts[0], parts[1], unit)
 
 
 def _check_reads(c: ast.Check, model: Model, version: Version
@@ -266,8 +406,6 @@ def _record_supported(e: ast.Expr, table: str, model: Model, version: Version
             return problem
     return None
 
-
-CODE_TYPES = (T.TEXT, T.KOD)
 
 
 def _codes_are_text(model: Model, name: str, g) -> Unsupported | None:

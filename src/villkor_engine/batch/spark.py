@@ -69,6 +69,7 @@ from .duck import (
     _absent,
     _copy,
     _copy_errors,
+    _copy_invoices,
     _header,
     _Pots,
     _read_csv,
@@ -76,6 +77,7 @@ from .duck import (
     follow_steps,
 )
 from .plan import Plan, Unsupported
+from .settle import INVOICES
 
 DIALECT = "spark"
 INSTALL = "installera tillägget: pip install 'villkor-engine[spark]'"
@@ -357,11 +359,15 @@ def _run(spark: Any, plan: Plan, data_dir: Path, out: Path, progress, views: lis
             con.register("fel", bad)
             _copy_errors(con, malformed, side_path(out, "fel"))
         write_models(side_path(out, "potter"), pot_rows(_Pots(pots)), POT_COLUMNS, "potter")
+        if plan.invoices:   # in file order: the step's own ORDER BY, as for the result
+            invoice = next(st for st in steps if st.name == INVOICES)
+            con.register(INVOICES, _arrow(spark.sql(spark_select(invoice))))
+        invoiced = _copy_invoices(con, plan, out, lambda sql: con.execute(sql).fetchall())
         con.register("resultat", result)
         written = _copy(con, "SELECT * FROM resultat", out)
     finally:
         con.close()
-    return BatchResult(written, errors, pots, n_errors, warnings)
+    return BatchResult(written, errors, pots, n_errors, warnings, *invoiced)
 
 
 def _one_row(spark: Any, name: str) -> tuple:

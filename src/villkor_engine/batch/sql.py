@@ -173,14 +173,26 @@ def typed_step(spec: TableSpec | RecordSpec, kinds: dict[str, str], names: Names
     Every cell is read by the rules of io/cells.py, as the reference reads it. A row whose every
     cell is blank is no row; `§annat` (in `kinds` when the runner's `in_` view has it: true when
     one of the file's undeclared cells holds something) keeps a row whose declared cells are all
-    blank, so its blank `obligatorisk` cells are errors, as in the reference."""
+    blank, so its blank `obligatorisk` cells are errors, as in the reference.
+
+    The input is read in stages, a subquery each (`_staged`): the first trims each text cell
+    once (`<col>§t`), the later ones derive from it what its type needs, each once per row (see
+    `_typed`); the outer SELECT only names them."""
     cols = [ROW]
     present = []
+    passed = [ROW] + ([ident(OTHER)] if OTHER in kinds else [])   # through the stages
+    stages: list[list[str]] = []
     for c in spec.columns.values():
         if c.name not in kinds:
             cols += [f"NULL AS {ident(c.name)}", f"CAST(NULL AS VARCHAR) AS {fault(c.name)}"]
             continue
-        value, error, blank = _typed(c, kinds[c.name])
+        value, error, blank, own_stages = _typed(c, kinds[c.name])
+        if not own_stages:      # a native column: read as it is
+            passed.append(ident(c.name))
+        for depth, columns in enumerate(own_stages):
+            if depth == len(stages):
+                stages.append([])
+            stages[depth] += columns
         cols += [f"{value} AS {ident(c.name)}", f"{error} AS {fault(c.name)}"]
         present.append((not c.required, kinds[c.name] in ("text", TRIMMED), blank))
     # a row of blank cells is no row (io/cells.py); the cheap, usually filled cells first, so
@@ -189,13 +201,43 @@ def typed_step(spec: TableSpec | RecordSpec, kinds: dict[str, str], names: Names
     if OTHER in kinds:
         blanks.append(f"NOT {ident(OTHER)}")
     where = f" WHERE NOT ({' AND '.join(blanks)})" if blanks else ""
-    return step(names.table("typ", spec.name),
-                f"SELECT {', '.join(cols)} FROM {ident(names.table('in', spec.name))}{where}")
+    source = _staged(ident(names.table("in", spec.name)), passed, stages)
+    return step(names.table("typ", spec.name), f"SELECT {', '.join(cols)} FROM {source}{where}")
 
 
-def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str]:
-    """(value, reason it is wrong or NULL, blank) for one declared column: the rules and the
-    messages of io/cells.py, which the reference's `parse_cell` follows too."""
+def _staged(source: str, passed: list[str], stages: list[list[str]]) -> str:
+    """`source` read in stages, as a FROM clause: the first stage selects the columns `passed`
+    and its own (`expr AS name`) from it, each later one adds its own to all before. A column
+    derived once, in its stage, is named in the next as often as needed: no expression is
+    repeated inside another."""
+    if not stages:
+        return source
+    select = f"SELECT {', '.join(passed + stages[0])} FROM {source}"
+    for depth, columns in enumerate(stages[1:], 1):
+        select = f"SELECT *, {', '.join(columns)} FROM ({select}) AS {own(str(depth))}"
+    return f"({select}) AS {own(str(len(stages)))}"
+
+
+def _part(column: str, what: str) -> str:
+    """A column of a declared column's stages (`<col>§t`, …), quoted: holding `§`, it is no
+    user's column, and `what` keeps one column's stages apart."""
+    return ident(column + MARK + what)
+
+
+def _text(col: str, kind: str) -> str:
+    """A cell that is not of its column's native type, as trimmed text, NULL when blank: a typed
+    cell as the reference's reader gives it (ja/nej for a boolean, ISO for a date)."""
+    text = f"CASE WHEN {col} THEN 'ja' WHEN NOT {col} THEN 'nej' END" if kind == "bool" \
+        else f"CAST({col} AS VARCHAR)"
+    return f"NULLIF({text}, '')" if kind == TRIMMED else f"NULLIF({C.sql_trim(text)}, '')"
+
+
+def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str, list[list[str]]]:
+    """(value, reason it is wrong or NULL, blank, stages) for one declared column: the rules and
+    the messages of io/cells.py, which the reference's `parse_cell` follows too. `stages` (for
+    `_staged`; none for a native column) computes the trimmed text `<col>§t` and, from it, what
+    the type needs: for a number its text without spaces `<col>§k` and its value `<col>§v`
+    (NULL when the text is no value); value, reason and blank name those columns."""
     col = ident(c.name)
     required = lit(C.REQUIRED) if c.required else "NULL"
     native = {T.JANEJ: "bool", T.HELTAL: "int", T.DATUM: "date"}.get(c.type)
@@ -210,36 +252,38 @@ def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str]:
                       f"{lit('` ' + C.NOT_POSITIVE)}")
         # a native 8/16/32-bit integer (Parquet) is widened: öre and key products need 64
         value = f"TRY_CAST({col} AS BIGINT)" if c.type == T.HELTAL else col
-        return value, error + " END", f"{col} IS NULL"
-    # a typed cell as the reference's reader gives it: ja/nej for a boolean, ISO for a date
-    text = f"CASE WHEN {col} THEN 'ja' WHEN NOT {col} THEN 'nej' END" if kind == "bool" \
-        else f"CAST({col} AS VARCHAR)"
-    t = f"NULLIF({text}, '')" if kind == TRIMMED else f"NULLIF({C.sql_trim(text)}, '')"
+        return value, error + " END", f"{col} IS NULL", []
+    t, v = _part(c.name, "t"), _part(c.name, "v")
+    stages = [[f"{_text(col, kind)} AS {t}"]]
     shown = f"'`' || {t} || '` '"
     missing = f"CASE WHEN {t} IS NULL THEN {required}"
+    # past `missing` the text is there: a NULL `v` is then a text that is no value
     if c.type == T.JANEJ:
-        value = f"CASE LOWER({t}) WHEN 'ja' THEN TRUE WHEN 'nej' THEN FALSE END"
-        error = (f"{missing} WHEN LOWER({t}) NOT IN ('ja', 'nej') THEN {shown} || "
-                 f"{lit(C.NOT_YES_NO)} END")
+        stages.append([f"CASE LOWER({t}) WHEN 'ja' THEN TRUE WHEN 'nej' THEN FALSE END AS {v}"])
+        value = v
+        error = f"{missing} WHEN {v} IS NULL THEN {shown} || {lit(C.NOT_YES_NO)} END"
     elif c.type == T.HELTAL:
-        compact = C.sql_integer_compact(t)
-        digits = f"REGEXP_MATCHES({compact}, {lit(C.SQL_INTEGER_DIGITS)})"
-        ok = f"REGEXP_MATCHES({compact}, {lit(C.SQL_INTEGER)})"
-        value = f"CASE WHEN {ok} THEN TRY_CAST({compact} AS BIGINT) END"
-        error = (f"{missing} WHEN NOT {digits} THEN {shown} || {lit(C.NOT_INTEGER)} "
-                 f"WHEN NOT {ok} THEN {C.sql_too_many_digits(t, compact)}")
+        k = _part(c.name, "k")
+        stages.append([f"{C.sql_integer_compact(t)} AS {k}"])
+        # at most 18 digits always fit in BIGINT: `v` is NULL only when there are more
+        stages.append([f"CASE WHEN REGEXP_MATCHES({k}, {lit(C.SQL_INTEGER)}) THEN "
+                       f"TRY_CAST({k} AS BIGINT) END AS {v}"])
+        value = v
+        error = (f"{missing} WHEN NOT REGEXP_MATCHES({k}, {lit(C.SQL_INTEGER_DIGITS)}) THEN "
+                 f"{shown} || {lit(C.NOT_INTEGER)} "
+                 f"WHEN {v} IS NULL THEN {C.sql_too_many_digits(t, k)}")
         if c.positive:
-            error += (f" WHEN TRY_CAST({compact} AS BIGINT) <= 0 THEN {shown} || "
-                      f"{lit(C.NOT_POSITIVE)}")
+            error += f" WHEN {v} <= 0 THEN {shown} || {lit(C.NOT_POSITIVE)}"
         error += " END"
     elif c.type == T.BELOPP:
-        value, error = _amount(c, t, shown, missing)
+        value, error, amount = _amount(c, shown, missing)
+        stages += amount
     elif c.type == T.DATUM:
         # ÅÅÅÅ-MM-DD, a real date from year 0001 (DuckDB has a year 0; Python does not)
         ok = f"REGEXP_MATCHES({t}, {lit(C.SQL_DATE)}) AND NOT starts_with({t}, '0000')"
-        value = f"CASE WHEN {ok} THEN TRY_CAST({t} AS DATE) END"
-        error = (f"{missing} WHEN NOT ({ok}) OR TRY_CAST({t} AS DATE) IS NULL THEN {shown} || "
-                 f"{lit(C.NOT_DATE)} END")
+        stages.append([f"CASE WHEN {ok} THEN TRY_CAST({t} AS DATE) END AS {v}"])
+        value = v
+        error = f"{missing} WHEN {v} IS NULL THEN {shown} || {lit(C.NOT_DATE)} END"
     else:   # text, kod
         value = t
         error = missing
@@ -248,37 +292,43 @@ def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str]:
             error += (f" WHEN {t} NOT IN ({allowed}) THEN {shown} || "
                       f"{lit(C.not_one_of(c.values))}")
         error += " END"
-    return value, error, f"{t} IS NULL"
+    return value, error, f"{t} IS NULL", stages
 
 
-def _amount_parts(t: str) -> tuple[str, str, str, str]:
-    """A belopp cell read as the reference reads it (spaces out, an optional `kr`, `,` or `.`):
-    (is a number, ends in `%`, fits öre in 64 bits, the value in öre)."""
-    compact = f"REPLACE(REPLACE({t}, ' ', ''), '\u00a0', '')"
-    percent = f"RIGHT({compact}, 1) = '%'"
-    bare = f"CASE WHEN {percent} THEN LEFT({compact}, LENGTH({compact}) - 1) ELSE {compact} END"
-    number = f"CASE WHEN RIGHT({bare}, 2) = 'kr' THEN LEFT({bare}, LENGTH({bare}) - 2) " \
-             f"ELSE {bare} END"
-    ok = f"(REGEXP_MATCHES({number}, '^-?[0-9]+([.,][0-9]+)?$') AND LENGTH({number}) <= 100)"
-    whole = f"REGEXP_EXTRACT({number}, '^-?([0-9]+)', 1)"
-    part = f"REGEXP_EXTRACT({number}, '[.,]([0-9]+)$', 1)"
-    fits = f"(LENGTH({whole}) <= 16 AND LENGTH({part}) <= 2)"
-    ore = (f"(CASE WHEN LEFT({number}, 1) = '-' THEN -1 ELSE 1 END) * (CAST({whole} AS BIGINT) "
-           f"* 100 + CAST(RPAD({part}, 2, '0') AS BIGINT))")
-    return ok, percent, fits, ore
+def _amount_parts(name: str) -> tuple[list[list[str]], str, str, str]:
+    """A belopp cell read as the reference reads it (spaces out, an optional `kr`, `,` or `.`),
+    from its trimmed text `<name>§t`: (the stages after it, ending in the value in öre
+    `<name>§v`, NULL unless a number that fits; is a number, ends in `%`, fits öre in 64 bits),
+    the last three true on the stage before the value."""
+    k, b, n, ok, kr, dec, v = (_part(name, w) for w in ("k", "b", "n", "ok", "kr", "dec", "v"))
+    t = _part(name, "t")
+    fits = f"(LENGTH({kr}) <= 16 AND LENGTH({dec}) <= 2)"
+    ore = (f"(CASE WHEN LEFT({n}, 1) = '-' THEN -1 ELSE 1 END) * (CAST({kr} AS BIGINT) * 100 "
+           f"+ CAST(RPAD({dec}, 2, '0') AS BIGINT))")
+    stages = [
+        [f"REPLACE(REPLACE({t}, ' ', ''), '\u00a0', '') AS {k}"],                  # no spaces
+        [f"CASE WHEN RIGHT({k}, 1) = '%' THEN LEFT({k}, LENGTH({k}) - 1) ELSE {k} END AS {b}"],
+        [f"CASE WHEN RIGHT({b}, 2) = 'kr' THEN LEFT({b}, LENGTH({b}) - 2) ELSE {b} END AS {n}"],
+        [f"(REGEXP_MATCHES({n}, '^-?[0-9]+([.,][0-9]+)?$') AND LENGTH({n}) <= 100) AS {ok}",
+         f"REGEXP_EXTRACT({n}, '^-?([0-9]+)', 1) AS {kr}",       # the kronor's digits
+         f"REGEXP_EXTRACT({n}, '[.,]([0-9]+)$', 1) AS {dec}"],   # the decimals
+        [f"CASE WHEN {ok} AND {fits} THEN {ore} END AS {v}"],
+    ]
+    return stages, ok, f"RIGHT({k}, 1) = '%'", fits
 
 
-def _amount(c: ColumnSpec, t: str, shown: str, missing: str) -> tuple[str, str]:
-    """A belopp cell, held in öre. A figure finer than öre, or above 16 digits of kronor, is no
-    error — the reference reads it — but the plan cannot hold it: `beyond_step` counts such
-    cells, and the runner then leaves the run to the reference."""
-    ok, percent, fits, ore = _amount_parts(t)
-    value = f"CASE WHEN {ok} AND {fits} THEN {ore} END"
+def _amount(c: ColumnSpec, shown: str, missing: str) -> tuple[str, str, list[list[str]]]:
+    """A belopp cell, held in öre: (value, reason, the stages after `<col>§t`). A figure finer
+    than öre, or above 16 digits of kronor, is no error — the reference reads it — but the plan
+    cannot hold it: `beyond_step` counts such cells, and the runner then leaves the run to the
+    reference."""
+    stages, ok, percent, _ = _amount_parts(c.name)
+    v = _part(c.name, "v")
     error = (f"{missing} WHEN NOT {ok} THEN {shown} || 'är inget tal' WHEN {percent} THEN "
              f"{shown} || 'är en procentsats, men kolumnen är belopp'")
-    if c.positive:
-        error += f" WHEN {fits} AND {ore} <= 0 THEN {shown} || 'ska vara större än 0'"
-    return value, error + " END"
+    if c.positive:    # a number here: `v` is NULL only when it does not fit
+        error += f" WHEN {v} <= 0 THEN {shown} || 'ska vara större än 0'"
+    return v, error + " END", stages
 
 
 BEYOND = "gränser"
@@ -289,11 +339,14 @@ def beyond_step(plan: Plan, kinds: dict[str, dict[str, str]], names: Names) -> S
     parts = []
     for spec in plan.inputs:
         for c in spec.columns.values():
-            if c.type == T.BELOPP and c.name in kinds[spec.name]:
-                t = f"NULLIF({C.sql_trim(f'CAST({ident(c.name)} AS VARCHAR)')}, '')"
-                ok, _, fits, _ = _amount_parts(t)
-                parts.append(f"SELECT COUNT(*) AS {own('n')} FROM "
-                             f"{ident(names.table('in', spec.name))} WHERE {ok} AND NOT {fits}")
+            kind = kinds[spec.name].get(c.name)
+            if c.type == T.BELOPP and kind is not None:
+                stages, ok, _, fits = _amount_parts(c.name)
+                trimmed = [f"{_text(ident(c.name), kind)} AS {_part(c.name, 't')}"]
+                source = _staged(ident(names.table("in", spec.name)), [],
+                                 [trimmed, *stages[:-1]])     # not the value: its bounds
+                parts.append(f"SELECT COUNT(*) AS {own('n')} FROM {source} "
+                             f"WHERE {ok} AND NOT {fits}")
     if not parts:
         return None
     return step(BEYOND, f"SELECT SUM({own('n')}) AS {own('n')} FROM ("
@@ -438,6 +491,12 @@ class Compiler:
                 f"WHEN {col} IS NULL THEN {lit(file + ' rad ')} || CAST({row} AS VARCHAR) || "
                 f"{lit(': ' + e.column + ' är tom')} END")
 
+    def absent(self, table: str) -> bool:
+        """A record table whose (valfri) file is not there: the runner registers it with no
+        columns. Its aggregates are missing, as the reference's `filen … finns inte`."""
+        return bool(self.kinds) and table in self.plan.model.records and \
+            not self.kinds.get(table)
+
     def villkor_code(self, vid: str, row: str | None = None) -> str:
         """A villkor's verdict: its requirement, and its report deadline if it has one."""
         code = self.verdict(self.plan.villkor[vid], row)
@@ -480,6 +539,8 @@ class Compiler:
             return judged(f"{col} IS NULL", f"{scaled} {op} {num}")
         if not isinstance(left, (ast.Count, ast.ShareOf)):   # the plan admits nothing else
             raise AssertionError(type(left))
+        if self.absent(left.table):   # as the reference: no file, no count (underlag saknas)
+            return str(SAKNAS)
         rows, chosen, open_ = self.aggregate(left)
         num, den = constant.numerator, constant.denominator
         if isinstance(left, ast.Count):   # antal: chosen · den op num
@@ -514,7 +575,10 @@ class Compiler:
         alias = self.names.alias(e.table)
         s, k, o, z, fl, fv = (f"{alias}.{own(aid + '_' + part)}"
                               for part in ("s", "k", "o", "z", "fl", "fv"))
-        file = PurePath(self.plan.model.records[e.table].file).name
+        spec = self.plan.model.records[e.table]
+        if self.absent(e.table):
+            return "0", lit(f"filen {spec.file} finns inte (tabellen {e.table})")
+        file = PurePath(spec.file).name
         why = (f"CASE WHEN COALESCE({o}, 0) > 0 THEN CAST({o} AS VARCHAR) || "
                f"{lit(' poster i ' + file + ' kan inte prövas (t.ex. rad ')} || "
                f"CAST({fl} AS VARCHAR) || ': ' || {verdict_text(fv)} || ')' ")
@@ -589,6 +653,10 @@ def verdict_steps(plan: Plan, group: GroupPlan, names: Names,
         comp.aggregates.setdefault(own_table, [])
     comp.base = names.alias(own_table) if own_table else "m"
     extra = _amount_columns(comp, group.amount) if group.amount else []
+    if plan.settlements.get(group.name) or any(ip.group == group.name and ip.caps
+                                               for ip in plan.invoices):
+        from .settle import member_columns  # settle.py builds on this module
+        extra += member_columns(comp, group.name, plan)
     steps = [aggregate_step(comp, table, group.name_column if table == own_table else None)
              for table in comp.aggregates]
     alias = names.alias(own_table) if own_table else "m"
@@ -761,8 +829,21 @@ def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
             parts.append(_row(i, lit(key), verdict_text(code), "NULL", "NULL", "NULL",
                               origin, lit(sources_text(v.sources)) if v.sources else "NULL",
                               lit("ingen utbetalning är knuten till villkoret")))
+    settled = plan.settlements.get(group.name, ())
+    if settled:
+        from .settle import settlement_numbers, settlement_row
+        source_sql = f"(SELECT *, {', '.join(settlement_numbers(plan, group.name))} " \
+                     f"FROM {ident(source)})"
+        for k, sp in enumerate(settled):
+            rec = sp.reconciliation
+            utfall, belopp, exakt_, note = settlement_row(k, sp)
+            parts.append(_row(len(parts), lit(rec.name), utfall, belopp, exakt_, "NULL",
+                              lit(version.label),
+                              lit(sources_text(rec.sources)) if rec.sources else "NULL", note))
+    else:
+        source_sql = ident(source)
     label = lit(version.label)
-    n = len(group.rows)
+    n = len(parts)
     if line is not None:
         key = _row_of(line)
         known = f"{LV} IN ({UPPFYLLT}, {EJ})"
@@ -774,7 +855,7 @@ def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
             f"CASE WHEN {known} THEN 'summan av de avrundade beloppen' || {_unpaid(group, key)} "
             f"ELSE {unknown}"
             " END"))
-    elif n:
+    elif group.rows:    # a member with only settlement rows has no summa (as the reference)
         every = v_and([verdict_column(vid) for vid in group.villkor])
         parts.append(_row(n, "'summa'", verdict_text(every), "'0'", "'0'", "NULL", label,
                           "NULL", lit("inga utbetalningar gäller mottagaren")))
@@ -784,7 +865,7 @@ def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
     # one list per recipient, unnested: its rows come out together and in order (no sort)
     return step(names.group("rader", group.name),
                 f"SELECT {names.groups[group.name]} AS {own('g')}, {ORD}, "
-                f"UNNEST([{', '.join(parts)}]) AS {own('r')} FROM {ident(source)} AS t{where}")
+                f"UNNEST([{', '.join(parts)}]) AS {own('r')} FROM {source_sql} AS t{where}")
 
 
 def _row_of(line: PotPlan | AmountPlan) -> str:
@@ -944,6 +1025,10 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
         if group.line:
             steps += [share_step(group, names), counts_step(group, names)]
         steps.append(rows_step(plan, group, names))
+    if plan.invoices:
+        from .settle import invoice_limits_step, invoice_step
+        limits_step = invoice_limits_step(plan, names)
+        steps += ([limits_step] if limits_step else []) + [invoice_step(plan, files, names)]
     steps.append(result_query([names.group("rader", g.name) for g in plan.groups]))
     return steps
 

@@ -19,7 +19,8 @@ from .interpreter import Env, as_verdict, evaluate
 from .trace import Step
 from .values import Missing, V, Verdict, exact_text, round_half_up, swedish_money, v_and
 
-MONTH = re.compile(r"(\d{4})-(\d{2})")
+# ASCII digits (`\d` would take any script's), and year 0 is no year: `0000-01` is malformed
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 @dataclass
@@ -102,7 +103,7 @@ def check_invoices(inv: ast.Invoicing, env: Env, data: Dataset) -> list[InvoiceL
 
 def _check_month(line: InvoiceLine, period: tuple[date, date] | None) -> None:
     m = MONTH.fullmatch(line.month)
-    if not m or not 1 <= int(m.group(2)) <= 12:
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1:
         line.findings.append(f"månaden `{line.month}` ska skrivas ÅÅÅÅ-MM")
         return
     first = date(int(m.group(1)), int(m.group(2)), 1)

@@ -291,6 +291,13 @@ def csv_text_read(value: str) -> str:
     return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_START else value
 
 
+# Result columns whose text is only ever the agreement's own words: a villkor's id or a payment's
+# name (the grammar's VID and NAME: digits, letters, `_`), a verdict, the version's label and the
+# `dokument: avsnitt` list (a NAME first). None can begin with a FORMULA_START character, so
+# `csv_text` leaves them as they are and the column engine's SQL need not test every cell.
+AGREEMENT_WORDS = frozenset({"villkor", "utfall", "version", "källa"})
+
+
 def csv_text_sql(column: str) -> str:
     """`csv_text` as an SQL expression over the text column `column` (an SQL identifier);
     NULL stays NULL."""
