@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from villkor_engine import api
 from villkor_engine.cli import main
-from villkor_engine.io.ledger import history
+from villkor_engine.write.ledger import history
 
 ROOT = Path(__file__).resolve().parents[1]
 AGREEMENT = ROOT / "agreements" / "sjukskrivning-2020.villkor"

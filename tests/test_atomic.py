@@ -20,12 +20,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from villkor_engine.cli import main
-from villkor_engine.io.output import remove_stale_temp_files, write_atomic
+from villkor_engine.write.output import remove_stale_temp_files, write_atomic
 
 WRITER = """
 import sys, time
 from pathlib import Path
-from villkor_engine.io.output import atomic_path
+from villkor_engine.write.output import atomic_path
 target = Path(sys.argv[1])
 with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as f:
     for i in range(10_000):
@@ -157,7 +157,7 @@ def test_an_old_temp_file_from_another_host_is_removed(tmp_path: Path):
 
 def test_temp_file_names_say_whose_they_are(tmp_path: Path):
     seen = []
-    from villkor_engine.io.output import atomic_path
+    from villkor_engine.write.output import atomic_path
 
     with atomic_path(tmp_path / "utfall.csv") as tmp:
         seen.append(tmp.name)

@@ -324,7 +324,7 @@ def test_no_bad_rows_no_error_file(tmp_path):
 
 
 def test_the_ledger_counts_the_bad_rows(tmp_path):
-    from villkor_engine.io.ledger import history
+    from villkor_engine.write.ledger import history
 
     folder = tmp_path / "data"
     folder.mkdir()

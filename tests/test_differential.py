@@ -44,8 +44,8 @@ from villkor_engine.batch.duck import run_plan
 from villkor_engine.batch.plan import Unsupported, compile_plan
 from villkor_engine.eval.engine import run as reference_run
 from villkor_engine.io.data import load
-from villkor_engine.io.output import results_csv
 from villkor_engine.pipeline import load_agreement_text
+from villkor_engine.write.output import results_csv
 
 EXAMPLES = int(os.environ.get("VILLKOR_DIFF_EXAMPLES", "80"))
 SETTINGS = dict(deadline=None,
@@ -313,7 +313,7 @@ def test_both_engines_write_the_same_excel_and_parquet(tmp_path):
     import pyarrow.parquet as pq
     from openpyxl import load_workbook
 
-    from villkor_engine.io.output import write_result
+    from villkor_engine.write.output import write_result
 
     (tmp_path / "mottagare.csv").write_text(
         "id,befolkning,a,b\nx,100,ja,ja\ny,300,ja,\nz,50,nej,ja\nw,7,ja,ja\n", encoding="utf-8")

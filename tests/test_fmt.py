@@ -17,10 +17,10 @@ from conftest import ROOT
 from villkor_engine import fmt
 from villkor_engine.cli import main
 from villkor_engine.fmt import canonical_number, format_text
-from villkor_engine.io.output import pots_csv, results_csv
 from villkor_engine.pipeline import evaluate, load_agreement_text, parse_params
 from villkor_engine.syntax.grammar import grammar_text
 from villkor_engine.syntax.parse import parse_text
+from villkor_engine.write.output import pots_csv, results_csv
 
 AGREEMENTS = sorted((ROOT / "agreements").glob("*.villkor"))
 FILES = AGREEMENTS + sorted((ROOT / "bench").glob("*.villkor"))

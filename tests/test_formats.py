@@ -25,11 +25,11 @@ from conftest import ROOT
 from test_cli import assert_diagnostic, assert_no_crash, invoke, read_rows
 from villkor_engine.fmt import format_text
 from villkor_engine.io.data import parse_cell
-from villkor_engine.io.output import output_format, write_arrow
 from villkor_engine.io.readers import ReadError, excel_text, float_text, input_format
 from villkor_engine.model import types as T
 from villkor_engine.model.model import ColumnSpec
 from villkor_engine.pipeline import load_agreement_text
+from villkor_engine.write.output import output_format, write_arrow
 
 EXAMPLES = {
     "sjukskrivning-2020": ROOT / "examples" / "sjukskrivning-2020-granskning",

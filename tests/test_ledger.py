@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT
 from villkor_engine.cli import main
-from villkor_engine.io.ledger import history
+from villkor_engine.write.ledger import history
 
 BENCH = ROOT / "bench" / "pott.villkor"
 
@@ -274,7 +274,7 @@ def test_the_schema_is_created_in_the_same_transaction_as_the_row(tmp_path, monk
     """An insert that fails leaves no table behind: schema and row commit together."""
     import duckdb
 
-    from villkor_engine.io import ledger as L
+    from villkor_engine.write import ledger as L
 
     out = tmp_path / "r.csv"
     out.write_text("x\n", encoding="utf-8")

@@ -47,7 +47,7 @@ def _cli_csv(tmp_path: Path) -> str:
 
 
 def _as_csv(body: dict) -> str:
-    from villkor_engine.io.output import ResultRow
+    from villkor_engine.write.output import ResultRow
 
     return api.csv_of_rows(ResultRow.model_validate(r) for r in body["rader"])
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from villkor_engine.cli import main
-from villkor_engine.io.output import (
+from villkor_engine.write.output import (
     ERROR_COLUMNS,
     FORMULA_START,
     RESULT_COLUMNS,

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic, Span
-from .eval.checks import check_diagnostics, evaluate_checks
+from .eval.checks import check_diagnostics, evaluate_checks, model_check_diagnostics
 from .io.data import Dataset, load, parse_cell
-from .model.check import check
+from .model.check import check_model
 from .model.model import ColumnSpec, Model
+from .syntax.ast import Module
 from .syntax.parse import parse_file, parse_partial, parse_text
 
 if TYPE_CHECKING:   # the engine loads with the first evaluation, not for `check`
@@ -34,6 +35,14 @@ class Loaded:
 
 SYNTAX = {"V010", "V011", "V012", "V013"}
 CONSEQUENCES = {"V100", "V101", "V102", "V103", "V104", "V105", "V106", "V150"}
+
+
+def check(module: Module) -> tuple[Model | None, list[Diagnostic]]:
+    """The model check, then (when it found no error) the `kontroll` assertions evaluated without
+    data (V160): the evaluator sits above the model, so the checker leaves this step to us."""
+    checked = check_model(module)
+    more = [] if checked.has_errors else model_check_diagnostics(checked.model)
+    return checked.finish(more)
 
 
 def load_agreement(path: str | Path) -> Loaded:
@@ -119,4 +128,5 @@ def evaluate(model: Model, data_dir: str | Path, params: dict[str, Any],
     return run(model, data, params, per), data, diags
 
 
-__all__ = ["Loaded", "load_agreement", "load_agreement_text", "parse_params", "evaluate", "Span"]
+__all__ = ["Loaded", "check", "load_agreement", "load_agreement_text", "parse_params", "evaluate",
+           "Span"]

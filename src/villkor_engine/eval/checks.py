@@ -71,6 +71,21 @@ def _one(c: ast.Check, env: Env) -> CheckResult:
     return CheckResult(c, verdict == V.UPPFYLLT, str(verdict))
 
 
+def model_check_diagnostics(model: Model) -> list[Diagnostic]:
+    """The kontroll assertions at `villkor check`: each version's, without data or parameters
+    (the base after every amendment's, as the checker lists them). A failed one is V160; one that
+    cannot be decided says nothing here. The caller (pipeline.py) runs this after the model check
+    found no error and hands the list to `ModelCheck.finish`."""
+    out = []
+    for version in [model.version_at(a.in_force) for a in model.amendments] + \
+            [model.version_at(None)]:
+        for result in evaluate_checks(model, version, {}):
+            if result.passed is False:
+                out.append(Diagnostic("V160", f"kontrollen \"{result.check.title}\" håller inte: "
+                                      f"{result.detail}", result.check.span))
+    return out
+
+
 def check_diagnostics(results: list[CheckResult]) -> list[Diagnostic]:
     """What the run says of its checks: a failed one stops it (V160); an undecided one (V161)
     or a `cirka` off its figure (V162) is a warning."""

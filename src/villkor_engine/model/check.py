@@ -3,7 +3,7 @@
 The checker never stops at the first problem: it walks every declaration and reports all it finds,
 each with a code, a span and, where it can, a "menade du …?" hint.
 
-This module is the entry point (`check`) and the order of the passes (`_Checker.run`); the
+This module is the entry point (`check_model`) and the order of the passes (`_Checker.run`); the
 checks themselves are split by job into mixins that share one state (check_base.py):
 
     check_names      declarations: names, tables and their files, groups
@@ -12,13 +12,20 @@ checks themselves are split by job into mixins that share one state (check_base.
     check_villkor    villkor, delvillkor, reviews, frister
     check_payments   payments, invoicing, reconciliation
 
-What runs across versions (each amendment's items, unused tables and columns, the `kontroll`
-assertions) is here.
+What runs across versions (each amendment's items, unused tables and columns) is here.
+
+The `kontroll` assertions are not evaluated here: that needs the evaluator, which sits above the
+model. The caller does it between `check_model` and `ModelCheck.finish` (pipeline.py, through
+`eval.checks.model_check_diagnostics`), so its findings (V160) go through the same collector —
+the same cap and the same removal of duplicates — as the checker's own.
 """
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic, Span
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..diagnostics import Diagnostic, Diagnostics, Span
 from ..syntax import ast
 from . import types as T
 from .check_base import Scope
@@ -28,14 +35,38 @@ from .check_values import Values
 from .check_villkor import REVIEW_CODES, VillkorChecks
 from .model import Model
 
-__all__ = ["REVIEW_CODES", "Scope", "check"]
+__all__ = ["REVIEW_CODES", "ModelCheck", "Scope", "check_model"]
 
 
-def check(module: ast.Module) -> tuple[Model | None, list[Diagnostic]]:
+@dataclass
+class ModelCheck:
+    """The checker's findings, not yet final: the caller may add its own (`finish`)."""
+
+    model: Model
+    diags: Diagnostics   # in the order found, duplicates not yet removed
+
+    @property
+    def has_errors(self) -> bool:
+        return self.diags.has_errors
+
+    def finish(self, more: Iterable[Diagnostic] = ()) -> tuple[Model | None, list[Diagnostic]]:
+        """Add what the caller found after the check (the kontroll assertions' V160), then keep
+        each finding once, even where several versions share the item it is about. The model
+        only when nothing is an error."""
+        self.diags.extend(more)
+        unique: dict[tuple, Diagnostic] = {}
+        for d in self.diags.items:
+            unique.setdefault((d.code, d.message, d.span), d)
+        self.diags.items = list(unique.values())
+        model = self.model if not self.diags.has_errors else None
+        return model, self.diags.items
+
+
+def check_model(module: ast.Module) -> ModelCheck:
+    """Every pass of the checker; the kontroll assertions are left to the caller."""
     c = _Checker(module)
     c.run()
-    model = c.model if not c.diags.has_errors else None
-    return model, c.diags.items
+    return ModelCheck(c.model, c.diags)
 
 
 class _Checker(Declarations, Values, VillkorChecks, Payments):
@@ -86,13 +117,8 @@ class _Checker(Declarations, Values, VillkorChecks, Payments):
                          "bara en pott", m.total.span,
                          "skriv `avrundning hela kronor, halvt uppåt`")
         self.check_unused()
-        if not self.diags.has_errors:
-            self.run_checks()
-        # each finding once, even where several versions share the item it is about
-        unique: dict[tuple, Diagnostic] = {}
-        for d in self.diags.items:
-            unique.setdefault((d.code, d.message, d.span), d)
-        self.diags.items = list(unique.values())
+        # then, when nothing is an error, the caller evaluates the kontroll assertions, and
+        # `ModelCheck.finish` keeps each finding once
 
     def check_items(self, items, amendment: ast.Amendment | None) -> None:
         for i in items:
@@ -135,13 +161,3 @@ class _Checker(Declarations, Values, VillkorChecks, Payments):
         for p in m.parameters.values():
             if p.name not in self.used_params:
                 self.warn("V150", f"parametern `{p.name}` används inte", p.span)
-
-    def run_checks(self) -> None:
-        from ..eval.checks import evaluate_checks  # the checker borrows the evaluator
-
-        for version in [self.model.version_at(a.in_force) for a in self.model.amendments] + \
-                [self.model.version_at(None)]:
-            for result in evaluate_checks(self.model, version, {}):
-                if result.passed is False:
-                    self.err("V160", f"kontrollen \"{result.check.title}\" håller inte: "
-                             f"{result.detail}", result.check.span)

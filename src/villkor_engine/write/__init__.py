@@ -14,7 +14,6 @@ The layers, bottom to top (a module imports only from its own layer or below):
     cli, serve, lsp, bdd              the front ends
 
 Reading sits below evaluation (the evaluator reads its rows through `io.data`), writing above it
-(the writers turn an evaluator's `Result` into rows): so writing is its own package, not `io`.
-`villkor_engine.io.output` and `villkor_engine.io.ledger` stay importable as aliases of these
-modules (the same module objects) for existing code and scripts.
+(the writers turn an evaluator's `Result` into rows): so writing is its own package, not `io`,
+and nothing in `io` imports from here.
 """
