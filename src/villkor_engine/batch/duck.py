@@ -209,7 +209,8 @@ def follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], No
     and the pots file's lines in the agreement's order, with the kontroll warnings."""
     names = S.Names.of(plan)
     key_total = {names.group("nyckel", g.name): g.pot for g in plan.groups if g.pot}
-    counts = {names.group("räkna", g.name): g.line for g in plan.groups if g.line}
+    counts = {names.line("räkna", g.name, k): line for g in plan.groups
+              for k, line in enumerate(g.lines)}
     too_large = Unsupported("talen är för stora för 64-bitars heltal", None)
     pots: list[PotSummary] = []
     totals = (0, 0)

@@ -7,9 +7,11 @@ joined to the members; report deadlines (`redovisas senast … enligt …`, `vid
 villkor over the recipient's own columns (`är ja/nej/angiven`, comparisons with constants,
 och/eller/inte, `villkor N`, verdict literals) and over its records (`antal`/`andel`/`summa …
 där … bland …`, with `mellan` on dates); heltal, belopp (in öre), text, kod, ja/nej and datum
-columns; one payment per group: a pot shared by a key column, or an amount per member (a known
-factor × a column, `antal(…)` or `summa(…)`, `utan villkor` or gated by a villkor and its own
-krav), rounded half up; and `kontroll` over constants and over all records' aggregates.
+columns; payments: a pot shared by a key column (the group's only payment), or amounts per
+member (a known factor × a column, `antal(…)` or `summa(…)`, `utan villkor` or gated by a
+villkor and its own krav) and fixed amounts to a listed member, several per group, each rounded
+half up; `summa per mottagare` with its own rounding over such amounts; `kontroll` over
+constants and over all records' aggregates; invoices and their reconciliation.
 Anything else is reported as unsupported with its span (sqlglot's "unsupported" channel), and
 `run` uses the reference evaluator instead — a construct is never silently dropped.
 """
@@ -63,6 +65,7 @@ class AmountPlan:
     den: int
     measure: ast.Expr | None  # ColumnRef / TotalOf over heltal or belopp, Count, or None
     unit_ore: int             # rounding: 100 whole kronor, 1 öre (also the language's rule)
+    recipient: str | None = None   # `belopp X till <kod>`: the one member the line is for
 
     @property
     def row(self) -> str:
@@ -81,21 +84,21 @@ class GroupPlan:
     keyed: bool
     villkor: tuple[str, ...]      # top-level villkor applying to the group, in output order
     pot: PotPlan | None
-    amount: AmountPlan | None = None   # the group's one payment, when it is not a pot
+    amounts: tuple[AmountPlan, ...] = ()   # the group's payments, when it has no pot
     members: tuple[tuple[str, str], ...] = ()   # a listed group: (code, name) in order
     sides: tuple[str, ...] = ()      # tables with one row per member, joined by its code
 
     @property
     def rows(self) -> tuple[str, ...]:
         """The group's output rows before `summa`, in the reference's order: villkor by id,
-        then a payment without villkor under its own name."""
-        if self.amount is not None and self.amount.villkor is None:
-            return (*self.villkor, self.amount.payment.name)
-        return self.villkor
+        then payments without villkor under their own names, by name."""
+        own = sorted(a.payment.name for a in self.amounts if a.villkor is None)
+        return (*self.villkor, *own)
 
     @property
-    def line(self) -> PotPlan | AmountPlan | None:
-        return self.pot or self.amount
+    def lines(self) -> tuple[PotPlan | AmountPlan, ...]:
+        """The group's payments, each on its own output row: a pot alone, or amounts."""
+        return (self.pot,) if self.pot is not None else self.amounts
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,6 @@ SIMPLE = (ast.Is, ast.Logic, ast.Not, ast.VerdictLit, ast.VillkorRef, ast.Compar
 
 
 def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
-    if model.total is not None:
-        return Unsupported("`summa per mottagare` med egen avrundning stöds inte", model.total.span)
     inputs: list[TableSpec | RecordSpec] = []
     specs: list[TableSpec | RecordSpec] = [*model.tables.values(), *model.records.values()]
     for spec in specs:
@@ -200,7 +201,7 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
     tables, records = list(model.tables), list(model.records)
     groups.sort(key=lambda g: (0, tables.index(g.table)) if g.keyed and not g.members else
                 (1, 0) if g.keyed else (2, records.index(g.table)))
-    covered = {g.line.payment.name for g in groups if g.line}
+    covered = {line.payment.name for g in groups for line in g.lines}
     for p in version.payments.values():
         if p.rule is not None and p.name not in covered:
             return Unsupported(f"utbetalningen {p.name} stöds inte i kolumnmotorn", p.span)
@@ -219,20 +220,14 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
             return Unsupported(f"villkor {v.vid}: fristens tabell {due.table} ska ha en rad per "
                                "mottagare i gruppen", v.span)
     for gp in groups:
-        requirement = gp.amount.payment.requirement if gp.amount else None
-        if requirement is not None:
-            problem = _expr_supported(requirement, version, model, gp, record=None)
+        for amount in gp.amounts:
+            problem = _amount_supported(amount, gp, model, version)
             if problem:
                 return problem
-        measure = gp.amount.measure if gp.amount else None
-        if isinstance(measure, (ast.Count, ast.TotalOf)):
-            problem = _expr_supported(measure, version, model, gp, record=None)
+        if model.total is not None and gp.lines:
+            problem = _total_supported(model, gp)
             if problem:
                 return problem
-        if isinstance(measure, ast.ColumnRef) and measure.table not in gp.sides and \
-                (not gp.keyed or measure.table != gp.table):
-            return Unsupported(f"kolumnen {measure.table}.{measure.column}: bara mottagarens "
-                               "egen tabell", measure.span)
     checked: list[ast.Count | ast.ShareOf | ast.TotalOf] = []
     for c in version.checks:
         found = _check_reads(c, model, version)
@@ -253,6 +248,50 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
         settlements.setdefault(rec.group, []).append(planned_rec)
     return Plan(model, version, tuple(groups), tuple(inputs), villkor, tuple(checked),
                 tuple(invoices), {g: tuple(s) for g, s in settlements.items()})
+
+
+def _amount_supported(amount: AmountPlan, gp: GroupPlan, model: Model, version: Version
+                      ) -> Unsupported | None:
+    """The payment's own krav and its measure, read as the SQL compiler can."""
+    requirement = amount.payment.requirement
+    if requirement is not None:
+        problem = _expr_supported(requirement, version, model, gp, record=None)
+        if problem:
+            return problem
+    measure = amount.measure
+    if isinstance(measure, (ast.Count, ast.TotalOf)):
+        return _expr_supported(measure, version, model, gp, record=None)
+    if isinstance(measure, ast.ColumnRef) and measure.table not in gp.sides and \
+            (not gp.keyed or measure.table != gp.table):
+        return Unsupported(f"kolumnen {measure.table}.{measure.column}: bara mottagarens "
+                           "egen tabell", measure.span)
+    return None
+
+
+def total_denominator(group: GroupPlan) -> int:
+    """One denominator for the exact öre of all the group's amounts (each num/den öre)."""
+    from math import lcm
+
+    return lcm(*(a.den for a in group.amounts)) if group.amounts else 1
+
+
+def _total_supported(model: Model, group: GroupPlan) -> Unsupported | None:
+    """`summa per mottagare … avrundning`: the exact sum is written in its note as a decimal
+    (eval/values.py `exact_text`); the plan writes it for amounts whose common denominator
+    has no prime factor but 2 and 5 — a pot's (data-dependent) denominator is not known."""
+    total = model.total
+    assert total is not None
+    if group.pot is not None:
+        return Unsupported("`summa per mottagare` med egen avrundning stöds inte för potter",
+                           total.span)
+    den = total_denominator(group)
+    for p in (2, 5):
+        while den % p == 0:
+            den //= p
+    if den != 1:
+        return Unsupported("`summa per mottagare`: den exakta summan är ingen ändlig decimal",
+                           total.span)
+    return None
 
 
 # the columns eval/invoices.py reads of an invoice row, and the types the plan holds them in
@@ -461,46 +500,37 @@ def _group_of(model: Model, version: Version, name: str, g) -> GroupPlan | Unsup
                 if isinstance(p.rule, (ast.Pot, ast.Fixed, ast.PerMember)) and
                 (getattr(p.rule, "group", None) == name or
                  (p.villkor in vids and p.villkor is not None))]
-    if len(payments) > 1:
-        return Unsupported(f"mottagargruppen {name}: bara en utbetalning per grupp stöds",
-                           payments[1].span)
+    pots = [p for p in payments if isinstance(p.rule, ast.Pot)]
+    if pots and len(payments) > 1:
+        return Unsupported(f"mottagargruppen {name}: en pott och andra utbetalningar till samma "
+                           "grupp stöds inte", payments[1].span)
+    if pots and (g.via is not None or g.table is None):
+        kind = "`via`-grupper" if g.via is not None else "uppräknade mottagare"
+        return Unsupported(f"mottagargruppen {name}: potter till {kind} stöds inte", g.span)
+    listed = tuple((m.code, m.title) for m in g.members) if g.table is None else ()
+    amounts: list[AmountPlan] = []
+    for p in payments if not pots else ():
+        planned = _amount(model, version, p, name, vids, listed)
+        if isinstance(planned, Unsupported):
+            return planned
+        if any(a.row == planned.row for a in amounts):
+            # the reference adds such lines up on one row; the plan keeps one line per row
+            return Unsupported(f"utbetalningen {p.name}: två utbetalningar på samma villkor "
+                               "stöds inte", p.span)
+        amounts.append(planned)
     if g.via is not None:
-        via_amount: AmountPlan | None = None
-        if payments:
-            if isinstance(payments[0].rule, ast.Pot):
-                return Unsupported(f"mottagargruppen {name}: potter till `via`-grupper "
-                                   "stöds inte", g.span)
-            planned = _amount(model, version, payments[0], name, vids)
-            if isinstance(planned, Unsupported):
-                return planned
-            via_amount = planned
-        return GroupPlan(name, g.table, g.via, g.name_column, False, vids, None, via_amount)
+        return GroupPlan(name, g.table, g.via, g.name_column, False, vids, None, tuple(amounts))
     if g.table is None:    # listed in the agreement
-        members = tuple((m.code, m.title) for m in g.members)
-        if payments and isinstance(payments[0].rule, ast.Pot):
-            return Unsupported(f"mottagargruppen {name}: potter till uppräknade mottagare "
-                               "stöds inte", g.span)
-        listed: AmountPlan | None = None
-        if payments:
-            planned = _amount(model, version, payments[0], name, vids)
-            if isinstance(planned, Unsupported):
-                return planned
-            listed = planned
-        return GroupPlan(name, "", "", None, True, vids, None, listed, members)
+        return GroupPlan(name, "", "", None, True, vids, None, tuple(amounts), listed)
     table = model.tables[g.table]
     pot: PotPlan | None = None
-    amount: AmountPlan | None = None
-    if payments and isinstance(payments[0].rule, ast.Pot):
-        found = _pot(model, version, payments[0], table, vids)
+    if pots:
+        found = _pot(model, version, pots[0], table, vids)
         if isinstance(found, Unsupported):
             return found
         pot = found
-    elif payments:
-        planned = _amount(model, version, payments[0], name, vids)
-        if isinstance(planned, Unsupported):
-            return planned
-        amount = planned
-    return GroupPlan(name, table.name, table.keys[0], g.name_column, True, vids, pot, amount)
+    return GroupPlan(name, table.name, table.keys[0], g.name_column, True, vids, pot,
+                     tuple(amounts))
 
 
 def _pot(model: Model, version: Version, p: ast.Payment, table: TableSpec,
@@ -529,12 +559,16 @@ def _pot(model: Model, version: Version, p: ast.Payment, table: TableSpec,
 
 
 def _amount(model: Model, version: Version, p: ast.Payment, group: str,
-            vids: tuple[str, ...]) -> AmountPlan | Unsupported:
-    """A per-member amount the plan can hold: factor × measure, no caps, rounded half up."""
+            vids: tuple[str, ...], listed: tuple[tuple[str, str], ...]
+            ) -> AmountPlan | Unsupported:
+    """A per-member amount the plan can hold: factor × measure, no caps, rounded half up; or
+    a fixed amount to one member of a listed group."""
     rule = p.rule
+    if isinstance(rule, ast.Fixed):
+        return _fixed(model, version, p, rule, group, vids, listed)
     if not isinstance(rule, ast.PerMember) or rule.group != group:
-        return Unsupported(f"utbetalningen {p.name}: belopp till en namngiven mottagare stöds "
-                           "inte", p.span)
+        return Unsupported(f"utbetalningen {p.name}: beloppet går till en annan grupp",
+                           p.span)
     if p.cap_each is not None or p.cap_total is not None:
         return Unsupported(f"utbetalningen {p.name}: tak stöds inte", p.span)
     if p.villkor is not None and p.villkor not in vids:
@@ -554,6 +588,34 @@ def _amount(model: Model, version: Version, p: ast.Payment, group: str,
     ore = factor * 100
     unit = 100 if p.rounding is not None and p.rounding.unit == "krona" else 1
     return AmountPlan(p, p.villkor, ore.numerator, ore.denominator, measure, unit)
+
+
+def _fixed(model: Model, version: Version, p: ast.Payment, rule: ast.Fixed, group: str,
+           vids: tuple[str, ...], listed: tuple[tuple[str, str], ...]
+           ) -> AmountPlan | Unsupported:
+    """`belopp X till <kod>`: X known before the run, for a member of this listed group that
+    no other group lists (the reference pays the first recipient with the code), gated by a
+    villkor of the group."""
+    others = [g for n, g in model.groups.items() if n != group and
+              (g.table is not None or any(m.code == rule.recipient for m in g.members))]
+    if not any(code == rule.recipient for code, _ in listed) or others:
+        return Unsupported(f"utbetalningen {p.name}: belopp till en namngiven mottagare stöds "
+                           "bara när mottagaren står i en uppräknad grupp och ingen annan "
+                           "grupp kan ha den", p.span)
+    if p.villkor is None or p.villkor not in vids:
+        return Unsupported(f"utbetalningen {p.name}: belopp till en namngiven mottagare ska ha "
+                           f"ett villkor som gäller gruppen {group}", p.span)
+    if p.cap_each is not None or p.cap_total is not None:
+        return Unsupported(f"utbetalningen {p.name}: tak stöds inte", p.span)
+    if p.rounding is not None and p.rounding.mode != "halvt uppåt":
+        return Unsupported(f"utbetalningen {p.name}: bara avrundning halvt uppåt", p.span)
+    value = constant_value(rule.amount, model, version)
+    if not isinstance(value, Fraction):
+        return Unsupported(f"utbetalningen {p.name}: beloppet ska vara känt före körningen",
+                           p.span)
+    ore = value * 100
+    unit = 100 if p.rounding is not None and p.rounding.unit == "krona" else 1
+    return AmountPlan(p, p.villkor, ore.numerator, ore.denominator, None, unit, rule.recipient)
 
 
 def _monomial(e: ast.Expr, model: Model, version: Version, group: str
@@ -581,6 +643,12 @@ def _monomial(e: ast.Expr, model: Model, version: Version, group: str
             inner = _monomial(x, model, version, group)
             if isinstance(factor, Fraction) and inner is not None and inner[1] is not None:
                 return factor * inner[0], inner[1]
+    if isinstance(e, ast.Binary) and e.op == "/":
+        divisor = constant_value(e.right, model, version)
+        inner = _monomial(e.left, model, version, group)
+        if isinstance(divisor, Fraction) and divisor != 0 and inner is not None \
+                and inner[1] is not None:
+            return inner[0] / divisor, inner[1]
     return None
 
 

@@ -31,7 +31,15 @@ from ..io import cells as C
 from ..model import types as T
 from ..model.model import ColumnSpec, RecordSpec, TableSpec
 from ..syntax import ast
-from .plan import AmountPlan, GroupPlan, Plan, PotPlan, applies_to, constant_value
+from .plan import (
+    AmountPlan,
+    GroupPlan,
+    Plan,
+    PotPlan,
+    applies_to,
+    constant_value,
+    total_denominator,
+)
 
 Aggregate = ast.Count | ast.ShareOf | ast.TotalOf   # what an `agg_*` step counts
 
@@ -75,6 +83,39 @@ TAL, NAMNARE, TECKEN = own("tal"), own("nämnare"), own("tecken")   # exact öre
 BEHORIG = own("behörig")    # a per-member payment's gates (villkor, krav) before its amount
 
 
+@dataclass(frozen=True)
+class LineCols:
+    """One payment line's columns in `mot_*` and `andel_*` (the names above for the first
+    line; a group with several payments numbers the others' columns)."""
+
+    lv: str
+    tal: str
+    namnare: str
+    total: str
+    enheter: str
+    q: str
+    r: str
+    tecken: str
+    mikro: str
+    belopp: str
+    exakt: str
+    behorig: str
+    krav: str
+    matt: str
+    mangel: str
+    vantar: str
+
+
+_LINE_BASES = {"lv": "lv", "tal": "tal", "namnare": "nämnare", "total": "total",
+               "enheter": "enheter", "q": "q", "r": "r", "tecken": "tecken", "mikro": "mikro",
+               "belopp": "belopp", "exakt": "exakt", "behorig": "behörig", "krav": "krav",
+               "matt": "mått", "mangel": "mangel", "vantar": "väntar"}
+
+
+def line_cols(k: int) -> LineCols:
+    return LineCols(**{f: own(b if k == 0 else f"{b}{k}") for f, b in _LINE_BASES.items()})
+
+
 def verdict_column(vid: str) -> str:
     return own("v" + vid)
 
@@ -98,6 +139,10 @@ class Names:
     def group(self, kind: str, group: str) -> str:
         """`mot`, `nyckel`, `andel`, `räkna`, `rader`: one view per recipient group."""
         return f"{kind}_{self.groups[group]}_{group}"
+
+    def line(self, kind: str, group: str, k: int) -> str:
+        """`andel`, `räkna`: one view per payment line; the first one's is the group's."""
+        return self.group(kind, group) + (f"_{k}" if k else "")
 
     def aggregate(self, group: str, table: str) -> str:
         return f"agg_{self.groups[group]}_{self.tables[table]}_{group}_{table}"
@@ -652,7 +697,8 @@ def verdict_steps(plan: Plan, group: GroupPlan, names: Names,
     if own_table is not None:
         comp.aggregates.setdefault(own_table, [])
     comp.base = names.alias(own_table) if own_table else "m"
-    extra = _amount_columns(comp, group.amount) if group.amount else []
+    extra = [col for k, amount in enumerate(group.amounts)
+             for col in _amount_columns(comp, amount, line_cols(k))]
     if plan.settlements.get(group.name) or any(ip.group == group.name and ip.caps
                                                for ip in plan.invoices):
         from .settle import member_columns  # settle.py builds on this module
@@ -694,21 +740,21 @@ def model_key(plan: Plan, table: str) -> str:
     return plan.model.tables[table].keys[0]
 
 
-def _amount_columns(comp: Compiler, amount: AmountPlan) -> list[str]:
+def _amount_columns(comp: Compiler, amount: AmountPlan, c: LineCols) -> list[str]:
     """`§krav` (the payment's own krav), `§mått` (the measure) and `§mangel` (why the measure
     is missing, or NULL)."""
     cols = []
     if amount.payment.requirement is not None:
-        cols.append(f"{comp.verdict(amount.payment.requirement)} AS {KRAV}")
+        cols.append(f"{comp.verdict(amount.payment.requirement)} AS {c.krav}")
     m = amount.measure
     if m is None:
-        cols += [f"1 AS {MATT}", f"CAST(NULL AS VARCHAR) AS {MANGEL}"]
+        cols += [f"1 AS {c.matt}", f"CAST(NULL AS VARCHAR) AS {c.mangel}"]
     elif isinstance(m, (ast.TotalOf, ast.Count)):
         value, why = comp.measure(m)
-        cols += [f"{value} AS {MATT}", f"{why} AS {MANGEL}"]
+        cols += [f"{value} AS {c.matt}", f"{why} AS {c.mangel}"]
     else:
         assert isinstance(m, ast.ColumnRef)   # the plan admits a column of the member's row
-        cols += [f"{comp.column(m, None)} AS {MATT}", f"{comp.why_blank(m)} AS {MANGEL}"]
+        cols += [f"{comp.column(m, None)} AS {c.matt}", f"{comp.why_blank(m)} AS {c.mangel}"]
     return cols
 
 
@@ -737,14 +783,15 @@ def key_total_step(group: GroupPlan, names: Names) -> Step:
                 f"FROM {ident(names.group('mot', group.name))}")
 
 
-def share_step(group: GroupPlan, names: Names) -> Step:
-    """`andel_<j>_<g>`: each line's verdict (`§lv`) and amount. A pot's share is P·k/T öre (T
-    from the one-row `nyckel_<j>_<g>`; a zero T shares nothing); a per-member amount is
-    num·X/den öre. Either way the exact amount is ±tal/nämnare öre, rounded half up (away from
-    zero) to units of u öre, and both amounts are made text once, for the villkor row and the
-    summa row."""
-    line = group.line
-    assert line is not None   # the line steps are only made for a group with a payment
+def share_step(group: GroupPlan, names: Names, k: int = 0) -> Step:
+    """`andel_<j>_<g>` (`…_<k>` for a group's further payments, each built on the one before):
+    line k's verdict (`§lv`) and amount. A pot's share is P·k/T öre (T from the one-row
+    `nyckel_<j>_<g>`; a zero T shares nothing); a per-member amount is num·X/den öre. Either
+    way the exact amount is ±tal/nämnare öre, rounded half up (away from zero) to units of u
+    öre, and both amounts are made text once, for the villkor row and the summa row."""
+    line = group.lines[k]
+    c = line_cols(k)
+    source = names.group("mot", group.name) if k == 0 else names.line("andel", group.name, k - 1)
     if isinstance(line, PotPlan):
         v = verdict_column(line.villkor)
         # 64-bit from here on: the runner checked the bounds on `nyckel_*` before this step,
@@ -754,38 +801,38 @@ def share_step(group: GroupPlan, names: Names) -> Step:
         lv = f"CASE WHEN {v} = 0 AND ({NYCKEL} < 0 OR {t} = 0) THEN {BEDOMNING} ELSE {v} END"
         inner = (f"SELECT m.*, {t} AS {TOTAL}, {lv} AS {LV}, {line.pot_ore} * {NYCKEL} AS {TAL}, "
                  f"{t} AS {NAMNARE}, n.{VANTAR} AS {VANTAR} "
-                 f"FROM {ident(names.group('mot', group.name))} AS m "
+                 f"FROM {ident(source)} AS m "
                  f"CROSS JOIN {ident(names.group('nyckel', group.name))} AS n")
     else:
         gates = [verdict_column(line.villkor)] if line.villkor else []
         if line.payment.requirement is not None:
-            gates.append(KRAV)
+            gates.append(c.krav)
         eligible = v_and(gates) if gates else str(UPPFYLLT)
         # eligible, but the amount itself is missing: its verdict is the Missing's (saknas)
-        lv = f"CASE WHEN ({eligible}) = 0 AND {MANGEL} IS NOT NULL THEN {SAKNAS} ELSE " \
+        lv = f"CASE WHEN ({eligible}) = 0 AND {c.mangel} IS NOT NULL THEN {SAKNAS} ELSE " \
              f"{eligible} END"
-        inner = (f"SELECT m.*, {line.den} AS {TOTAL}, {lv} AS {LV}, {eligible} AS {BEHORIG}, "
-                 f"CAST({line.num} AS BIGINT) * "
-                 f"{MATT} AS {TAL}, {line.den} AS {NAMNARE}, 0 AS {VANTAR} "
-                 f"FROM {ident(names.group('mot', group.name))} AS m")
+        inner = (f"SELECT m.*, {line.den} AS {c.total}, {lv} AS {c.lv}, {eligible} AS "
+                 f"{c.behorig}, CAST({line.num} AS BIGINT) * {c.matt} AS {c.tal}, {line.den} AS "
+                 f"{c.namnare}, 0 AS {c.vantar} FROM {ident(source)} AS m")
     u = line.unit_ore
-    a, d = f"ABS({TAL})", NAMNARE
-    units = f"CASE WHEN {d} = 0 THEN 0 ELSE SIGN({TAL}) * ((2 * {a} + {u} * {d}) // " \
+    a, d = f"ABS({c.tal})", c.namnare
+    units = f"CASE WHEN {d} = 0 THEN 0 ELSE SIGN({c.tal}) * ((2 * {a} + {u} * {d}) // " \
             f"(2 * {u} * {d})) END"
     q = f"CASE WHEN {d} = 0 THEN 0 ELSE {a} // {d} END"
     r = f"CASE WHEN {d} = 0 THEN 0 ELSE {a} % {d} END"
-    sign = f"CASE WHEN {TAL} < 0 THEN '-' ELSE '' END"
-    known = (f"SELECT *, CASE WHEN {LV} = 0 THEN {units} END AS {ENHETER}, CASE WHEN {LV} = 0 "
-             f"THEN {q} END AS {Q}, CASE WHEN {LV} = 0 THEN {r} END AS {R}, CASE WHEN {LV} = 0 "
-             f"THEN {sign} END AS {TECKEN} FROM ({inner}) AS s0")
+    sign = f"CASE WHEN {c.tal} < 0 THEN '-' ELSE '' END"
+    known = (f"SELECT *, CASE WHEN {c.lv} = 0 THEN {units} END AS {c.enheter}, CASE WHEN "
+             f"{c.lv} = 0 THEN {q} END AS {c.q}, CASE WHEN {c.lv} = 0 THEN {r} END AS {c.r}, "
+             f"CASE WHEN {c.lv} = 0 THEN {sign} END AS {c.tecken} FROM ({inner}) AS s0")
     # the exact amount to 6 decimals (half up) in millionths of a krona, computed once
-    micro = (f"SELECT *, CASE WHEN {R} <> 0 THEN {Q} * 10000 + (2 * {R} * 10000 + {TOTAL}) // "
-             f"(2 * {TOTAL}) END AS {MIKRO} FROM ({known}) AS s")
-    paid = f"CASE WHEN {ENHETER} < 0 THEN '-' ELSE '' END || {money(f'ABS({ENHETER}) * {u}')}"
-    return step(names.group("andel", group.name),
-                f"SELECT *, CASE {LV} WHEN 0 THEN {paid} WHEN {EJ} THEN '0' END AS {BELOPP}, "
-                f"CASE {LV} WHEN 0 THEN {TECKEN} || {exact()} WHEN {EJ} THEN '0' END AS {EXAKT} "
-                f"FROM ({micro}) AS s2 ORDER BY {ORD}")
+    micro = (f"SELECT *, CASE WHEN {c.r} <> 0 THEN {c.q} * 10000 + (2 * {c.r} * 10000 + "
+             f"{c.total}) // (2 * {c.total}) END AS {c.mikro} FROM ({known}) AS s")
+    paid = f"CASE WHEN {c.enheter} < 0 THEN '-' ELSE '' END || " \
+           f"{money(f'ABS({c.enheter}) * {u}')}"
+    return step(names.line("andel", group.name, k),
+                f"SELECT *, CASE {c.lv} WHEN 0 THEN {paid} WHEN {EJ} THEN '0' END AS "
+                f"{c.belopp}, CASE {c.lv} WHEN 0 THEN {c.tecken} || {exact(c.q, c.r, c.mikro)} "
+                f"WHEN {EJ} THEN '0' END AS {c.exakt} FROM ({micro}) AS s2 ORDER BY {ORD}")
 
 
 def money(ore: str) -> str:
@@ -795,57 +842,65 @@ def money(ore: str) -> str:
             f"'0') END")
 
 
-def exact() -> str:
-    """The exact amount's size: whole öre as money, otherwise 6 decimals half up, zeros
-    stripped."""
-    text = (f"CAST({MIKRO} // 1000000 AS VARCHAR) || '.' || "
-            f"LPAD(CAST({MIKRO} % 1000000 AS VARCHAR), 6, '0')")
+def exact(q: str, r: str, mikro: str) -> str:
+    """The exact amount's size (q öre and r/den of one, `mikro` its millionths of a krona):
+    whole öre as money, otherwise 6 decimals half up, zeros stripped."""
+    text = (f"CAST({mikro} // 1000000 AS VARCHAR) || '.' || "
+            f"LPAD(CAST({mikro} % 1000000 AS VARCHAR), 6, '0')")
     # six decimals always: stripping zeros stops at the point, then the point goes if bare
     stripped = f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {text}))"
-    return f"CASE WHEN {R} = 0 THEN {money(Q)} ELSE {stripped} END"
+    return f"CASE WHEN {r} = 0 THEN {money(q)} ELSE {stripped} END"
 
 
 def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
-    """Every output row of the group: one per villkor (and the payment's own row when it has
-    no villkor), then `summa`, with ordering columns."""
+    """Every output row of the group: one per villkor (and a payment's own row when it has no
+    villkor), its reconciliations, then `summa`, with ordering columns."""
     version = plan.version
-    line = group.line
-    source = names.group("andel" if line else "mot", group.name)
+    lines = {_row_of(line): (k, line) for k, line in enumerate(group.lines)}
+    source = names.line("andel", group.name, len(group.lines) - 1) if group.lines else \
+        names.group("mot", group.name)
     parts = []
     for i, key in enumerate(group.rows):
         v = version.villkor.get(key)
         # an empty text is NULL: DuckDB writes '' as `""` in CSV, the reference as nothing
         origin = version.origin.get(("villkor", key), "") if v is not None else ""
         origin = lit(origin) if origin else "NULL"
-        if line is not None and _row_of(line) == key:
-            pay = line.payment
-            due = f"'{pay.due.isoformat()}'" if pay.due else "NULL"
-            parts.append(_row(i, lit(key), verdict_text(LV), BELOPP, EXAKT, due, origin,
-                              lit(sources_text(pay.sources)) if pay.sources else "NULL",
-                              _line_note(line)))
-        else:
-            assert v is not None   # a row without the line is a villkor's
-            code = verdict_column(key)
-            parts.append(_row(i, lit(key), verdict_text(code), "NULL", "NULL", "NULL",
-                              origin, lit(sources_text(v.sources)) if v.sources else "NULL",
-                              lit("ingen utbetalning är knuten till villkoret")))
+        unpaid = None
+        if v is not None:
+            unpaid = _fields(i, lit(key), verdict_text(verdict_column(key)), "NULL", "NULL",
+                             "NULL", origin,
+                             lit(sources_text(v.sources)) if v.sources else "NULL",
+                             lit("ingen utbetalning är knuten till villkoret"))
+        if key not in lines:
+            assert unpaid is not None   # a row without a line is a villkor's
+            parts.append(_struct(unpaid))
+            continue
+        k, line = lines[key]
+        c = line_cols(k)
+        pay = line.payment
+        due = f"'{pay.due.isoformat()}'" if pay.due else "NULL"
+        paid = _fields(i, lit(key), verdict_text(c.lv), c.belopp, c.exakt, due, origin,
+                       lit(sources_text(pay.sources)) if pay.sources else "NULL",
+                       _line_note(line, c))
+        mine = _paid_here(line)
+        if mine is not None and unpaid is not None:   # a fixed amount: one member's line
+            paid = {f: f"CASE WHEN {mine} THEN {paid[f]} ELSE {unpaid[f]} END" for f in paid}
+        parts.append(_struct(paid))
+    numbers: list[str] = []
     settled = plan.settlements.get(group.name, ())
     if settled:
         from .settle import settlement_numbers, settlement_row
-        source_sql = f"(SELECT *, {', '.join(settlement_numbers(plan, group.name))} " \
-                     f"FROM {ident(source)})"
+        numbers += settlement_numbers(plan, group.name)
         for k, sp in enumerate(settled):
             rec = sp.reconciliation
             utfall, belopp, exakt_, note = settlement_row(k, sp)
             parts.append(_row(len(parts), lit(rec.name), utfall, belopp, exakt_, "NULL",
                               lit(version.label),
                               lit(sources_text(rec.sources)) if rec.sources else "NULL", note))
-    else:
-        source_sql = ident(source)
     label = lit(version.label)
     n = len(parts)
-    if line is not None:
-        key = _row_of(line)
+    if group.pot is not None:
+        key = group.pot.villkor
         known = f"{LV} IN ({UPPFYLLT}, {EJ})"
         unknown = lit(f"inget belopp är känt ännu; ofullständig: villkor {key} saknar belopp "
                       "och ingår inte")
@@ -855,10 +910,16 @@ def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
             f"CASE WHEN {known} THEN 'summan av de avrundade beloppen' || {_unpaid(group, key)} "
             f"ELSE {unknown}"
             " END"))
+    elif group.amounts:
+        summa, summed = _summa(plan, group, n)
+        numbers += summed
+        parts.append(summa)
     elif group.rows:    # a member with only settlement rows has no summa (as the reference)
         every = v_and([verdict_column(vid) for vid in group.villkor])
         parts.append(_row(n, "'summa'", verdict_text(every), "'0'", "'0'", "NULL", label,
                           "NULL", lit("inga utbetalningar gäller mottagaren")))
+    source_sql = f"(SELECT *, {', '.join(numbers)} FROM {ident(source)})" if numbers \
+        else ident(source)
     where = ""
     if not parts:   # a group nothing applies to has no rows
         parts, where = [_row(0, *["NULL"] * 8)], " WHERE FALSE"
@@ -868,19 +929,133 @@ def rows_step(plan: Plan, group: GroupPlan, names: Names) -> Step:
                 f"UNNEST([{', '.join(parts)}]) AS {own('r')} FROM {source_sql} AS t{where}")
 
 
+def _paid_here(line: PotPlan | AmountPlan) -> str | None:
+    """Whether the member has the line: a fixed amount is one member's (None: everyone's)."""
+    if isinstance(line, AmountPlan) and line.recipient is not None:
+        return f"{KOD} = {lit(line.recipient)}"
+    return None
+
+
+SUMMA_EXACT, SUMMA_PAID = own("s_exakt"), own("s_betalt")   # öre·D and öre, per member
+
+
+def _summa(plan: Plan, group: GroupPlan, n: int) -> tuple[str, list[str]]:
+    """The summa row of a group whose payments are amounts (as the reference's `_total`), and
+    the columns it reads: the exact sum in öre·D over the amounts' common denominator D, and
+    the sum of the rounded amounts in öre."""
+    total = plan.model.total
+    big_d = total_denominator(group)
+    lines = [(_row_of(a), line_cols(k), a) for k, a in enumerate(group.amounts)]
+
+    def here(a: AmountPlan, test: str) -> str:
+        mine = _paid_here(a)
+        return f"({mine} AND {test})" if mine else test
+
+    paid = [here(a, f"{c.lv} = 0") for _, c, a in lines]
+    known = [here(a, f"{c.lv} IN ({UPPFYLLT}, {EJ})") for _, c, a in lines]
+    open_ = [here(a, f"{c.lv} IN {PENDING}") for _, c, a in lines]
+    summed = [" + ".join(f"CASE WHEN {p} THEN {c.tal} * {big_d // a.den} ELSE 0 END"
+                         for p, (_, c, a) in zip(paid, lines)) + f" AS {SUMMA_EXACT}",
+              " + ".join(f"CASE WHEN {p} THEN {c.enheter} * {a.unit_ore} ELSE 0 END"
+                         for p, (_, c, a) in zip(paid, lines)) + f" AS {SUMMA_PAID}"]
+    any_known, any_open = " OR ".join(known), " OR ".join(open_)
+    worst = [f"CASE WHEN {o} THEN {c.lv} END" for o, (_, c, _a) in zip(open_, lines)]
+    # GREATEST skips NULLs; Spark wants two arguments at least
+    open_worst = f"GREATEST({', '.join(worst)})" if len(worst) > 1 else worst[0]
+    verdict = (f"CASE WHEN {any_open} THEN {open_worst} WHEN {' OR '.join(paid)} THEN {UPPFYLLT} "
+               f"ELSE {EJ} END")
+    exact_text = _signed(SUMMA_EXACT, lambda x: _exact_money(x, big_d))
+    if total is not None:
+        u = 100 if total.rounding.unit == "krona" else 1
+        amount = (f"SIGN({SUMMA_EXACT}) * ((2 * ABS({SUMMA_EXACT}) + {u * big_d}) // "
+                  f"{2 * u * big_d}) * {u}")
+        unit = "hela kronor" if u == 100 else "öre"
+        how = (f"'exakt summa ' || {_signed(SUMMA_EXACT, lambda x: _decimal(x, 100 * big_d))}"
+               f" || {lit(f' kr avrundad en gång till {unit}, halvt uppåt')}")
+        sources = lit(sources_text(total.sources)) if total.sources else "NULL"
+    else:
+        amount, how, sources = SUMMA_PAID, "'summan av de avrundade beloppen'", "NULL"
+    amount_text = _signed(amount, money)
+    none_known = f"({any_open}) AND NOT ({any_known})"
+    rows = [key for key, _, _ in lines]
+    listed = "CONCAT_WS(', ', " + ", ".join(f"CASE WHEN {o} THEN {lit(key)} END"
+                                            for o, key in zip(open_, rows)) + ")"
+    unmet = "CONCAT_WS(', ', " + ", ".join(f"CASE WHEN {here(a, f'{c.lv} = {EJ}')} THEN "
+                                           f"{lit(key)} END" for key, c, a in lines) + ")"
+    unpaid = []
+    line_of = {key: (c, a) for key, c, a in lines}
+    for key in group.rows:
+        if key not in plan.version.villkor:
+            continue
+        text = f"{lit(f'villkor {key} (')} || {verdict_text(verdict_column(key))} || ')'"
+        test = f"{verdict_column(key)} <> {UPPFYLLT}"
+        if key in line_of:
+            mine = _paid_here(line_of[key][1])
+            if mine is None:
+                continue
+            test = f"NOT ({mine}) AND {test}"
+        unpaid.append(f"CASE WHEN {test} THEN {text} END")
+    unpaid_text = f"CONCAT_WS(', ', {', '.join(unpaid)})" if unpaid else "''"
+    why_met = (f"CASE WHEN {unmet} <> '' THEN '; villkor ' || {unmet} || "
+               f"' är inte uppfyllt och ger 0 kr' ELSE '' END || CASE WHEN {unpaid_text} <> '' "
+               f"THEN '; ' || {unpaid_text} || {lit(UNPAID)} ELSE '' END")
+    note = (f"CASE WHEN {none_known} THEN 'inget belopp är känt ännu' ELSE {how} END || "
+            f"CASE WHEN {any_open} THEN '; ofullständig: villkor ' || {listed} || "
+            f"' saknar belopp och ingår inte' ELSE '' END || "
+            f"CASE WHEN ({verdict}) = {UPPFYLLT} THEN {why_met} ELSE '' END")
+    payable = " OR ".join(_paid_here(a) or "TRUE" for a in group.amounts)
+    every = v_and([verdict_column(key) for key in group.rows if key in plan.version.villkor])
+    fields = _fields(n, "'summa'", verdict_text(f"({verdict})"),
+                     f"CASE WHEN {none_known} THEN NULL ELSE {amount_text} END",
+                     f"CASE WHEN {none_known} THEN NULL ELSE {exact_text} END", "NULL",
+                     lit(plan.version.label), sources, note)
+    if payable != "TRUE" and not any(_paid_here(a) is None for a in group.amounts):
+        nothing = _fields(n, "'summa'", verdict_text(every), "'0'", "'0'", "NULL",
+                          lit(plan.version.label), "NULL",
+                          lit("inga utbetalningar gäller mottagaren"))
+        fields = {f: f"CASE WHEN {payable} THEN {fields[f]} ELSE {nothing[f]} END"
+                  for f in fields}
+    return _struct(fields), summed
+
+
+def _signed(x: str, text) -> str:
+    """`-` and the text of |x| (x a whole number; 0 has no sign)."""
+    return f"CASE WHEN {x} < 0 THEN '-' ELSE '' END || {text(f'ABS({x})')}"
+
+
+def _exact_money(num: str, den: int) -> str:
+    """num/den öre ≥ 0 as the exakt_belopp column writes it (eval/values.py `money_text`)."""
+    q, r = f"({num} // {den})", f"({num} % {den})"
+    mikro = f"({q} * 10000 + (2 * {r} * 10000 + {den}) // {2 * den})"
+    return exact(q, r, mikro)
+
+
+def _decimal(num: str, den: int) -> str:
+    """num/den ≥ 0 (den = 2^a·5^b) as a decimal without trailing zeros (values.decimal_text)."""
+    places = 0
+    while 10 ** places % den:
+        places += 1
+    if places == 0:
+        return f"CAST({num} // {den} AS VARCHAR)"
+    scaled = f"({num} * {10 ** places // den})"
+    text = (f"CAST({scaled} // {10 ** places} AS VARCHAR) || '.' || "
+            f"LPAD(CAST({scaled} % {10 ** places} AS VARCHAR), {places}, '0')")
+    return f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {text}))"
+
+
 def _row_of(line: PotPlan | AmountPlan) -> str:
     return line.villkor if isinstance(line, PotPlan) else line.row
 
 
-def _line_note(line: PotPlan | AmountPlan) -> str:
+def _line_note(line: PotPlan | AmountPlan, c: LineCols) -> str:
     """The line's `anmärkning`: why no amount (the reference's notes, sorted), or for a known
     share of a pot that others wait for, that it is preliminary."""
-    pending = f"{verdict_text(LV)} || ': beloppet kan inte bestämmas'"
+    pending = f"{verdict_text(c.lv)} || ': beloppet kan inte bestämmas'"
     if isinstance(line, AmountPlan):
         # the amount's own reason comes with `underlag saknas: …`, the two in sorted order
-        return (f"CASE WHEN {BEHORIG} = 0 AND {MANGEL} IS NOT NULL "
-                f"THEN LEAST({pending}, {MANGEL}) || '; ' || GREATEST({pending}, {MANGEL}) "
-                f"WHEN {LV} IN {PENDING} THEN {pending} END")
+        return (f"CASE WHEN {c.behorig} = 0 AND {c.mangel} IS NOT NULL "
+                f"THEN LEAST({pending}, {c.mangel}) || '; ' || GREATEST({pending}, {c.mangel}) "
+                f"WHEN {c.lv} IN {PENDING} THEN {pending} END")
     code = verdict_column(line.villkor)
     before, after = PRELIMINARY.split("{}")
     return (f"CASE WHEN {LV} IN {PENDING} THEN {pending} || CASE WHEN {code} = 0 AND "
@@ -891,8 +1066,9 @@ def _line_note(line: PotPlan | AmountPlan) -> str:
 
 
 def _unpaid(group: GroupPlan, paid: str) -> str:
-    """Why a summa is uppfyllt although a villkor is not (as the reference's `_why_met`): the
-    group's villkor without a payment that are not uppfyllt, named with their verdicts."""
+    """Why a pot's summa is uppfyllt although a villkor is not (as the reference's
+    `_why_met`): the group's villkor without a payment that are not uppfyllt, with their
+    verdicts."""
     others = [vid for vid in group.villkor if vid != paid]
     if not others:
         return "''"
@@ -904,16 +1080,25 @@ def _unpaid(group: GroupPlan, paid: str) -> str:
             f"{lit(UNPAID)} ELSE '' END")
 
 
+def _fields(vord: int, villkor: str, utfall: str, belopp: str, exakt: str, due: str,
+            version: str, source: str, note: str) -> dict[str, str]:
+    """One output row's fields, as SQL expressions (text columns cast to text)."""
+    return {MARK + "v": str(vord), "mottagare": KOD, "namn": NAMN, "villkor": villkor,
+            "utfall": utfall, "belopp": f"CAST({belopp} AS VARCHAR)",
+            "exakt_belopp": f"CAST({exakt} AS VARCHAR)",
+            "betalas_senast": f"CAST({due} AS VARCHAR)",
+            "version": f"CAST({version} AS VARCHAR)", "källa": f"CAST({source} AS VARCHAR)",
+            "anmärkning": f"CAST({note} AS VARCHAR)"}
+
+
+def _struct(fields: dict[str, str]) -> str:
+    """One output row as a struct; a recipient's rows are one list, unnested in order."""
+    return "{" + ", ".join(f"{lit(k)}: {v}" for k, v in fields.items()) + "}"
+
+
 def _row(vord: int, villkor: str, utfall: str, belopp: str, exakt: str, due: str,
          version: str, source: str, note: str) -> str:
-    """One output row as a struct; a recipient's rows are one list, unnested in order."""
-    fields = {MARK + "v": str(vord), "mottagare": KOD, "namn": NAMN, "villkor": villkor,
-              "utfall": utfall, "belopp": f"CAST({belopp} AS VARCHAR)",
-              "exakt_belopp": f"CAST({exakt} AS VARCHAR)",
-              "betalas_senast": f"CAST({due} AS VARCHAR)",
-              "version": f"CAST({version} AS VARCHAR)", "källa": f"CAST({source} AS VARCHAR)",
-              "anmärkning": f"CAST({note} AS VARCHAR)"}
-    return "{" + ", ".join(f"{lit(k)}: {v}" for k, v in fields.items()) + "}"
+    return _struct(_fields(vord, villkor, utfall, belopp, exakt, due, version, source, note))
 
 
 OUTPUT = ("mottagare", "namn", "villkor", "utfall", "belopp", "exakt_belopp", "betalas_senast",
@@ -937,20 +1122,24 @@ def without_order(st: Step) -> Step:
     return Step(st.name, tree)
 
 
-def counts_step(group: GroupPlan, names: Names) -> Step:
-    """One row: how many lines have each verdict code (`§c0`…`§c3`), the öre paid, and the
-    exact total's numerator over the line's constant denominator (per-member amounts)."""
-    line = group.line
-    assert line is not None   # made only for a group with a payment
+def counts_step(group: GroupPlan, names: Names, k: int = 0) -> Step:
+    """One row for line k: how many lines have each verdict code (`§c0`…`§c3`), the öre paid,
+    and the exact total's numerator over the line's constant denominator (per-member
+    amounts); a fixed amount counts its one member."""
+    line = group.lines[k]
+    c = line_cols(k)
     u = line.unit_ore
-    counts = ", ".join(f"COUNT(*) FILTER (WHERE {LV} = {i}) AS {own(f'c{i}')}" for i in range(4))
+    counts = ", ".join(f"COUNT(*) FILTER (WHERE {c.lv} = {i}) AS {own(f'c{i}')}"
+                       for i in range(4))
     # a pot's exact total is the pot itself (or 0): its products P·k are not summed
     exact_sum = "0" if isinstance(line, PotPlan) else \
-        f"COALESCE(SUM({TAL}) FILTER (WHERE {LV} = 0), 0)"
-    return step(names.group("räkna", group.name),
-                f"SELECT {counts}, COALESCE(SUM({ENHETER} * {u}) FILTER (WHERE {LV} = 0), 0) AS "
-                f"{own('utbetalt')}, {exact_sum} AS {own('exakt')} "
-                f"FROM {ident(names.group('andel', group.name))}")
+        f"COALESCE(SUM({c.tal}) FILTER (WHERE {c.lv} = 0), 0)"
+    mine = _paid_here(line)
+    where = f" WHERE {mine}" if mine else ""
+    return step(names.line("räkna", group.name, k),
+                f"SELECT {counts}, COALESCE(SUM({c.enheter} * {u}) FILTER (WHERE {c.lv} = 0), "
+                f"0) AS {own('utbetalt')}, {exact_sum} AS {own('exakt')} "
+                f"FROM {ident(names.line('andel', group.name, k))}{where}")
 
 
 CHECKS = "kontroll"
@@ -1022,8 +1211,8 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
         steps += verdict_steps(plan, group, names, kinds)
         if group.pot:
             steps.append(key_total_step(group, names))
-        if group.line:
-            steps += [share_step(group, names), counts_step(group, names)]
+        for k in range(len(group.lines)):
+            steps += [share_step(group, names, k), counts_step(group, names, k)]
         steps.append(rows_step(plan, group, names))
     if plan.invoices:
         from .settle import invoice_limits_step, invoice_step
