@@ -154,11 +154,66 @@ def test_an_amount_finer_than_ore_is_left_to_the_reference(tmp_path):
 
 def test_what_the_plan_cannot_hold_is_refused_with_its_reason():
     text = AMOUNTS.replace("MEASURE", "belopp enheter.bidrag till varje mottagare i enhet\n"
-                           "  tak per mottagare 500 kr").replace("ROUNDING", "öre")
+                           "  tak totalt summa(poster.summa)").replace("ROUNDING", "öre")
     checked = api.check(text)
     assert checked.ok, [d.header() for d in checked.diagnostics]
     plan = compile_plan(checked.model, checked.model.version_at(None))
-    assert isinstance(plan, Unsupported) and "tak" in plan.reason
+    assert isinstance(plan, Unsupported) and "taket" in plan.reason
+
+
+PARAMETER = AMOUNTS.replace("värde timpris: belopp = 312,50 kr\n  källa d \"3\"",
+                            "parameter timpris: belopp\n  källa d \"3 (anger inget pris)\"")
+
+
+@pytest.mark.parametrize("measure", [
+    # caps per member: above it (with its remark), a cap that is no whole krona (rounded down)
+    "belopp enheter.bidrag till varje mottagare i enhet\n  tak per mottagare 500 kr",
+    "belopp enheter.bidrag * 3 till varje mottagare i enhet\n  tak per mottagare 999,99 kr",
+    "belopp 1/3 * enheter.bidrag till varje mottagare i enhet\n  tak per mottagare 100 kr",
+    # a total cap that does not bind: shares known while others wait are preliminary
+    "belopp enheter.bidrag till varje mottagare i enhet\n  tak totalt 1 000 000 kr",
+])
+@pytest.mark.parametrize("rounding", ["öre", "hela kronor"])
+def test_caps_match_the_reference(measure, rounding, tmp_path):
+    test_amounts_per_member_match_the_reference(measure, rounding, tmp_path)
+
+
+def test_a_total_cap_that_binds_is_left_to_the_reference(tmp_path):
+    """Scaled down to the cap (and rounded by largest remainder): the run finds it, and auto
+    gives it to the reference."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "enheter.csv").write_text(UNITS, encoding="utf-8")
+    (data / "poster.csv").write_text(RECORDS, encoding="utf-8")
+    text = AMOUNTS.replace("MEASURE", "belopp enheter.bidrag till varje mottagare i enhet\n"
+                           "  tak totalt 100 kr").replace("ROUNDING", "öre")
+    col = api.run(text, data, tmp_path / "k" / "ut.csv", engine="kolumn")
+    assert col.exit_code == 2 and "taket totalt" in col.diagnostics[0].message
+    auto = api.run(text, data, tmp_path / "a" / "ut.csv")
+    ref = api.run(text, data, tmp_path / "r" / "ut.csv", engine="referens")
+    assert auto.engine_used == "referens" and ref.exit_code == auto.exit_code
+    assert (tmp_path / "a" / "ut.csv").read_bytes() == (tmp_path / "r" / "ut.csv").read_bytes()
+
+
+@pytest.mark.parametrize("measure", [
+    "belopp timpris * enheter.timmar till varje mottagare i enhet",
+    "belopp enheter.timmar * timpris till varje mottagare i enhet",
+    "belopp timpris till varje mottagare i enhet",
+])
+def test_a_parameter_without_value_makes_the_amount_missing(measure, tmp_path):
+    """Missing is not 0: the amount is `underlag saknas` with the parameter's reason, in the
+    order the reference meets the missing parts (a blank column first where it comes first)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "enheter.csv").write_text(UNITS, encoding="utf-8")
+    (data / "poster.csv").write_text(RECORDS, encoding="utf-8")
+    text = PARAMETER.replace("MEASURE", measure).replace("ROUNDING", "öre")
+    checked = api.check(text)
+    assert checked.ok, [d.header() for d in checked.diagnostics]
+    ref, col = both(checked, data, tmp_path)
+    assert col.engine_used == "kolumn", col.diagnostics
+    same_files(tmp_path)
+    assert "parametern `timpris` saknas" in (tmp_path / "kolumn.csv").read_text(encoding="utf-8")
 
 
 def test_a_kontroll_over_the_data_stops_both_engines_alike(tmp_path):

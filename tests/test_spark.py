@@ -362,3 +362,34 @@ def test_invoices_and_settlements(spark, tmp_path):
     duck, result = both(text, tmp_path / "d")
     assert (result.invoices, result.rejected_count) == (duck.invoices, duck.rejected_count)
     assert result.rejected == duck.rejected and duck.rejected_count > 5
+
+
+@needs_spark
+@pytest.mark.parametrize("variant", ["POT", "AMOUNTS"])
+def test_review_decisions_and_tables_per_villkor(spark, tmp_path, variant):
+    """test_plan_review.py's decisions, rows per villkor and their bad rows, on Spark."""
+    import test_plan_review as R
+
+    duck, _ = both(getattr(R, variant), R.write(tmp_path / "d"))
+    assert duck.error_count == 5
+
+
+@needs_spark
+def test_endast_and_fixed_amounts(spark, tmp_path):
+    """test_plan_members.py's rows per member (endast, fixed amounts, several on one row)."""
+    import test_plan_members as M
+
+    duck, _ = both(M.AGREEMENT, M.write(tmp_path / "d", nationellt=M.NATIONELLT + "X,4,ja\n"))
+    assert duck.error_count == 1
+
+
+@needs_spark
+@pytest.mark.parametrize("data", ["EQUAL", "DIFFERENT"])
+def test_several_pots_and_a_summa_rounded_once(spark, tmp_path, data):
+    """test_plan_pots.py's pots over 128-bit sums and reduced fractions (GCD, exact division)."""
+    import test_plan_pots as P
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "befolkning.csv").write_text(getattr(P, data), encoding="utf-8")
+    both(P.text(True), folder)

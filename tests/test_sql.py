@@ -71,7 +71,7 @@ def test_printed_duckdb_script_is_what_run_executes(tmp_path):
 def test_sql_for_an_agreement_outside_the_columnar_subset_says_why():
     done = villkor("sql", str(ROOT / "agreements" / "sjukskrivning-2020.villkor"))
     assert done.returncode == 2
-    assert "fel[V304]: kolumnmotorn stöder inte överenskommelsen: tabellen granskning" in \
+    assert "fel[V304]: kolumnmotorn stöder inte överenskommelsen: mottagargruppen" in \
         done.stderr
 
 

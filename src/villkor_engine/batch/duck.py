@@ -56,9 +56,14 @@ from ..write.output import (
     write_arrow,
     write_models,
 )
-from . import sql as S
-from .plan import PER_UNIT, AmountPlan, Plan, PotPlan, Unsupported
-from .settle import INVOICE_LIMITS
+from . import sqltext as S
+from .intake import BEYOND, NAMED
+from .linear import PER_UNIT
+from .plan import AmountPlan, Plan, PotPlan, Unsupported
+from .rows import without_order
+from .settle import FINDINGS, INVOICE_LIMITS, INVOICES
+from .sql import all_steps
+from .verdicts import CHECKS
 
 LIMIT = 2 ** 62
 # steps read more than once are computed once; the rest are views DuckDB streams through
@@ -145,7 +150,7 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
             continue
         kinds[spec.name], files[spec.name] = _register(
             con, names.table("in", spec.name), spec, data_dir, links / f"{i}.parquet", malformed)
-    steps = S.all_steps(plan, kinds, files)
+    steps = all_steps(plan, kinds, files)
     if hasattr(progress, "total"):      # a StepProgress: inputs, every step but the last, output
         progress.total = len(plan.inputs) + len(steps)
     # records are only ever aggregated: scanning the file again beats storing it typed
@@ -173,7 +178,7 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
     write_models(side_path(out, "potter"), pot_rows(_Pots(pots)), POT_COLUMNS, "potter")
     # one group: its rows were made in recipient order (ordered tables, rows unnested in order,
     # DuckDB keeps insertion order), so the result needs no sort of every output row
-    result = S.without_order(steps[-1]) if len(plan.groups) == 1 else steps[-1]
+    result = without_order(steps[-1]) if len(plan.groups) == 1 else steps[-1]
     invoiced = _copy_invoices(con, plan, out, lambda sql: con.execute(sql).fetchall())
     written = _copy(con, result.sql(), out)
     return BatchResult(written, errors, pots, n_errors, warnings, *invoiced)
@@ -184,7 +189,6 @@ def _copy_invoices(con, plan: Plan, out: Path, rows: Callable[[str], list]
     """`<out>.fakturor.<ext>` from the `fakturor` step (DuckDB's `con` holds it as a relation of
     that name), and what the screen says of it; nothing without `fakturering`."""
     from ..write.output import INVOICE_COLUMNS
-    from .settle import FINDINGS, INVOICES
 
     if not plan.invoices:
         return None, [], 0
@@ -208,38 +212,69 @@ def follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], No
     a one-row step): the 64-bit bounds of each pot, the kontroll, belopp the plan cannot hold,
     and the pots file's lines in the agreement's order, with the kontroll warnings."""
     names = S.Names.of(plan)
-    key_total = {names.group("nyckel", g.name): g.pot for g in plan.groups if g.pot}
-    counts = {names.line("räkna", g.name, k): line for g in plan.groups
+    key_total = {names.line("nyckel", g.name, k): (g.name, k, pot) for g in plan.groups
+                 for k, pot in enumerate(g.pots)}
+    counts = {names.line("räkna", g.name, k): (g.name, k, line) for g in plan.groups
               for k, line in enumerate(g.lines)}
+    sums = {names.group("summa", g.name): g for g in plan.groups}
+    rows = {names.group("rader", g.name): g for g in plan.groups}
     too_large = Unsupported("talen är för stora för 64-bitars heltal", None)
     pots: list[PotSummary] = []
-    totals = (0, 0)
-    warnings: list = []
+    totals: dict[tuple[str, int], tuple[int, int]] = {}    # a pot's key total and sharers
+    largest: dict[tuple[str, int], int] = {}     # a line's largest |tal| among paid members
+    common: dict[str, int] = {}                  # a group's L (rows.sum_step)
+    # a kontroll that reads no data is decided here (its warnings: a parameter without value)
+    warnings: list = [] if plan.checked else decide_checks(plan, ())
     for st in steps[:-1]:
         progress(f"steg {st.name}")
         execute(st)
         if st.name in key_total:
-            pot = key_total[st.name]
+            group, k, pot = key_total[st.name]
             try:
-                total, n, largest, _ = one_row(st.name)
+                total, n, biggest, _ = one_row(st.name)
             except TooLarge:
                 return too_large
-            if 2 * pot.pot_ore * int(largest) + pot.unit_ore * int(total) >= LIMIT \
+            if 2 * pot.pot_ore * int(biggest) + pot.unit_ore * int(total) >= LIMIT \
                     or 2 * int(total) * 10_000 >= LIMIT:
                 return too_large
-            totals = (int(total), int(n))
-        if st.name == S.CHECKS:
+            totals[(group, k)] = (int(total), int(n))
+        if st.name in sums:   # L within CAP_L, and every terminating decimal within 6 places
+            found, six = one_row(st.name)
+            if int(found) <= 0 or not six:
+                return too_large
+            common[sums[st.name].name] = int(found)
+        if st.name in rows and rows[st.name].name in common:
+            g = rows[st.name]
+            # the exact sum Σ tal·(L/T) of a member's paid lines, within 128 bits
+            L = common[g.name]
+            dens = [line.den if isinstance(line, AmountPlan) else totals[(g.name, k)][0]
+                    for k, line in enumerate(g.lines)]
+            worst = sum(largest[(g.name, k)] * (L // den) for k, den in enumerate(dens) if den)
+            if worst >= 10 ** 31:     # 128 bits, and exact division on Spark's DECIMAL(38, 0)
+                return too_large
+        if st.name == CHECKS:
             warnings = decide_checks(plan, one_row(st.name))
-        if st.name == S.BEYOND and one_row(st.name)[0]:
+        if st.name == NAMED and one_row(st.name)[0]:
+            return Unsupported("en mottagare som ett fast belopp nämner finns också i en grupp "
+                               "ur en tabell; referensmotorn avgör vem beloppet går till", None)
+        if st.name == BEYOND and one_row(st.name)[0]:
             return Unsupported("ett belopp i indata har fler än två decimaler eller fler än 16 "
                                "siffror; kolumnmotorn räknar belopp i hela ören", None)
         if st.name == INVOICE_LIMITS and _invoices_too_large(plan, one_row(st.name)):
             return too_large
         if st.name in counts:
-            line = counts[st.name]
+            group, k, line = counts[st.name]
             counted = one_row(st.name)
-            pots.append(_pot_summary(line, *totals, counted) if isinstance(line, PotPlan)
-                        else _amount_summary(line, counted))
+            largest[(group, k)] = int(counted[-1])
+            if isinstance(line, AmountPlan) and line.cap_total is not None and (
+                    int(counted[-2]) > line.cap_total * line.den or
+                    int(counted[-3]) > line.cap_total):
+                # the amounts are scaled down to the cap (and rounded by largest remainder)
+                return Unsupported(f"utbetalningen {line.payment.name}: beloppen överstiger "
+                                   "taket totalt och skalas ned; det räknar referensmotorn",
+                                   None)
+            pots.append(_pot_summary(line, *totals[(group, k)], counted[:-1])
+                        if isinstance(line, PotPlan) else _amount_summary(line, counted[:-1]))
     order = list(plan.version.payments)     # the pots file lists payments as the agreement
     pots.sort(key=lambda p: order.index(p.payment.name))
     return pots, warnings
@@ -584,9 +619,15 @@ def _amount_summary(line: AmountPlan, counted) -> PotSummary:
     """A per-member payment's line in the pots file: no pot, its exact and paid totals."""
     *by_code, paid, exact_num = counted
     counts = dict(zip(S.VERDICTS, map(int, by_code)))
-    return PotSummary(line.payment, line.payment.villkor, None,
+    notes = []
+    pending = counts["underlag saknas"] + counts["bedömning krävs"]
+    if pending and line.cap_total is not None:
+        notes.append(f"{pending} mottagare väntar på underlag eller bedömning och ingår inte; "
+                     "andelarna är preliminära")
+    cap = Fraction(line.cap_total, 100) if line.cap_total is not None else None
+    return PotSummary(line.payment, line.payment.villkor, cap,
                       Fraction(int(exact_num), 100 * line.den), Fraction(int(paid), 100), counts,
-                      [])
+                      notes)
 
 
 def _pot_summary(pot, total: int, n: int, counted) -> PotSummary:

@@ -13,19 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import lcm
 from typing import TYPE_CHECKING
 
-from ..model import types as T
-from ..model.model import Model, Version
 from ..syntax import ast
-from .plan import PER_UNIT, constant_value
+from .linear import MEASURES, constant_value, unit_of
+from .sqltext import SAKNAS, verdict_text
 
-if TYPE_CHECKING:   # the compiler is passed in; this module is below sql.py's steps
-    from .sql import Compiler
-
-MEASURES = (ast.ColumnRef, ast.TotalOf, ast.Count)
-
+if TYPE_CHECKING:   # the compiler is passed in
+    from .verdicts import Compiler
 
 @dataclass(frozen=True)
 class Rendered:
@@ -37,65 +32,9 @@ class Rendered:
     verdict: str
 
 
-def unit_of(e: ast.Expr, model: Model) -> int | None:
-    """What one SQL unit of a measure is worth in the reference's numbers: a belopp column is
-    held in öre (1/100 kr); heltal columns and counts are whole. None: not a number column."""
-    if isinstance(e, ast.Count):
-        return 1
-    spec = model.records.get(e.table) or model.tables.get(e.table)   # type: ignore[union-attr]
-    column = spec.columns.get(e.column) if spec is not None else None   # type: ignore[union-attr]
-    if column is None or column.type not in PER_UNIT:
-        return None
-    return 100 if column.type == T.BELOPP else 1
-
-
-def scale(e: ast.Expr, model: Model, version: Version, factor: Fraction = Fraction(100)
-          ) -> int | None:
-    """The least denominator d such that `factor`·e (öre for a money expression) is an integer
-    combination of its measures over d; None where e is not linear in them."""
-    c = constant_value(e, model, version)
-    if isinstance(c, Fraction):
-        return (factor * c).denominator
-    if isinstance(e, MEASURES):
-        unit = unit_of(e, model)
-        return None if unit is None else (factor / unit).denominator
-    if isinstance(e, ast.Negate):
-        return scale(e.operand, model, version, -factor)
-    if isinstance(e, ast.Conditional):
-        a, b = scale(e.then, model, version, factor), scale(e.otherwise, model, version, factor)
-        return None if a is None or b is None else lcm(a, b)
-    if isinstance(e, ast.Binary) and e.op in "+-":
-        a, b = scale(e.left, model, version, factor), scale(e.right, model, version, factor)
-        return None if a is None or b is None else lcm(a, b)
-    if isinstance(e, ast.Binary) and e.op in "*/":
-        right = constant_value(e.right, model, version)
-        left = constant_value(e.left, model, version)
-        if e.op == "/" and isinstance(right, Fraction) and right != 0:
-            return scale(e.left, model, version, factor / right)
-        if e.op == "*" and isinstance(right, Fraction):
-            return scale(e.left, model, version, factor * right)
-        if e.op == "*" and isinstance(left, Fraction):
-            return scale(e.right, model, version, factor * left)
-    return None
-
-
-def measures(e: ast.Expr) -> list[ast.Expr]:
-    """The measures and `om` tests an expression reads (for the plan's checks)."""
-    if isinstance(e, MEASURES):
-        return [e]
-    found: list[ast.Expr] = []
-    if isinstance(e, ast.Conditional):
-        found.append(e.test)
-    for child in ast.children(e):
-        found += measures(child)
-    return found
-
-
 def render(comp: Compiler, e: ast.Expr, factor: Fraction) -> Rendered:
     """`factor`·e as an integer SQL expression (factor: öre·den per unit of e, so that every
     coefficient is whole; `scale` found the den)."""
-    from .sql import SAKNAS, verdict_text
-
     plan = comp.plan
     c = constant_value(e, plan.model, plan.version)
     if isinstance(c, Fraction):
@@ -140,20 +79,3 @@ def render(comp: Compiler, e: ast.Expr, factor: Fraction) -> Rendered:
     return render(comp, e.right, factor * left)
 
 
-def money_text(num: str, den: int) -> str:
-    """num/den öre as eval/values.py's `swedish_money` writes it: `1 234 kr`, `1 234,50 kr`,
-    `−3,33 kr (avrundat för visning)` (num: a column, named often)."""
-    from .settle import grouped
-    from .sql import lit
-
-    d = 100 * den                   # per krona
-    whole = f"(ABS({num}) // {d})"
-    rest = f"(ABS({num}) % {d})"
-    cents = f"((200 * {rest} + {d}) // {2 * d})"
-    tail = (f"CASE WHEN {rest} = 0 THEN '' ELSE ',' || CASE WHEN {cents} < 10 THEN '0' ELSE '' "
-            f"END || CAST({cents} AS VARCHAR) END || ' kr'")
-    if den != 1:
-        tail += (f" || CASE WHEN (100 * {rest}) % {d} <> 0 THEN ' (avrundat för visning)' "
-                 "ELSE '' END")
-    return (f"CASE WHEN {num} < 0 THEN {lit(chr(0x2212))} ELSE '' END || {grouped(whole)} || "
-            f"{tail}")

@@ -19,7 +19,6 @@ Anything else is reported as unsupported with its span (sqlglot's "unsupported" 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
 from fractions import Fraction
 
 from ..diagnostics import Span
@@ -30,11 +29,10 @@ from ..io.data import Dataset
 from ..model import types as T
 from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec, Version
 from ..syntax import ast
+from .linear import PER_UNIT, constant_value, measures, scale
 
 COLUMN_TYPES = (T.JANEJ, T.HELTAL, T.TEXT, T.KOD, T.DATUM, T.BELOPP)
 CODE_TYPES = (T.TEXT, T.KOD)
-# what one unit of a column's SQL integer is worth: a belopp column is held in öre
-PER_UNIT = {T.HELTAL: 1, T.BELOPP: 100}
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,7 @@ class PotPlan:
     key_column: str
     unit_ore: int           # 100: whole kronor, 1: öre
     villkor: str            # the payment's villkor (a pot without one is not planned)
+    only: tuple[str, ...] = ()   # `endast`: the members the villkor gates (empty: all)
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,13 @@ class AmountPlan:
     measure: ast.Expr | None  # ColumnRef / TotalOf over heltal or belopp, Count, or None
     unit_ore: int             # rounding: 100 whole kronor, 1 öre (also the language's rule)
     recipient: str | None = None   # `belopp X till <kod>`: the one member the line is for
+    # whether the villkor gates the line (False: it applies to another group, and the reference
+    # pays without it), and `endast`: the members it gates (empty: all)
+    gated: bool = True
+    only: tuple[str, ...] = ()
+    reasons: tuple[str | None, ...] = ()   # `Mono.reasons`: what may make the amount missing
+    cap_each: int | None = None            # `tak per mottagare`, öre
+    cap_total: int | None = None           # `tak totalt`, öre (the run checks it holds)
 
     @property
     def row(self) -> str:
@@ -83,22 +89,32 @@ class GroupPlan:
     name_column: str | None
     keyed: bool
     villkor: tuple[str, ...]      # top-level villkor applying to the group, in output order
-    pot: PotPlan | None
-    amounts: tuple[AmountPlan, ...] = ()   # the group's payments, when it has no pot
+    pots: tuple[PotPlan, ...]
+    amounts: tuple[AmountPlan, ...] = ()   # the group's other payments
     members: tuple[tuple[str, str], ...] = ()   # a listed group: (code, name) in order
     sides: tuple[str, ...] = ()      # tables with one row per member, joined by its code
 
+    order: tuple[str, ...] = ()      # every villkor of the version, by id (the rows' order)
+
     @property
     def rows(self) -> tuple[str, ...]:
-        """The group's output rows before `summa`, in the reference's order: villkor by id,
-        then payments without villkor under their own names, by name."""
-        own = sorted(a.payment.name for a in self.amounts if a.villkor is None)
-        return (*self.villkor, *own)
+        """The group's output rows before `summa`, in the reference's order: villkor by id
+        (its own, and those a fixed amount to one of its members is paid under), then payments
+        without villkor under their own names, by name."""
+        keys = set(self.villkor) | {a.row for a in self.amounts}
+        rank = {vid: i for i, vid in enumerate(self.order)}
+        return tuple(sorted(keys, key=lambda k: (rank.get(k, len(rank)), k)))
 
     @property
     def lines(self) -> tuple[PotPlan | AmountPlan, ...]:
-        """The group's payments, each on its own output row: a pot alone, or amounts."""
-        return (self.pot,) if self.pot is not None else self.amounts
+        """The group's payments, pots first: each a line (`andel_*`) of its own."""
+        return (*self.pots, *self.amounts)
+
+    @property
+    def common_denominator(self) -> bool:
+        """Whether the exact sum of a member's lines is over a denominator known before the
+        run (amounts only), or over the pots' key totals, known in the run (`summa_*`)."""
+        return not self.pots
 
 
 @dataclass(frozen=True)
@@ -138,6 +154,13 @@ class Plan:
     invoices: tuple[InvoicePlan, ...] = ()
     settlements: dict[str, tuple[SettlementPlan, ...]] = field(default_factory=dict)  # by group
 
+    @property
+    def named(self) -> tuple[str, ...]:
+        """The members of listed groups a fixed amount names: the run checks that no group
+        from a table (read before them, as the reference reads recipients) has one."""
+        return tuple(sorted({a.recipient for g in self.groups for a in g.amounts
+                             if a.recipient is not None}))
+
 
 SIMPLE = (ast.Is, ast.Logic, ast.Not, ast.VerdictLit, ast.VillkorRef, ast.Compare, ast.Name,
           ast.Num, ast.Str, ast.Bool, ast.DateLit, ast.ColumnRef, ast.Count, ast.ShareOf,
@@ -157,18 +180,21 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
             # SQL engines (DuckDB, Spark) compare column names without regard to letter case
             return Unsupported(f"tabellen {spec.name}: kolumnerna {twin[0]} och {twin[1]} "
                                "skiljer sig bara i stora och små bokstäver", spec.span)
-        if isinstance(spec, TableSpec) and (spec.per_villkor or len(spec.keys) != 1):
-            return Unsupported(f"tabellen {spec.name}: bara en rad per mottagare stöds",
+        if isinstance(spec, TableSpec) and len(spec.keys) != (2 if spec.per_villkor else 1):
+            return Unsupported(f"tabellen {spec.name}: bara en rad per mottagare (och villkor) "
+                               "stöds", spec.span)
+        if isinstance(spec, TableSpec) and spec.per_villkor and \
+                spec.columns[spec.keys[1]].type not in CODE_TYPES:
+            return Unsupported(f"tabellen {spec.name}: villkorskolumnen ska vara text eller kod",
                                spec.span)
         if spec.decimal is not None and any(c.type == T.BELOPP for c in spec.columns.values()):
             return Unsupported(f"tabellen {spec.name}: `decimaltecken` stöds inte", spec.span)
         inputs.append(spec)
     villkor: dict[str, ast.Expr] = {}
     for v in version.villkor.values():
-        if v.only:
-            return Unsupported(f"villkor {v.vid}: `endast` stöds inte", v.span)
-        if v.review:
-            return Unsupported(f"villkor {v.vid}: granskning stöds inte", v.span)
+        if v.review and not _review_table(model, v):
+            return Unsupported(f"villkor {v.vid}: beslutstabellen ska ha en rad per mottagare "
+                               "och villkor i villkorets grupp", v.span)
         if v.report_due and model.tables.get(v.report_due.table, None) is None:
             return Unsupported(f"villkor {v.vid}: fristens datum ska stå i en tabell per "
                                "mottagare", v.span)
@@ -258,7 +284,15 @@ def _amount_supported(amount: AmountPlan, gp: GroupPlan, model: Model, version: 
         problem = _expr_supported(requirement, version, model, gp, record=None)
         if problem:
             return problem
+        if amount.payment.villkor is None:
+            problem = per_villkor_read(requirement, model, "en utbetalning utan villkor")
+            if problem:
+                return problem
     measure = amount.measure
+    if measure is not None:
+        problem = per_villkor_read(measure, model, "ett belopp")
+        if problem:
+            return problem
     if isinstance(measure, (ast.Count, ast.TotalOf)):
         return _expr_supported(measure, version, model, gp, record=None)
     if isinstance(measure, ast.ColumnRef) and measure.table not in gp.sides and \
@@ -266,6 +300,25 @@ def _amount_supported(amount: AmountPlan, gp: GroupPlan, model: Model, version: 
         return Unsupported(f"kolumnen {measure.table}.{measure.column}: bara mottagarens "
                            "egen tabell", measure.span)
     return None
+
+
+def per_villkor_read(e: ast.Expr, model: Model, where: str) -> Unsupported | None:
+    """A column of a table per member and villkor is read where a villkor is in question (its
+    krav, its deadline, a payment's krav under it); elsewhere the plan does not read one."""
+    for x in ast.walk(e):
+        if isinstance(x, ast.ColumnRef) and x.table in model.tables and \
+                model.tables[x.table].per_villkor:
+            return Unsupported(f"kolumnen {x.table}.{x.column} (en rad per villkor) läses i "
+                               f"{where}", x.span)
+    return None
+
+
+def _review_table(model: Model, v: ast.Villkor) -> bool:
+    """The review's decisions: a table per member and villkor of the villkor's group (as the
+    checker asks, V107)."""
+    assert v.review is not None
+    t = model.tables.get(v.review.table)
+    return t is not None and t.per_villkor and t.group == v.applies and "beslut" in t.columns
 
 
 def total_denominator(group: GroupPlan) -> int:
@@ -276,14 +329,14 @@ def total_denominator(group: GroupPlan) -> int:
 
 
 def _total_supported(model: Model, group: GroupPlan) -> Unsupported | None:
-    """`summa per mottagare … avrundning`: the exact sum is written in its note as a decimal
-    (eval/values.py `exact_text`); the plan writes it for amounts whose common denominator
-    has no prime factor but 2 and 5 — a pot's (data-dependent) denominator is not known."""
+    """`summa per mottagare … avrundning`: the exact sum is written in its note (eval/values.py
+    `exact_text`); over amounts alone the plan writes it where their common denominator has no
+    prime factor but 2 and 5 (a decimal); with pots the run reduces the fraction
+    (rows.py)."""
     total = model.total
     assert total is not None
-    if group.pot is not None:
-        return Unsupported("`summa per mottagare` med egen avrundning stöds inte för potter",
-                           total.span)
+    if group.pots:
+        return None
     den = total_denominator(group)
     for p in (2, 5):
         while den % p == 0:
@@ -342,8 +395,9 @@ def _invoicing(inv: ast.Invoicing, model: Model, version: Version,
 def _linear(expr: ast.Expr, model: Model, version: Version, group: GroupPlan, what: str
             ) -> tuple[int, ast.Expr] | Unsupported:
     """(den, expr) for an amount per member that batch/money.py can write, or why not."""
-    from .money import measures, scale  # money.py builds on this module's constants
-
+    problem = per_villkor_read(expr, model, f"{what}")
+    if problem:
+        return problem
     den = scale(expr, model, version)
     if den is None:
         return Unsupported(f"{what} ska vara kända tal gånger kolumner, antal(…) och summa(…), "
@@ -389,7 +443,8 @@ def _settlement(rec: ast.Reconciliation, model: Model, version: Version,
                            "(fakturerat i hela ören, intjänat avrundat eller i hela ören)",
                            rec.span)
     if rec.requirement is not None:
-        problem = _expr_supported(rec.requirement, version, model, group, record=None)
+        problem = _expr_supported(rec.requirement, version, model, group, record=None) or \
+            per_villkor_read(rec.requirement, model, f"avstämningen {rec.name}")
         if problem:
             return problem
     return SettlementPlan(rec, parts[0], parts[1], unit)
@@ -490,47 +545,65 @@ def _group(model: Model, version: Version, name: str, g) -> GroupPlan | Unsuppor
     found = _group_of(model, version, name, g)
     if isinstance(found, Unsupported):
         return found
-    return replace(found, sides=sides)
+    return replace(found, sides=sides, order=tuple(sorted(version.villkor, key=vid_key)))
 
 
 def _group_of(model: Model, version: Version, name: str, g) -> GroupPlan | Unsupported:
     vids = tuple(sorted((v.vid for v in version.villkor.values() if v.applies == name),
                         key=vid_key))
-    payments = [p for p in version.payments.values()
-                if isinstance(p.rule, (ast.Pot, ast.Fixed, ast.PerMember)) and
-                (getattr(p.rule, "group", None) == name or
-                 (p.villkor in vids and p.villkor is not None))]
+    listed = tuple((m.code, m.title) for m in g.members) if g.table is None else ()
+    payments = [p for p in version.payments.values() if _pays(p, name, vids, listed)]
     pots = [p for p in payments if isinstance(p.rule, ast.Pot)]
-    if pots and len(payments) > 1:
-        return Unsupported(f"mottagargruppen {name}: en pott och andra utbetalningar till samma "
-                           "grupp stöds inte", payments[1].span)
     if pots and (g.via is not None or g.table is None):
         kind = "`via`-grupper" if g.via is not None else "uppräknade mottagare"
         return Unsupported(f"mottagargruppen {name}: potter till {kind} stöds inte", g.span)
-    listed = tuple((m.code, m.title) for m in g.members) if g.table is None else ()
+    if len({p.villkor for p in pots}) < len(pots) or \
+            any(a.villkor == p.villkor for p in pots for a in payments if a not in pots):
+        return Unsupported(f"mottagargruppen {name}: en pott och en annan utbetalning på samma "
+                           "villkor stöds inte", pots[0].span)
     amounts: list[AmountPlan] = []
-    for p in payments if not pots else ():
+    for p in payments:
+        if p in pots:
+            continue
         planned = _amount(model, version, p, name, vids, listed)
         if isinstance(planned, Unsupported):
             return planned
-        if any(a.row == planned.row for a in amounts):
-            # the reference adds such lines up on one row; the plan keeps one line per row
+        if any(a.row == planned.row and (a.recipient is None or planned.recipient is None or
+                                         a.recipient == planned.recipient) for a in amounts):
+            # the reference adds one member's lines up on one row; the plan keeps one line per
+            # member and row (fixed amounts to different members share a row)
             return Unsupported(f"utbetalningen {p.name}: två utbetalningar på samma villkor "
                                "stöds inte", p.span)
         amounts.append(planned)
     if g.via is not None:
-        return GroupPlan(name, g.table, g.via, g.name_column, False, vids, None, tuple(amounts))
+        return GroupPlan(name, g.table, g.via, g.name_column, False, vids, (), tuple(amounts))
     if g.table is None:    # listed in the agreement
-        return GroupPlan(name, "", "", None, True, vids, None, tuple(amounts), listed)
+        return GroupPlan(name, "", "", None, True, vids, (), tuple(amounts), listed)
     table = model.tables[g.table]
-    pot: PotPlan | None = None
-    if pots:
-        found = _pot(model, version, pots[0], table, vids)
+    planned_pots: list[PotPlan] = []
+    for p in pots:
+        found = _pot(model, version, p, table, vids)
         if isinstance(found, Unsupported):
             return found
-        pot = found
-    return GroupPlan(name, table.name, table.keys[0], g.name_column, True, vids, pot,
-                     tuple(amounts))
+        planned_pots.append(found)
+    return GroupPlan(name, table.name, table.keys[0], g.name_column, True, vids,
+                     tuple(planned_pots), tuple(amounts))
+
+
+def _pays(p: ast.Payment, group: str, vids: tuple[str, ...],
+          listed: tuple[tuple[str, str], ...]) -> bool:
+    """Is the payment the group's? A pot or an amount per member to it, or under one of its
+    villkor; a fixed amount to one of its listed members (under any villkor, or none)."""
+    if isinstance(p.rule, ast.Fixed):
+        return any(code == p.rule.recipient for code, _ in listed)
+    if isinstance(p.rule, (ast.Pot, ast.PerMember)):
+        return p.rule.group == group or (p.villkor is not None and p.villkor in vids)
+    return False
+
+
+def _only(version: Version, vid: str | None) -> tuple[str, ...]:
+    v = version.villkor.get(vid or "")
+    return v.only if v is not None else ()
 
 
 def _pot(model: Model, version: Version, p: ast.Payment, table: TableSpec,
@@ -555,7 +628,8 @@ def _pot(model: Model, version: Version, p: ast.Payment, table: TableSpec,
             or pot < 0:
         return Unsupported(f"utbetalningen {p.name}: potten ska vara känd i hela ören", p.span)
     return PotPlan(p, int(pot * 100), rule.key.column,
-                   100 if p.rounding.unit == "krona" else 1, p.villkor or "")
+                   100 if p.rounding.unit == "krona" else 1, p.villkor or "",
+                   _only(version, p.villkor))
 
 
 def _amount(model: Model, version: Version, p: ast.Payment, group: str,
@@ -569,8 +643,6 @@ def _amount(model: Model, version: Version, p: ast.Payment, group: str,
     if not isinstance(rule, ast.PerMember) or rule.group != group:
         return Unsupported(f"utbetalningen {p.name}: beloppet går till en annan grupp",
                            p.span)
-    if p.cap_each is not None or p.cap_total is not None:
-        return Unsupported(f"utbetalningen {p.name}: tak stöds inte", p.span)
     if p.villkor is not None and p.villkor not in vids:
         return Unsupported(f"utbetalningen {p.name}: villkoret ska gälla gruppen {group}", p.span)
     if p.rounding is not None and p.rounding.mode != "halvt uppåt":
@@ -580,51 +652,107 @@ def _amount(model: Model, version: Version, p: ast.Payment, group: str,
         return Unsupported(f"utbetalningen {p.name}: beloppet ska vara ett känt tal gånger en "
                            "kolumn eller en summa(…) av heltal eller belopp", rule.amount.span
                            if hasattr(rule.amount, "span") else p.span)
-    factor, measure = found
+    factor, measure = found.factor, found.measure
     if isinstance(measure, (ast.ColumnRef, ast.TotalOf)):
         spec = model.records.get(measure.table) or model.tables.get(measure.table)
         assert spec is not None   # the checker resolved the column
         factor /= PER_UNIT[spec.columns[measure.column].type]
     ore = factor * 100
     unit = 100 if p.rounding is not None and p.rounding.unit == "krona" else 1
-    return AmountPlan(p, p.villkor, ore.numerator, ore.denominator, measure, unit)
+    caps = _caps(model, version, p, ore.denominator)
+    if isinstance(caps, Unsupported):
+        return caps
+    return AmountPlan(p, p.villkor, ore.numerator, ore.denominator, measure, unit,
+                      only=_only(version, p.villkor), reasons=found.reasons,
+                      cap_each=caps[0], cap_total=caps[1])
+
+
+def _caps(model: Model, version: Version, p: ast.Payment, den: int
+          ) -> tuple[int | None, int | None] | Unsupported:
+    """`tak per mottagare` and `tak totalt` in whole öre, known before the run. A total cap
+    that binds (the amounts scaled down to it) is found in the run, which then leaves it to
+    the reference (`duck.follow_steps`); the plan holds a cap that does not bind."""
+    found: list[int | None] = []
+    for cap in (p.cap_each, p.cap_total):
+        if cap is None:
+            found.append(None)
+            continue
+        value = constant_value(cap, model, version)
+        if not isinstance(value, Fraction) or (value * 100).denominator != 1:
+            return Unsupported(f"utbetalningen {p.name}: taket ska vara känt före körningen, i "
+                               "hela ören", p.span)
+        found.append(int(value * 100))
+    if found[0] is not None:    # the remark writes the amount without the cap (exact_text)
+        smooth = 100 * den
+        while smooth % 2 == 0 or smooth % 5 == 0:
+            smooth //= 2 if smooth % 2 == 0 else 5
+        if 10 ** 6 % (100 * den // smooth):
+            return Unsupported(f"utbetalningen {p.name}: beloppet utan tak har fler än sex "
+                               "decimaler", p.span)
+    return found[0], found[1]
 
 
 def _fixed(model: Model, version: Version, p: ast.Payment, rule: ast.Fixed, group: str,
            vids: tuple[str, ...], listed: tuple[tuple[str, str], ...]
            ) -> AmountPlan | Unsupported:
     """`belopp X till <kod>`: X known before the run, for a member of this listed group that
-    no other group lists (the reference pays the first recipient with the code), gated by a
-    villkor of the group."""
-    others = [g for n, g in model.groups.items() if n != group and
-              (g.table is not None or any(m.code == rule.recipient for m in g.members))]
+    no other group lists (the reference pays the first recipient with the code; whether a group
+    from a table has one is known in the run: `named_step`). Its villkor gates it where it
+    applies to the member (`gäller`, `endast`); a villkor of another group does not (the
+    reference then pays under the villkor's row, without it)."""
+    others = [n for n, g in model.groups.items() if n != group and g.table is None and
+              any(m.code == rule.recipient for m in g.members)]
     if not any(code == rule.recipient for code, _ in listed) or others:
         return Unsupported(f"utbetalningen {p.name}: belopp till en namngiven mottagare stöds "
-                           "bara när mottagaren står i en uppräknad grupp och ingen annan "
-                           "grupp kan ha den", p.span)
-    if p.villkor is None or p.villkor not in vids:
-        return Unsupported(f"utbetalningen {p.name}: belopp till en namngiven mottagare ska ha "
-                           f"ett villkor som gäller gruppen {group}", p.span)
+                           "bara när mottagaren står i en enda uppräknad grupp", p.span)
     if p.cap_each is not None or p.cap_total is not None:
         return Unsupported(f"utbetalningen {p.name}: tak stöds inte", p.span)
     if p.rounding is not None and p.rounding.mode != "halvt uppåt":
         return Unsupported(f"utbetalningen {p.name}: bara avrundning halvt uppåt", p.span)
     value = constant_value(rule.amount, model, version)
-    if not isinstance(value, Fraction):
+    missing = _missing_constant(rule.amount, model, version)
+    if not isinstance(value, Fraction) and missing is None:
         return Unsupported(f"utbetalningen {p.name}: beloppet ska vara känt före körningen",
                            p.span)
-    ore = value * 100
+    ore = value * 100 if isinstance(value, Fraction) else Fraction(0)
     unit = 100 if p.rounding is not None and p.rounding.unit == "krona" else 1
-    return AmountPlan(p, p.villkor, ore.numerator, ore.denominator, None, unit, rule.recipient)
+    gated = p.villkor is not None and p.villkor in vids
+    return AmountPlan(p, p.villkor, ore.numerator, ore.denominator, None, unit, rule.recipient,
+                      gated, _only(version, p.villkor) if gated else (),
+                      (missing,) if missing is not None else ())
 
 
-def _monomial(e: ast.Expr, model: Model, version: Version, group: str
-              ) -> tuple[Fraction, ast.ColumnRef | ast.TotalOf | ast.Count | None] | None:
-    """`c`, `X`, `c * X` or `X * c` with c known before the run and X a heltal or belopp
-    column of the member's own table or `summa(…)` of its records; None: anything else."""
+@dataclass(frozen=True)
+class Mono:
+    """factor × measure (None: the factor alone), and the order in which the reference's
+    evaluation meets what may be missing (`reasons`: a missing constant's reason, or None for
+    the measure's own), of which the first that is missing is the amount's reason."""
+
+    factor: Fraction
+    measure: ast.ColumnRef | ast.TotalOf | ast.Count | None
+    reasons: tuple[str | None, ...] = ()
+
+
+def _missing_constant(e: ast.Expr, model: Model, version: Version) -> str | None:
+    """The reason an expression without inputs is missing (a parameter with no value), or
+    None."""
+    if any(isinstance(x, (ast.ColumnRef, ast.Count, ast.ShareOf, ast.TotalOf, ast.VillkorRef))
+           for x in ast.walk(e)):
+        return None
+    value = evaluate(e, Env(model, version, Dataset({}, {}), {}))
+    return value.reason if isinstance(value, Missing) else None
+
+
+def _monomial(e: ast.Expr, model: Model, version: Version, group: str) -> Mono | None:
+    """`c`, `X`, `c * X`, `X * c` or `… / c` with c known before the run (or missing: a
+    parameter without value) and X a heltal or belopp column of the member's own table,
+    `antal(…)` or `summa(…)` of its records; None: anything else."""
     constant = constant_value(e, model, version)
     if isinstance(constant, Fraction):
-        return constant, None
+        return Mono(constant, None)
+    missing = _missing_constant(e, model, version)
+    if missing is not None:
+        return Mono(Fraction(1), None, (missing,))
     if isinstance(e, (ast.ColumnRef, ast.TotalOf)):
         spec = model.records.get(e.table) or model.tables.get(e.table)
         column = spec.columns.get(e.column) if spec is not None else None
@@ -633,22 +761,21 @@ def _monomial(e: ast.Expr, model: Model, version: Version, group: str
         if isinstance(e, ast.TotalOf) and (e.table not in model.records
                                            or group not in model.records[e.table].links):
             return None
-        return Fraction(1), e
+        return Mono(Fraction(1), e, (None,))
     if isinstance(e, ast.Count) and e.table in model.records \
             and group in model.records[e.table].links:
-        return Fraction(1), e
-    if isinstance(e, ast.Binary) and e.op == "*":
-        for c, x in ((e.left, e.right), (e.right, e.left)):
-            factor = constant_value(c, model, version)
-            inner = _monomial(x, model, version, group)
-            if isinstance(factor, Fraction) and inner is not None and inner[1] is not None:
-                return factor * inner[0], inner[1]
-    if isinstance(e, ast.Binary) and e.op == "/":
-        divisor = constant_value(e.right, model, version)
-        inner = _monomial(e.left, model, version, group)
-        if isinstance(divisor, Fraction) and divisor != 0 and inner is not None \
-                and inner[1] is not None:
-            return inner[0] / divisor, inner[1]
+        return Mono(Fraction(1), e, (None,))
+    if isinstance(e, ast.Binary) and e.op in "*/":
+        left = _monomial(e.left, model, version, group)
+        right = _monomial(e.right, model, version, group)
+        if left is None or right is None or right.measure is not None and (
+                e.op == "/" or left.measure is not None):
+            return None
+        if e.op == "/" and not right.reasons and right.factor == 0:
+            return None
+        factor = left.factor * right.factor if e.op == "*" else \
+            left.factor / (right.factor or 1)
+        return Mono(factor, left.measure or right.measure, left.reasons + right.reasons)
     return None
 
 
@@ -699,16 +826,3 @@ def _expr_supported(e: ast.Expr, version: Version, model: Model,
         if problem:
             return problem
     return None
-
-
-def constant_value(e: ast.Expr, model: Model, version: Version):
-    """What an expression without inputs is (`70 %`, `1/2`, `delmål`, a date, a text), or None.
-
-    Values and parameters with defaults come out as the reference evaluator computes them; an
-    expression that reads a table, a record or a villkor is no constant."""
-    if any(isinstance(x, (ast.ColumnRef, ast.Count, ast.ShareOf, ast.TotalOf, ast.VillkorRef))
-           for x in ast.walk(e)):
-        return None
-    value = evaluate(e, Env(model, version, Dataset({}, {}), {}))
-    return value if isinstance(value, (Fraction, str, date)) and not isinstance(value, bool) \
-        else None

@@ -11,56 +11,31 @@ settlement row. Money is integer öre; `swedish_money` writes it as people read 
 
 from __future__ import annotations
 
+from fractions import Fraction
+from math import lcm
+
+from .money import render
+from .moneytext import money_text, signed_money, swedish_money
 from .plan import InvoicePlan, Plan, SettlementPlan
-from .sql import (
+from .sqltext import (
     BEDOMNING,
     EJ,
     ROW,
     UPPFYLLT,
-    Compiler,
     Names,
     Step,
     ident,
     lit,
-    money,
     own,
     step,
     verdict_text,
 )
+from .verdicts import Compiler
 
 INVOICES = "fakturor"            # the step with the invoice lines (the `.fakturor` file's rows)
 INVOICE_LIMITS = "fakturagränser"   # one row: the largest |antal| of each invoice table
 FINDINGS = own("fynd")           # the findings apart, separated by SEPARATOR (not written)
 SEPARATOR = "\x1f"
-MINUS = "−"                      # U+2212, as swedish_money writes a negative amount
-
-
-def grouped(whole: str) -> str:
-    """A whole number ≥ 0 (a column or a small expression over one) in groups of three digits
-    separated by spaces, as `f"{n:,}".replace(",", " ")`; below 10^18."""
-    groups = []
-    for k in range(5, 0, -1):
-        lower, upper = 10 ** (3 * k), 10 ** (3 * k + 3)
-        groups.append(f"CASE WHEN {whole} >= {upper} THEN LPAD(CAST(({whole} // {lower}) % 1000"
-                      f" AS VARCHAR), 3, '0') WHEN {whole} >= {lower} THEN "
-                      f"CAST({whole} // {lower} AS VARCHAR) END")
-    groups.append(f"CASE WHEN {whole} >= 1000 THEN LPAD(CAST({whole} % 1000 AS VARCHAR), 3, '0') "
-                  f"ELSE CAST({whole} AS VARCHAR) END")
-    return f"CONCAT_WS(' ', {', '.join(groups)})"
-
-
-def swedish_money(ore: str) -> str:
-    """Integer öre → `1 050 000 kr`, `1 234,50 kr`, `−70 000 kr` (ore: a column, named often)."""
-    cents = f"(ABS({ore}) % 100)"
-    whole = grouped(f"(ABS({ore}) // 100)")
-    return (f"CASE WHEN {ore} < 0 THEN {lit(MINUS)} ELSE '' END || {whole}"
-            f" || CASE WHEN {cents} = 0 THEN '' ELSE ',' || "
-            f"LPAD(CAST({cents} AS VARCHAR), 2, '0') END || ' kr'")
-
-
-def signed_money(ore: str) -> str:
-    """Integer öre → the output's `-70000`, `1234.50` (write/output.py's money_text)."""
-    return f"CASE WHEN {ore} < 0 THEN '-' ELSE '' END || {money(f'ABS({ore})')}"
 
 
 # ---- invoices --------------------------------------------------------------------------------
@@ -139,9 +114,7 @@ def _invoice_lines(k: int, ip: InvoicePlan, plan: Plan, files: dict[str, str],
     caps = [code for code in ip.caps]
     den = cap_denominator(ip)
     if caps:   # the running total per member and product, in month order (`_check_caps`)
-        from .money import money_text
-
-        findings.append(
+            findings.append(
             f"CASE WHEN {cap} IS NOT NULL AND {amount} IS NOT NULL AND {running} * {den} > {cap} "
             f"THEN 'sammanlagt fakturerat för ' || {product} || ' blir ' || "
             f"{swedish_money(running)} || ' till och med ' || {month} || ', mer än beviljat ' || "
@@ -191,8 +164,6 @@ def _cap(k: int, i: int, part: str = "") -> str:
 
 def cap_denominator(ip: InvoicePlan) -> int:
     """One denominator for all of an invoicing's caps (each cap's öre are num/den)."""
-    from math import lcm
-
     return lcm(*(den for den, _ in ip.caps.values())) if ip.caps else 1
 
 
@@ -205,10 +176,6 @@ def member_columns(comp: Compiler, group_name: str, plan: Plan) -> list[str]:
 def invoice_cap_columns(comp: Compiler, group_name: str, plan: Plan) -> list[str]:
     """Each product's cap (`högst`) for the member: öre·den (`cap_denominator`), and why it is
     missing."""
-    from fractions import Fraction
-
-    from .money import render
-
     cols = []
     for k, ip in enumerate(plan.invoices):
         if ip.group != group_name:
@@ -229,10 +196,6 @@ def _part(k: int, name: str) -> str:
 def settlement_columns(comp: Compiler, group_name: str, plan: Plan) -> list[str]:
     """For each `avstämning` of the group, on its `mot_*` row: invoiced and earned as öre·den
     (batch/money.py), why each is missing and that verdict, and the verdict of its `krav`."""
-    from fractions import Fraction
-
-    from .money import render
-
     cols = []
     for k, sp in enumerate(plan.settlements.get(group_name, ())):
         for name, (den, expr) in (("f", sp.invoiced), ("t", sp.earned)):
@@ -282,8 +245,6 @@ def settlement_row(k: int, sp: SettlementPlan) -> tuple[str, str, str, str]:
     code = (f"CASE WHEN {missing} THEN {_part(k, 'mv')} WHEN {undecided} THEN {BEDOMNING} "
             f"WHEN {diff} < 0 THEN {EJ} ELSE {UPPFYLLT} END")
     amount = f"CASE WHEN {missing} OR {undecided} THEN NULL ELSE {signed_money(diff)} END"
-    from .money import money_text
-
     shown = (f"'fakturerat ' || {swedish_money(_part(k, 'f'))} || ', intjänat ' || "
              f"{money_text(_part(k, 'intj'), sp.earned[0])}")
     repay = f"{swedish_money(f'(-{diff})')}"

@@ -59,7 +59,7 @@ from ..io.paths import data_file
 from ..io.readers import ReadError, check_parquet, input_format, read_table
 from ..model.model import RecordSpec, TableSpec
 from ..write.output import POT_COLUMNS, pot_rows, side_path, write_models
-from . import sql as S
+from . import sqltext as S
 from .duck import (
     MATERIALISED,
     BatchError,
@@ -78,6 +78,7 @@ from .duck import (
 )
 from .plan import Plan, Unsupported
 from .settle import INVOICES
+from .sql import all_steps
 
 DIALECT = "spark"
 INSTALL = "installera tillägget: pip install 'villkor-engine[spark]'"
@@ -319,7 +320,7 @@ def _run(spark: Any, plan: Plan, data_dir: Path, out: Path, progress, views: lis
             kinds[spec.name], files[spec.name] = {}, Path(spec.file).name
             continue
         kinds[spec.name], files[spec.name] = _register(spark, name, spec, data_dir, i, malformed)
-    steps = S.all_steps(plan, kinds, files)
+    steps = all_steps(plan, kinds, files)
     if hasattr(progress, "total"):   # a StepProgress: Spark, inputs, every step but the last, out
         progress.total = 1 + len(plan.inputs) + len(steps)
     # records are only ever aggregated: scanning the input again beats keeping it typed
@@ -514,7 +515,31 @@ def spark_tree(tree: exp.Expr) -> exp.Expr:
     return tree.copy().transform(_rewrite)
 
 
+# Euclid's algorithm as one expression: Spark has no GCD; 184 steps end it for any two numbers
+# below 2^127 (the Fibonacci numbers bound its length)
+_GCD = ("AGGREGATE(SEQUENCE(1, 184), NAMED_STRUCT('a', CAST(ABS(x) AS DECIMAL(38, 0)), 'b', "
+        "CAST(ABS(y) AS DECIMAL(38, 0))), (s, i) -> IF(s.b = 0, s, NAMED_STRUCT('a', s.b, 'b', "
+        "s.a % s.b)), s -> s.a)")
+# exact division of whole numbers up to 10^32: Spark's `/` on DECIMAL(38, 0) (DIV gives a
+# 64-bit LONG), where DuckDB has DIVIDE; the plan writes 128-bit numbers as HUGEINT (INT128)
+_DIVIDE = "CAST(CAST(x AS DECIMAL(38, 0)) / CAST(y AS DECIMAL(38, 0)) AS DECIMAL(38, 0))"
+
+
+def _gcd(a: exp.Expr, b: exp.Expr, template: str = _GCD) -> exp.Expr:
+    tree = sqlglot.parse_one(template, read=DIALECT)
+    return tree.transform(lambda n: a.copy() if isinstance(n, exp.Column) and n.name == "x"
+                          and not n.table else b.copy() if isinstance(n, exp.Column)
+                          and n.name == "y" and not n.table else n)
+
+
 def _rewrite(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() in ("GCD", "DIVIDE") \
+            and len(node.expressions) == 2:
+        # the arguments first: the new tree is not visited again
+        a, b = (x.transform(_rewrite) for x in node.expressions)
+        return _gcd(a, b, _GCD if str(node.this).upper() == "GCD" else _DIVIDE)
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
+        return exp.DataType.build("DECIMAL(38, 0)")
     if isinstance(node, exp.Chr) and len(node.expressions) == 1 \
             and isinstance(node.expressions[0], exp.Literal) \
             and int(node.expressions[0].this) >= 128:
