@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -34,16 +33,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .diagnostics import Diagnostic
-from .eval.values import money_text
-from .io.data import BadRow, keeping_bad_rows
-from .model.model import Model
 from .pipeline import Loaded, evaluate, load_agreement, load_agreement_text, parse_params
-from .write.ledger import LedgerError, Run, check_ledger, input_hashes, os_reason, record, sha256
 
-# The writers (pydantic's row models) are imported where a file is written or read back, so
-# that checking an agreement (`villkor check`, the language server) does not load them.
+# What only a run needs (the data readers, the writers with pydantic's row models, the ledger,
+# the engines) is imported where it is used, so that checking an agreement (`villkor check`,
+# the language server) does not load it.
 if TYPE_CHECKING:
     from .eval.engine import Result, Row
+    from .io.data import BadRow
+    from .model.model import Model
+    from .write.ledger import Run
     from .write.output import ErrorRow, InvoiceRow, PotRow, ResultRow
 
 Engine = Literal["auto", "referens", "kolumn", "spark"]
@@ -258,6 +257,8 @@ def overwrite_problem(target: Path, agreement: Path | None, data: Path,
 
 def write_problem(exc: OSError, path: Path) -> Diagnostic:
     """V309: a file that could not be written (or read on the way), said in Swedish."""
+    from .write.ledger import os_reason
+
     other = Path(str(exc.filename)) if exc.filename else None
     if other is not None and not other.name.startswith((path.stem, f".{path.stem}")):
         return Diagnostic("V309", f"`{other}` kunde inte läsas eller skrivas: {os_reason(exc)}",
@@ -273,6 +274,8 @@ def _write_failed(path: Path, reason: str) -> Diagnostic:
 
 def ledger_pots(pots) -> list[dict[str, str]]:
     """Each pot's totals as exact text, the same for both engines (what the ledger stores)."""
+    from .eval.values import money_text
+
     return [{"utbetalning": p.payment.name, "villkor": p.villkor or "",
              "pott": money_text(p.pot) if p.pot is not None else "",
              "utbetalt": money_text(p.paid_total)} for p in pots]
@@ -288,6 +291,8 @@ def _param_pairs(params: Iterable[str] | Mapping[str, Any] | None) -> list[str]:
 
 def _record(ledger: Path, entry: Run) -> tuple[int | None, Diagnostic | None]:
     """Log the run; a ledger that cannot be written is warning V305, never a lost result."""
+    from .write.ledger import LedgerError, os_reason, record
+
     try:
         return record(ledger, entry), None
     except Exception as exc:   # noqa: BLE001 - the result is written; say why the log is not
@@ -323,6 +328,8 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
     (the CLI's `StepProgress`). `option` is how messages name the result file's option (the CLI
     passes the spelling the user typed).
     """
+    from .io.data import keeping_bad_rows
+    from .write.ledger import LedgerError, Run, check_ledger
     from .write.output import ErrorRow, invoice_rows, pot_rows, result_rows, side_path
 
     started = time.perf_counter()
@@ -468,6 +475,8 @@ def _hash_inputs(agreement: Path | None, text: str | None, data: Path,
     (the run itself then says why). An agreement given as text is hashed as its UTF-8 bytes."""
     import hashlib
 
+    from .write.ledger import input_hashes, sha256
+
     try:
         if agreement is not None:
             agreement_hash = sha256(agreement)
@@ -495,6 +504,8 @@ def _run_columnar(model: Model, data: Path, per: date | None, out: Path | None,
     """The column engine's outcome if its plan covers the agreement, else None (fall back to
     the reference evaluator); with no `out` it writes to a temporary file, read back. The
     plan runs on DuckDB here, or on Spark (`engine="spark"`, the cluster `spark`)."""
+    import tempfile
+
     import duckdb
 
     from .batch.duck import ChecksFailed, InputProblem, run_plan

@@ -17,7 +17,6 @@ existing scripts keep working.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -35,7 +34,7 @@ from rich.console import Console
 from . import __version__
 from .diagnostics import Diagnostic, VillkorError, render, visible
 from .eval.values import VERDICTS, swedish_money
-from .write.ledger import LEDGER_NAME
+from .write import LEDGER_NAME
 
 # The rest is imported in the commands that use it, so that `villkor check` (and --help) start
 # without the writers (pydantic), the ledger's hashing, rich's tables and progress bars, the
@@ -495,6 +494,8 @@ def check_cmd(files: tuple[str, ...], fmt: str) -> None:
         console.print(visible(f"{f}: {status} ({_summary(list(checked.diagnostics))})"),
                       markup=False)
     if fmt == "json":
+        import json
+
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     sys.exit(1 if failed else 0)
 
@@ -804,6 +805,8 @@ def _money_cell(text: str) -> str:
 
 def _print_run(r: dict) -> None:
     """One run in full: everything the ledger holds about it, amounts as money."""
+    import json
+
     params = json.loads(r["parametrar"] or "{}")
     inputs = json.loads(r["indata"] or "{}")
     pots = json.loads(r["potter"] or "[]")

@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .frozen import frozen
+
 Severity = Literal["fel", "varning"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Span:
     """Where something stands in a source file: 1-based line and column, 0-based offsets."""
 
@@ -35,7 +37,7 @@ class Span:
         return cls(file, line, column, line, column + 1)
 
 
-@dataclass(frozen=True)
+@frozen
 class Diagnostic:
     code: str
     message: str

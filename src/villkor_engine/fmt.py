@@ -53,7 +53,7 @@ from functools import lru_cache
 from lark import Lark, Token, Tree
 
 from .diagnostics import Diagnostic
-from .syntax.grammar import grammar_text
+from .syntax.grammar import OPTIONS, cached_lark, grammar_text
 from .syntax.parse import parse_text
 
 INDENT = "  "
@@ -94,8 +94,7 @@ CMP = {"≠": "!=", "≤": "<=", "≥": ">="}
 @lru_cache(maxsize=1)
 def full_parser() -> Lark:
     """The same grammar, with every token kept in the tree: the printer needs the keywords."""
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=False, keep_all_tokens=True, cache=True)
+    return cached_lark(grammar_text(), **OPTIONS, keep_all_tokens=True)
 
 
 def format_text(text: str, name: str = "<text>") -> tuple[str | None, list[Diagnostic]]:

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic, Span
 from .eval.checks import check_diagnostics, evaluate_checks, model_check_diagnostics
-from .io.data import Dataset, load, parse_cell
 from .model.check import check_model
 from .model.model import ColumnSpec, Model
 from .syntax.ast import Module
 from .syntax.parse import parse_file, parse_partial, parse_text
 
-if TYPE_CHECKING:   # the engine loads with the first evaluation, not for `check`
+if TYPE_CHECKING:   # the engine and the data readers load with the first run, not for `check`
     from .eval.engine import Result
+    from .io.data import Dataset
 
 
 @dataclass
@@ -92,6 +92,8 @@ def _read(path: str | Path) -> str | None:
 
 def parse_params(model: Model, pairs: list[str]) -> tuple[dict[str, Any], list[Diagnostic]]:
     """`name=value` pairs from --param, each parsed by the parameter's declared type."""
+    from .io.data import parse_cell
+
     out: dict[str, Any] = {}
     diags: list[Diagnostic] = []
     for pair in pairs:
@@ -117,6 +119,7 @@ def evaluate(model: Model, data_dir: str | Path, params: dict[str, Any],
              per: date | None = None) -> tuple[Result | None, Dataset | None, list[Diagnostic]]:
     """Load the data, verify the checks with the given parameters, and evaluate."""
     from .eval.engine import run
+    from .io.data import load
 
     data, diags = load(model, data_dir)
     if any(d.is_error for d in diags):

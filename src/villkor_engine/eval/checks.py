@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..diagnostics import Diagnostic
-from ..io.data import Dataset
+from ..io.dataset import Dataset
 from ..model.model import Model, Version
 from ..syntax import ast
 from .interpreter import Env, about_text, as_verdict, evaluate, is_money, shown

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from ..io.data import Dataset, Row
+from ..io.dataset import Dataset, Row
 from ..model.model import Model, Version
 from ..syntax import ast
 from .values import (

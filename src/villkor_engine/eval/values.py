@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from math import floor, lcm
+
+from ..frozen import frozen
 
 
 class Verdict(str, enum.Enum):
@@ -54,7 +55,7 @@ def v_not(v: Verdict) -> Verdict:
     return {V.UPPFYLLT: V.EJ_UPPFYLLT, V.EJ_UPPFYLLT: V.UPPFYLLT}.get(v, v)
 
 
-@dataclass(frozen=True)
+@frozen
 class Missing:
     """A value that is not there, and why: never silently 0 or `nej`."""
 

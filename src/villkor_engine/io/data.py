@@ -23,9 +23,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from ..model import types as T
 from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec
 from . import cells as C
 from .cells import CellError
+from .dataset import Dataset, Recipient, RecordData, Row, TableData
 from .readers import (
     ReadError,
     Sheet,
@@ -45,54 +45,6 @@ from .readers import (
 )
 
 MAX_ROWS = 5_000_000
-
-
-@dataclass
-class Row:
-    values: dict[str, Any]
-    line: int
-
-
-@dataclass
-class TableData:
-    spec: TableSpec
-    path: Path
-    present: bool
-    rows: dict[tuple[str, ...], Row] = field(default_factory=dict)
-    columns: tuple[str, ...] = ()
-    rejected: set[str] = field(default_factory=set)  # recipient keys of rows with errors
-    record_rows: list[Row] = field(default_factory=list)  # for a record table: every good row
-
-    def row(self, recipient: str, vid: str | None = None) -> Row | None:
-        if not self.spec.per_villkor:
-            return self.rows.get((recipient,))
-        if vid is None:   # every key of a per-villkor table has its villkor
-            return None
-        return self.rows.get((recipient, vid))
-
-
-@dataclass
-class RecordData:
-    """Rows of a record table, in file order, and per linked group the rows of each recipient."""
-
-    spec: RecordSpec
-    path: Path
-    present: bool
-    rows: list[Row] = field(default_factory=list)
-    columns: tuple[str, ...] = ()
-    by_group: dict[str, dict[str, list[Row]]] = field(default_factory=dict)
-
-    def rows_for(self, group: str | None, code: str | None) -> list[Row]:
-        if code is None or group is None:
-            return self.rows
-        return self.by_group.get(group, {}).get(code, [])
-
-
-@dataclass
-class Recipient:
-    code: str
-    name: str
-    group: str
 
 
 @dataclass(frozen=True)
@@ -111,24 +63,6 @@ class BadRow:
     def sort_key(self) -> tuple[str, int, int]:
         """The error file's order: file name, row, column as declared (as batch/sql.py)."""
         return self.file, self.line, self.order
-
-
-@dataclass
-class Dataset:
-    tables: dict[str, TableData]
-    recipients: dict[str, list[Recipient]]  # group → members, in file order
-    records: dict[str, RecordData] = field(default_factory=dict)
-    bad_rows: list[BadRow] = field(default_factory=list)   # with load(…, bad_rows=True)
-
-    def members(self, group: str) -> list[Recipient]:
-        return self.recipients.get(group, [])
-
-    @cached_property
-    def by_code(self) -> dict[str, Recipient]:
-        return {r.code: r for members in self.recipients.values() for r in members}
-
-    def recipient(self, code: str) -> Recipient | None:
-        return self.by_code.get(code)
 
 
 class _Problems:

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..diagnostics import Span
+from ..frozen import frozen
 from ..syntax import ast
 
 
-@dataclass(frozen=True)
+@frozen
 class ColumnSpec:
     name: str
     type: str
@@ -24,7 +25,7 @@ class ColumnSpec:
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen
 class TableSpec:
     name: str
     file: str
@@ -37,7 +38,7 @@ class TableSpec:
     decimal: str | None = None     # `decimaltecken`: komma, punkt, or None (both accepted)
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordSpec:
     """A table of records: any number of rows, linked to recipient groups through columns."""
 
@@ -50,7 +51,7 @@ class RecordSpec:
     decimal: str | None = None     # `decimaltecken`: komma, punkt, or None (both accepted)
 
 
-@dataclass(frozen=True)
+@frozen
 class GroupSpec:
     name: str
     table: str | None
@@ -60,7 +61,7 @@ class GroupSpec:
     via: str | None = None         # recipients are the distinct values of records' column
 
 
-@dataclass(frozen=True)
+@frozen
 class ParameterSpec:
     name: str
     type: str

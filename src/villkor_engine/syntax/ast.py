@@ -1,16 +1,18 @@
 """The syntax tree: what the policy officer wrote, nothing resolved yet.
 
 Frozen dataclasses, each with the span it came from. Spans are left out of equality so tests can
-build expected trees by hand (Jinja's nodes, Catala's marks).
+build expected trees by hand (Jinja's nodes, Catala's marks). `@frozen` is `@dataclass(frozen=True)`
+made cheaply (frozen.py): every `villkor check` loads all these classes first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from fractions import Fraction
 
 from ..diagnostics import Span
+from ..frozen import frozen
 
 NOSPAN = Span("", 0, 0, 0, 0)
 
@@ -21,57 +23,57 @@ def _span() -> Span:
 
 # ---- expressions ---------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class Num:
     value: Fraction
     unit: str | None  # "kr", "%", "dagar" or None (a plain number)
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class DateLit:
     value: date
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Str:
     value: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Bool:
     value: bool
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class VerdictLit:
     value: str  # one of the four verdicts, spelt as in the language
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Name:
     name: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class ColumnRef:
     table: str
     column: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class VillkorRef:
     vid: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Binary:
     op: str  # + - * /
     left: Expr
@@ -79,7 +81,7 @@ class Binary:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Compare:
     op: str  # < <= > >= = !=
     left: Expr
@@ -87,7 +89,7 @@ class Compare:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Logic:
     op: str  # och / eller
     left: Expr
@@ -95,26 +97,26 @@ class Logic:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Not:
     operand: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Negate:
     operand: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Is:
     operand: Expr
     what: str  # ja / nej / angiven
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Between:
     """`x mellan 2010-01-01 och 2010-12-31`: both ends included."""
 
@@ -124,7 +126,7 @@ class Between:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class About:
     """`a är cirka b`: the source gives b as an approximate figure ("cirka", "~"). Exactly
     equal is uppfyllt; any difference is `bedömning krävs`, never an automatic `ej uppfyllt`."""
@@ -134,7 +136,7 @@ class About:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Count:
     """`antal(intyg där …)`: the current recipient's records, optionally filtered."""
 
@@ -143,7 +145,7 @@ class Count:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class TotalOf:
     """`summa(fakturor.belopp där …)`."""
 
@@ -153,7 +155,7 @@ class TotalOf:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class ShareOf:
     """`andel(intyg där X bland Y)`: records meeting X among those meeting Y (all, without
     `bland`); an empty denominator is missing, not 0 %."""
@@ -164,7 +166,7 @@ class ShareOf:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Conditional:
     """`om X då A annars B`: A when X is uppfyllt, B when not; undecided X → missing."""
 
@@ -196,7 +198,7 @@ def walk(e: Expr):
 
 # ---- declarations --------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class Source:
     """A citation: a declared document and where in it (section, page, question). An
     assumption (`antagande "…"`) is a Source without a document: what the file assumes where
@@ -217,7 +219,7 @@ class Source:
         return f"{self.document}: {self.locator}" if self.locator else self.document
 
 
-@dataclass(frozen=True)
+@frozen
 class Agreement:
     title: str
     diarienummer: str | None
@@ -227,7 +229,7 @@ class Agreement:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Document:
     name: str
     title: str
@@ -235,14 +237,14 @@ class Document:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Member:
     code: str
     title: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Group:
     name: str
     table: str | None          # recipients read from a table …
@@ -252,14 +254,14 @@ class Group:
     via: str | None = None     # … or the distinct values of a record table's column
 
 
-@dataclass(frozen=True)
+@frozen
 class TypeRef:
     name: str                    # belopp, heltal, … , kod
     values: tuple[str, ...] = ()  # allowed codes for kod(a, b)
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Column:
     name: str
     type: TypeRef
@@ -267,7 +269,7 @@ class Column:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Table:
     name: str
     file: str
@@ -280,14 +282,14 @@ class Table:
     decimal: str | None = None    # `decimaltecken komma|punkt`; None: both accepted
 
 
-@dataclass(frozen=True)
+@frozen
 class Link:
     group: str
     column: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordTable:
     name: str
     file: str
@@ -298,7 +300,7 @@ class RecordTable:
     decimal: str | None = None    # `decimaltecken komma|punkt`; None: both accepted
 
 
-@dataclass(frozen=True)
+@frozen
 class Parameter:
     name: str
     type: TypeRef
@@ -307,7 +309,7 @@ class Parameter:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Value:
     name: str
     type: TypeRef | None
@@ -316,7 +318,7 @@ class Value:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class ReportDue:
     due: date
     table: str
@@ -324,14 +326,14 @@ class ReportDue:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Review:
     table: str
     reply_days: int | None
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class SubVillkor:
     vid: str
     title: str
@@ -340,7 +342,7 @@ class SubVillkor:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Villkor:
     vid: str
     title: str
@@ -359,7 +361,7 @@ class Villkor:
         return self.applies == group and (not self.only or code in self.only)
 
 
-@dataclass(frozen=True)
+@frozen
 class Rounding:
     unit: str   # "krona" or "öre"
     mode: str   # "halvt uppåt" or "största rest"
@@ -367,21 +369,21 @@ class Rounding:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Fixed:
     amount: Expr
     recipient: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class PerMember:
     amount: Expr
     group: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Pot:
     amount: Expr
     group: str
@@ -389,7 +391,7 @@ class Pot:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Payment:
     name: str
     title: str
@@ -405,34 +407,34 @@ class Payment:
     unconditional: bool = False   # `utan villkor`: the source ties the money to no villkor
 
 
-@dataclass(frozen=True)
+@frozen
 class Total:
     rounding: Rounding
     sources: tuple[Source, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class OnDate:
     value: date
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class InWeek:
     week: int
     year: int
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class DaysAfter:
     days: int
     event: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Event:
     name: str
     title: str
@@ -441,7 +443,7 @@ class Event:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Check:
     title: str
     expr: Expr
@@ -450,7 +452,7 @@ class Check:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Product:
     code: str
     title: str
@@ -459,7 +461,7 @@ class Product:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Invoicing:
     name: str
     title: str
@@ -471,7 +473,7 @@ class Invoicing:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@frozen
 class Reconciliation:
     name: str
     title: str
@@ -486,7 +488,7 @@ class Reconciliation:
     repay_verdict: str | None = None  # `vid återbetalning bedömning krävs`: a person decides
 
 
-@dataclass(frozen=True)
+@frozen
 class Amendment:
     name: str
     title: str
@@ -500,7 +502,7 @@ Item = (Agreement | Document | Group | Table | RecordTable | Parameter | Value |
         Event | Check | Total | Invoicing | Reconciliation | Amendment)
 
 
-@dataclass(frozen=True)
+@frozen
 class Module:
     file: str
     items: tuple[Item, ...]

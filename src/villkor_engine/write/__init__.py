@@ -17,3 +17,7 @@ Reading sits below evaluation (the evaluator reads its rows through `io.data`), 
 (the writers turn an evaluator's `Result` into rows): so writing is its own package, not `io`,
 and nothing in `io` imports from here.
 """
+
+# The run ledger's file name, here rather than in `ledger` only: the CLI's help names it, and
+# `villkor check` should not load the ledger (and json) to say so. `ledger.LEDGER_NAME` is this.
+LEDGER_NAME = "villkor-körningar.duckdb"   # beside the results; `history` looks in the cwd

@@ -23,6 +23,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import LEDGER_NAME  # beside the results; `history` looks in the cwd (write/__init__.py)
+
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS körning_id;
 CREATE TABLE IF NOT EXISTS körningar (
@@ -46,7 +48,6 @@ CREATE TABLE IF NOT EXISTS körningar (
 """
 
 SUFFIX = ".duckdb"
-LEDGER_NAME = "villkor-körningar.duckdb"   # beside the results; `history` looks in the cwd
 MAGIC = b"DUCK"          # a DuckDB file holds these bytes at offset 8
 LOCK_WAIT = 30.0         # seconds a run or `history` waits for another process's lock
 INPUT_SUFFIXES = (".csv", ".xlsx", ".parquet")
