@@ -50,7 +50,7 @@ def test_run_2020_same_files_as_cli(tmp_path):
     _cli_run(str(AGREEMENT), "--data", str(EXAMPLE), "--out", str(tmp_path / "cli" / "u.csv"))
     out = tmp_path / "api" / "u.csv"
     outcome = api.run(AGREEMENT, EXAMPLE, out, ledger=tmp_path / "api" / "l.duckdb")
-    assert outcome.ok and outcome.exit_code == 0 and outcome.engine_used == "referens"
+    assert outcome.ok and outcome.exit_code == 0 and outcome.engine_used == "kolumn"
     for name in ("u.csv", "u.potter.csv"):
         assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
     assert outcome.written_files == (tmp_path / "api" / "u.potter.csv", out)
@@ -60,7 +60,7 @@ def test_run_2020_same_files_as_cli(tmp_path):
     # recorded as the CLI records: agreement hash, inputs hashed, engine, output hash
     assert outcome.ledger_id == 1
     (entry,) = history(tmp_path / "api" / "l.duckdb")
-    assert entry["motor"] == "referens" and entry["rader"] == len(outcome.rows)
+    assert entry["motor"] == "kolumn" and entry["rader"] == len(outcome.rows)
     assert "befolkning.csv" in entry["indata"]
 
 
@@ -126,12 +126,18 @@ def test_column_engine_chosen_and_same_as_cli(tmp_path):
 
 
 def test_column_engine_required_but_unsupported():
-    outcome = api.run(AGREEMENT, EXAMPLE, engine="kolumn")
+    """`största rest` shares a pot by the whole set of remainders: the plan leaves it to the
+    reference, and `engine="kolumn"` says so before reading anything."""
+    bench = ROOT / "bench" / "pott.villkor"
+    text = bench.read_text(encoding="utf-8").replace("halvt uppåt per andel", "största rest")
+    outcome = api.run(text, EXAMPLE, engine="kolumn")
     assert outcome.stage == "användning" and outcome.diagnostics[0].code == "V304"
+    assert "största rest" in outcome.diagnostics[0].message or \
+        "halvt uppåt" in outcome.diagnostics[0].message
 
 
 def test_explain_and_report():
-    outcome = api.run(AGREEMENT, EXAMPLE)
+    outcome = api.run(AGREEMENT, EXAMPLE, engine="referens")   # explanations: the reference
     text = api.explain(outcome, "09", "1")
     assert "Region Gotland" in text and "577 898 kr" in text
     assert api.explain_problem(outcome, "99", None).code == "V303"
@@ -141,7 +147,7 @@ def test_explain_and_report():
 
 
 def test_report_xlsx(tmp_path):
-    outcome = api.run(AGREEMENT, EXAMPLE)
+    outcome = api.run(AGREEMENT, EXAMPLE, engine="referens")
     api.report_xlsx(outcome, tmp_path / "r.xlsx")
     from openpyxl import load_workbook
 
@@ -165,4 +171,7 @@ def test_no_printing(capsys):
 
 @pytest.mark.parametrize("engine", ["auto", "referens"])
 def test_engines_agree_on_2020(engine):
-    assert api.run(AGREEMENT, EXAMPLE, engine=engine).engine_used == "referens"
+    """auto runs the 2020 agreement on the plan; both give the same rows."""
+    outcome = api.run(AGREEMENT, EXAMPLE, engine=engine)
+    assert outcome.engine_used == ("kolumn" if engine == "auto" else "referens")
+    assert outcome.rows == api.run(AGREEMENT, EXAMPLE, engine="referens").rows

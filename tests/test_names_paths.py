@@ -85,7 +85,7 @@ def test_a_declared_column_cannot_shadow_an_internal_one(tmp_path, column):
     out = tmp_path / "dubbel.csv"
     done = run(tmp_path / "avtal.villkor", data, out, "kolumn")
     assert done.exit_code == 1, done.output
-    assert "mottagare.csv:3: fel[V206]: rad 3: `x` finns redan på rad 2" in done.output
+    assert "mottagare.csv:3:1: fel[V206]: rad 3: `x` finns redan på rad 2" in done.output
     with open(out, encoding="utf-8", newline="") as f:
         paid = [(r["mottagare"], r["belopp"]) for r in csv.DictReader(f) if r["villkor"] == "1"]
     assert paid == [("x", "500000000"), ("y", "500000000")]
@@ -124,7 +124,7 @@ def test_a_parquet_file_cannot_shadow_the_row_number_or_a_declared_column(tmp_pa
     out = tmp_path / "ut.csv"
     done = run(agreement, data, out, "kolumn")
     assert done.exit_code == 1, done.output
-    assert "mottagare.parquet:4: fel[V206]: rad 4: `y` finns redan på rad 3" in done.output
+    assert "mottagare.parquet:4:3: fel[V206]: rad 4: `y` finns redan på rad 3" in done.output
     with open(out, encoding="utf-8", newline="") as f:
         paid = [(r["mottagare"], r["belopp"]) for r in csv.DictReader(f) if r["villkor"] == "1"]
     assert paid == [("x", "250000000"), ("y", "750000000")]

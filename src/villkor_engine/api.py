@@ -535,6 +535,8 @@ def _run_columnar(model: Model, data: Path, per: date | None, out: Path | None,
                 else:
                     batch = run_plan(plan, data, target, step, memory)
         except InputProblem as exc:
+            if not required:   # a file that cannot be used: the reference's reader says where
+                return None    # and why in its own words (file, row, column, a hint)
             return _fail("indata", exc.code, exc.message, exc.hint or None, **common)
         except ChecksFailed as exc:
             return RunOutcome("indata", tuple(exc.diagnostics), **common)
@@ -553,8 +555,7 @@ def _run_columnar(model: Model, data: Path, per: date | None, out: Path | None,
         written = [side_path(target, "potter")]
         if batch.error_count:
             written.append(side_path(target, "fel"))
-        diags = (*batch.warnings, *(Diagnostic(e.code, f"{e.file}:{e.line}: {e.message}", None)
-                                    for e in batch.errors))
+        diags = (*batch.warnings, *(e.diagnostic() for e in batch.errors))
         return RunOutcome("klar", diags, rows=rows, pots=tuple(pot_rows(_Pots(batch.pots))),
                           errors=errors, error_count=batch.error_count, version=version.label,
                           engine_used="spark" if engine == "spark" else "kolumn",

@@ -658,10 +658,7 @@ def _print_batch(batch, out: Path, engine: str = "kolumn") -> None:
     the rows went."""
     from .write.output import side_path
 
-    _print_diags(list(batch.warnings), None)
-    for e in batch.errors:
-        err_console.print(visible(f"{e.file}:{e.line}: fel[{e.code}]: {e.message}"),
-                          markup=False)
+    _print_diags([*batch.warnings, *(e.diagnostic() for e in batch.errors)], None)
     if batch.error_count > len(batch.errors):
         err_console.print(visible(f"… och {batch.error_count - len(batch.errors)} fel till; "
                                   f"alla står i {side_path(out, 'fel')}"), markup=False)

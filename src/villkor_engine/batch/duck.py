@@ -19,9 +19,10 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -29,11 +30,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..eval.checks import check_diagnostics, evaluate_checks
 from ..eval.engine import PotSummary
 from ..eval.shares import ZERO_KEY
 from ..eval.values import Missing, exact_text, swedish_money
 from ..io.cells import WHITESPACE, is_blank, sql_trim, trim
+from ..io.data import cell_hint
 from ..io.paths import data_file
 from ..io.readers import (
     ReadError,
@@ -45,6 +48,7 @@ from ..io.readers import (
     repeated_columns,
     repeated_message,
 )
+from ..model import types as T
 from ..model.model import RecordSpec, TableSpec
 from ..syntax import ast
 from ..write.output import (
@@ -57,7 +61,7 @@ from ..write.output import (
     write_models,
 )
 from . import sqltext as S
-from .intake import BEYOND, NAMED
+from .intake import BEYOND, NAMED, known_codes
 from .linear import PER_UNIT
 from .plan import AmountPlan, Plan, PotPlan, Unsupported
 from .rows import without_order
@@ -97,6 +101,92 @@ class BatchError:
     column: str
     message: str
     code: str = "V204"             # V204 a cell, V206 a repeated key, V209 a malformed row
+    path: str = ""                 # the file as the reference names it (data folder / file)
+    at: int = 1                    # the column's field in the file, 1-based (1: the row)
+    hint: str | None = None
+
+    def diagnostic(self) -> Diagnostic:
+        """As the reference's reader says it: file, row and field, and its hint."""
+        return Diagnostic(self.code, self.message,
+                          Span.point(self.path or self.file, self.line, self.at),
+                          hint=self.hint)
+
+
+def located(plan: Plan, data_dir: Path, errors: list[BatchError],
+            members: Callable[[TableSpec], list[str]]) -> list[BatchError]:
+    """The errors with their file's path, their column's field and their hint, as the
+    reference's reader gives them (the header read again, for the files that have errors
+    only; `members(spec)`: the codes a table per member may name, asked only for an unknown
+    one)."""
+    files = {Path(spec.file).name: spec for spec in plan.inputs}
+    headers: dict[str, list[str]] = {}
+    for name in {e.file for e in errors}:
+        spec = files.get(name)
+        if spec is None:
+            continue
+        try:
+            source = data_file(data_dir, spec.file)
+            header = (csv_start(source).header if input_format(source) == "csv"
+                      else read_table(source, spec.columns).header) or []
+        except ReadError:
+            header = []
+        headers[name] = [trim(h) for h in header]
+    out = []
+    known: dict[str, list[str]] = {}
+    for e in errors:
+        spec = files.get(e.file)
+        header = headers.get(e.file, [])
+        at = header.index(e.column) + 1 if e.column in header else 1
+        named = str(Path(data_dir) / spec.file) if spec is not None else e.file
+        hint = None
+        if spec is not None:
+            if e.code == "V205" and isinstance(spec, TableSpec) and e.column == spec.keys[0]:
+                if spec.name not in known:
+                    known[spec.name] = members(spec)
+                hint = _member_hint(e.message, spec, known[spec.name])
+            else:
+                hint = row_hint(e, spec, input_format(Path(named)), plan)
+        out.append(replace(e, path=named, at=at, hint=hint))
+    return out
+
+
+def members_of(query: Callable[[str], Any], plan: Plan, spec: TableSpec) -> list[str]:
+    """The codes a table per member may name (`intake.known_codes`), read on the engine."""
+    known = known_codes(plan, spec, S.Names.of(plan))
+    if known is None:
+        return []
+    return [str(r[0]) for r in query(f"SELECT * FROM ({known}) AS k").fetchall() if r[0]]
+
+
+def _member_hint(message: str, spec: TableSpec, known: list[str]) -> str:
+    """The reference's hint for an unknown member: a near code, else the first 25."""
+    code = message.rsplit("`", 2)[-2]
+    return did_you_mean(code, known) or \
+        f"mottagarna i `{spec.group}` är: {', '.join(sorted(known)[:25])}"
+
+
+def row_hint(e: BatchError, spec: TableSpec | RecordSpec, fmt: str, plan: Plan
+             ) -> str | None:
+    """The reference reader's hint for a bad row (io/data.py `_read_rows`), from its code,
+    column and message."""
+    if e.code == "V209":
+        return "kontrollera avgränsare och citattecken" if fmt == "csv" else \
+            "varje kolumn med värden ska ha en rubrik i rubrikraden"
+    if e.code == "V206":
+        per = isinstance(spec, TableSpec) and spec.per_villkor
+        return "varje mottagare ska ha en rad" + (" per villkor" if per else "")
+    if e.code == "V205":
+        ids = sorted({i.vid for i in plan.model.all_items() if isinstance(i, ast.Villkor)})
+        return "villkoren är: " + ", ".join(ids)
+    col = spec.columns.get(e.column)
+    if col is None:
+        return None
+    if "är en procentsats, men kolumnen är" in e.message:
+        return "skriv beloppet i kronor, t.ex. 1500" if col.type == T.BELOPP else \
+            "skriv talet utan %"
+    if "är ett belopp i kronor, men kolumnen är" in e.message:
+        return "skriv talet utan kr"
+    return cell_hint(col, spec.decimal) or None
 
 
 @dataclass
@@ -173,7 +263,8 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
     if n_errors:
         errors += [BatchError(*r) for r in con.execute("SELECT * FROM fel LIMIT 1000").fetchall()]
         # the screen's list in file order too (malformed rows are read first)
-        errors = sorted(errors, key=lambda e: (e.file, e.line))[:1000]
+        errors = located(plan, data_dir, sorted(errors, key=lambda e: (e.file, e.line))[:1000],
+                         lambda spec: members_of(con.execute, plan, spec))
         _copy_errors(con, malformed, fel)
     write_models(side_path(out, "potter"), pot_rows(_Pots(pots)), POT_COLUMNS, "potter")
     # one group: its rows were made in recipient order (ordered tables, rows unnested in order,

@@ -75,6 +75,8 @@ from .duck import (
     _read_csv,
     _read_xlsx,
     follow_steps,
+    located,
+    members_of,
 )
 from .plan import Plan, Unsupported
 from .settle import INVOICES
@@ -356,7 +358,9 @@ def _run(spark: Any, plan: Plan, data_dir: Path, out: Path, progress, views: lis
         if n_errors:
             errors += [BatchError(*r.values()) for r in bad.slice(0, 1000).to_pylist()]
             # the screen's list in file order too (malformed rows are read first)
-            errors = sorted(errors, key=lambda e: (e.file, e.line))[:1000]
+            errors = located(plan, data_dir, sorted(errors, key=lambda e: (e.file, e.line))[:1000],
+                             lambda spec: members_of(lambda q: _Rows(spark.sql(_spark_query(q))),
+                                                   plan, spec))
             con.register("fel", bad)
             _copy_errors(con, malformed, side_path(out, "fel"))
         write_models(side_path(out, "potter"), pot_rows(_Pots(pots)), POT_COLUMNS, "potter")
@@ -576,6 +580,21 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
             node.set("expression", exp.Literal.string(pattern[:-1] + "\\z"))
             return node
     return node
+
+
+class _Rows:
+    """A Spark result where `duck.members_of` reads DuckDB's: `fetchall()`."""
+
+    def __init__(self, frame: Any):
+        self.frame = frame
+
+    def fetchall(self) -> list:
+        return [tuple(r) for r in self.frame.collect()]
+
+
+def _spark_query(duck_sql: str) -> str:
+    """A query written for DuckDB, in Spark SQL."""
+    return spark_tree(sqlglot.parse_one(duck_sql, read=S.READ)).sql(DIALECT, identify=True)
 
 
 def _spark_expr(duck_sql: str) -> str:

@@ -287,7 +287,7 @@ def _read_rows(spec: TableSpec, sheet: Sheet, data: TableData, known: set[str] |
                 row_ok = False
                 diags.row("V204", data.path, line, col.name, order[col.name],
                           f"rad {line}, kolumn `{col.name}`: {exc}", i + 1,
-                          hint=getattr(exc, "hint", None) or _hint(col, spec.decimal))
+                          hint=getattr(exc, "hint", None) or cell_hint(col, spec.decimal))
         if not row_ok:
             if spec.keys and isinstance(values.get(spec.keys[0]), str):
                 data.rejected.add(values[spec.keys[0]])
@@ -320,7 +320,8 @@ def _read_rows(spec: TableSpec, sheet: Sheet, data: TableData, known: set[str] |
         data.rows[key] = Row(values, line)
 
 
-def _hint(col: ColumnSpec, decimal: str | None = None) -> str:
+def cell_hint(col: ColumnSpec, decimal: str | None = None) -> str:
+    """The hint for a cell that is not of its column's type (also the column engine's)."""
     amount = {None: "1500 eller 1500,50", "komma": "1500 eller 1 500,50",
               "punkt": "1500 eller 1500.50"}[decimal]
     return {
