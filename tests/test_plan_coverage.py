@@ -300,3 +300,36 @@ def test_listed_members_their_tables_and_deadlines_match_the_reference(report, l
     assert col.engine_used == "kolumn", col.diagnostics
     assert ref.exit_code == col.exit_code
     same_files(tmp_path)
+
+
+def test_2020_with_its_parameters_and_every_table(tmp_path):
+    """The 2020 agreement with `--param` values (each a constant of the plan), contacts per
+    region under a total cap that does not bind (one region without its count: the others'
+    amounts are preliminary), and the national recipients' answers per villkor."""
+    import csv
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in (ROOT / "examples" / "sjukskrivning-2020").glob("*.csv"):
+        (data / f.name).write_bytes(f.read_bytes())
+    with open(data / "befolkning.csv", encoding="utf-8", newline="") as f:
+        codes = [r["lanskod"] for r in csv.DictReader(f)]
+    rows = [f"{c},1,2,3,4,{'' if i == 3 else 1000 + 37 * i},2021-08-01"
+            for i, c in enumerate(codes)]
+    (data / "behandlingar.csv").write_text(
+        "lanskod,psykisk_kvinnor,psykisk_män,smärta_kvinnor,smärta_män,kontakter,inkom\n"
+        + "\n".join(rows) + "\n", encoding="utf-8")
+    (data / "nationellt.csv").write_text(
+        "mottagare,villkor,insatser_vidtagna\nSKR,4,ja\nFK,4,nej\nSoS,4,\nSoS,5,ja\n",
+        encoding="utf-8")
+    agreement = ROOT / "agreements" / "sjukskrivning-2020.villkor"
+    params = ["ersättning_per_kontakt=250,50", "v4_skr=20000000", "v4_fk=22500000",
+              "v4_socialstyrelsen=20000000"]
+    ref = api.run(agreement, data, tmp_path / "referens.csv", params, engine="referens")
+    col = api.run(agreement, data, tmp_path / "kolumn.csv", params, engine="kolumn")
+    assert col.engine_used == "kolumn", col.diagnostics
+    assert (ref.exit_code, [d.code for d in ref.diagnostics]) == \
+        (col.exit_code, [d.code for d in col.diagnostics])
+    same_files(tmp_path)
+    text = (tmp_path / "kolumn.csv").read_text(encoding="utf-8")
+    assert "preliminärt: 1 mottagare väntar" in text

@@ -321,8 +321,9 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
     `agreement`: a `Path` (a file), a `str` (the agreement's text, spans named `name`) or a
     `Checked`. `params`: `["NAMN=VÄRDE", …]` or `{"NAMN": "VÄRDE"}`, each parsed by the
     parameter's declared type. `engine`: `auto` uses the column engine when its plan covers the
-    agreement (and no parameter is given), else the reference evaluator; `kolumn` refuses what
-    it cannot do (V304); `referens` never tries. `ledger`: record the run there (needs `out`).
+    agreement (each `--param` a constant of its plan), else the reference evaluator; `kolumn`
+    refuses what it cannot do (V304); `referens` never tries. `ledger`: record the run there
+    (needs `out`).
     `keep_rows=False` leaves `rows` empty (a CLI writing millions of rows does not read them
     back). `progress(total)` gives a context manager yielding a callable that is told each step
     (the CLI's `StepProgress`). `option` is how messages name the result file's option (the CLI
@@ -373,18 +374,14 @@ def run(agreement: Path | str | Checked, data_dir: str | Path, out: Path | str |
     hashes = _hash_inputs(agreement_path, checked.text, data, data_files(model)) \
         if log is not None else (None, None)
     common: dict[str, Any] = dict(model=model, text=checked.text, params=values)
-    if engine in ("kolumn", "spark") and pairs:
-        return _fail("användning", "V304", "kolumnmotorn stöder inte överenskommelsen: "
-                     "--param stöds bara i referensmotorn", "kör med --motor referens",
-                     **common)
-    if engine != "referens" and not pairs:
+    if engine != "referens":
         done = _run_columnar(model, data, per, target, engine, memory_text,
                              progress, keep_rows, common, spark)
         if done is not None:
             if done.ok and log is not None and target is not None:
                 assert done.version is not None   # a finished run has its version
                 done = _logged(done, log, Run(
-                    agreement_path or Path(checked.name), done.version, per, {}, data,
+                    agreement_path or Path(checked.name), done.version, per, values, data,
                     done.engine_used or "kolumn",
                     done.batch.rows, done.error_count, ledger_pots(done.batch.pots), target,
                     time.perf_counter() - started, data_files(model), *hashes))
@@ -509,12 +506,14 @@ def _run_columnar(model: Model, data: Path, per: date | None, out: Path | None,
     import duckdb
 
     from .batch.duck import ChecksFailed, InputProblem, run_plan
+    from .batch.linear import with_params
     from .batch.plan import Unsupported, compile_plan
     from .write.output import ErrorRow, pot_rows, side_path
 
     required = engine in ("kolumn", "spark")
-    version = model.version_at(per)
-    plan = compile_plan(model, version)
+    known = with_params(model, common["params"])   # each --param a constant of the plan
+    version = known.version_at(per)
+    plan = compile_plan(known, version)
     if isinstance(plan, Unsupported):
         if required:
             return _fail("användning", "V304", "kolumnmotorn stöder inte överenskommelsen: "
