@@ -2,16 +2,18 @@
 
 A case is one data folder for one drawn agreement, run by both engines in process and compared
 file by file (tests/differential_harness.py); agreements are drawn from the language
-(tests/agreement_strategies.py), 1–3 data folders each. `--jobs` worker processes (default: the
+(tests/agreement_strategies.py), 1–4 data folders each. `--jobs` worker processes (default: the
 number of cores) draw their own cases; a progress line shows cases per second and the time
 left, and a summary ends the run: what was compared, what ran on the reference alone and why,
 the outside constructs drawn, and milliseconds per case by phase.
 
-    python bench/differential.py 100000 [--jobs 2] [--seed 1] [--kända] [--fortsätt]
+    python bench/differential.py 100000 [--jobs 2] [--seed 1] [--kända] [--fortsätt] [--mappar 4]
 
 At the first disagreement hypothesis shrinks the case and the run stops with it (exit 1);
 `--fortsätt` goes on and lists one case per kind of disagreement instead. `--kända` also draws
 the known disagreements (KNOWN in tests/agreement_strategies.py), which the test avoids.
+`--mappar` is the most data folders drawn for one agreement (4: 2.6 on average, 8: 3.4): more
+share one agreement's drawing, check and SQL parse among more cases; fewer draw more agreements.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ PROGRESS_EVERY = 1.0          # seconds between a worker's reports
 
 
 def work(index: int, quota: int, seed: int, allow: frozenset[str], keep_going: bool,
-         out: mp.Queue) -> None:
+         out: mp.Queue, folders: int = 4) -> None:
     """One worker: `quota` cases, reported to `out` as ("framsteg", index, done, kinds) now
     and then, ("avvikelse", index, text) per disagreement and ("klar", index, stats) last."""
     sys.path.insert(0, str(TESTS))
@@ -67,16 +69,20 @@ def work(index: int, quota: int, seed: int, allow: frozenset[str], keep_going: b
                     out.put(("framsteg", index, done, dict(harness.stats.kinds)))
 
         rounds = 0
+        started, cpu = time.perf_counter(), time.process_time()
         try:
-            while done < quota:   # 2.5 cases an example; a round draws what is left
+            while done < quota:   # (1 + folders) / 2 cases an example; a round draws the rest
                 rounds += 1
-                runs = settings(max_examples=max(math.ceil((quota - done) / 2.5), 1),
+                runs = settings(max_examples=max(math.ceil((quota - done) * 2 / (1 + folders)), 1),
                                 deadline=None, database=None,
                                 suppress_health_check=list(HealthCheck))
                 seeded(seed * 1000 + index * 100 + rounds)(
-                    runs(given(cases(max_data=4, allow=allow))(one)))()
+                    runs(given(cases(max_data=folders, allow=allow))(one)))()
         except Exception as exc:   # shrunk by hypothesis: the minimal case
             out.put(("avvikelse", index, _said(exc, Mismatch)))
+        # the whole worker, drawing included: what the machine's cores bound
+        harness.stats.seconds["process"] += time.perf_counter() - started
+        harness.stats.seconds["process-cpu"] += time.process_time() - cpu
         out.put(("klar", index, harness.stats))
 
 
@@ -99,6 +105,8 @@ def main() -> int:
                         help="dra även de kända avvikelserna")
     parser.add_argument("--fortsätt", dest="keep_going", action="store_true",
                         help="fortsätt efter en avvikelse (ett fall per slag)")
+    parser.add_argument("--mappar", dest="folders", type=int, default=4,
+                        help="högst så många datamappar per överenskommelse")
     args = parser.parse_args()
     sys.path.insert(0, str(TESTS))
     from agreement_strategies import KNOWN
@@ -109,9 +117,11 @@ def main() -> int:
     quotas = [args.cases // jobs + (i < args.cases % jobs) for i in range(jobs)]
     context = mp.get_context("spawn")   # a fresh interpreter: DuckDB's threads never forked
     out = context.Queue()
-    workers = [context.Process(target=work, args=(i, q, args.seed, allow, args.keep_going, out),
-                               daemon=True) for i, q in enumerate(quotas)]
+    workers = [context.Process(target=work, daemon=True, args=(
+        i, q, args.seed, allow, args.keep_going, out, max(args.folders, 1)))
+        for i, q in enumerate(quotas)]
     started = time.perf_counter()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{args.cases:,} fall i {jobs} processer, frö {args.seed}"
           f"{', med kända avvikelser' if allow else ''}".replace(",", " ", 1), file=sys.stderr)
     for w in workers:
@@ -143,7 +153,7 @@ def main() -> int:
         w.join(timeout=10)
     elapsed = time.perf_counter() - started
     print(file=sys.stderr)
-    _summary(total, elapsed, jobs, args.cases, mismatches)
+    _summary(total, elapsed, jobs, args.cases, mismatches, load)
     return 1 if mismatches or finished < jobs else 0
 
 
@@ -156,19 +166,29 @@ def _progress(done: int, wanted: int, elapsed: float, mismatches: int) -> None:
     print(line, end="", file=sys.stderr, flush=True)
 
 
-def _summary(stats, elapsed: float, jobs: int, wanted: int, mismatches: list[str]) -> None:
+def _summary(stats, elapsed: float, jobs: int, wanted: int, mismatches: list[str],
+             load: float = float("nan")) -> None:
     n = max(stats.cases, 1)
+    seconds = stats.seconds
 
     def ms(phase: str) -> str:
-        return f"{1000 * stats.seconds[phase] / n:.1f}"
+        return f"{1000 * seconds[phase] / n:.1f}"
 
+    phases = ("check", "write", "referens", "kolumn", "compare")
+    drawing = max(seconds["process"] - sum(seconds[p] for p in phases), 0)   # hypothesis
+    now = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         f"{stats.cases} fall ({stats.agreements} överenskommelser) på {elapsed:.0f} s i {jobs} "
         f"processer: {1000 * elapsed / n:.1f} ms/fall väggtid, "
         f"{wanted * elapsed / n / 3600:.2f} h för {wanted} fall",
         f"per fall och process, ms: kontroll {ms('check')}, skriva data {ms('write')}, "
         f"referensen {ms('referens')}, kolumnmotorn {ms('kolumn')}, jämförelsen {ms('compare')}"
-        f" (cpu-tid {ms('cpu')})",
+        f", dragningen {1000 * drawing / n:.1f} (cpu-tid {ms('process-cpu')}, varav "
+        f"jämförelsen {ms('cpu')})",
+        # wall time depends on what else the machine runs; CPU time per case does not much
+        f"med {jobs} egna kärnor (cpu-tiden): {1000 * seconds['process-cpu'] / n / jobs:.1f} "
+        f"ms/fall, {wanted * seconds['process-cpu'] / n / jobs / 3600:.2f} h för {wanted} fall; "
+        f"maskinens belastning {load:.1f} före, {now:.1f} efter",
         "utfall: " + ", ".join(f"{k} {v}" for k, v in stats.kinds.most_common()),
         "bara referensen, därför att: " + ("; ".join(
             f"{k} ({v})" for k, v in stats.reasons.most_common(12)) or "-"),

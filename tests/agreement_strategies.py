@@ -216,13 +216,48 @@ class Scope:
                      record=self.record, allow=self.allow)
 
 
+class _Reused:
+    """hypothesis's strategies (`_st.sampled_from(…)` as `st.sampled_from(…)`), one object per
+    distinct arguments: a new object is validated and labelled again on every draw, which was a
+    fifth of a case's time. The same object draws the same values from the same choices, so a
+    seed draws the same cases. Arguments that cannot be a key (a list, a function, another
+    strategy drawn once) make a new object, as `st` does."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self.made: dict = {}
+
+    def __getattr__(self, name: str):
+        make = getattr(st, name)
+
+        def made(*args, **kwargs):
+            key = (name, args, tuple(kwargs.items()))
+            try:
+                return self.made[key]
+            except KeyError:
+                pass
+            except TypeError:    # not hashable
+                return make(*args, **kwargs)
+            if len(self.made) > self.LIMIT:
+                self.made.clear()
+            found = self.made[key] = make(*args, **kwargs)
+            return found
+
+        setattr(self, name, made)
+        return made
+
+
+_st = _Reused()
+
+
 def _pick(draw, options):
-    return draw(st.sampled_from(options))
+    return draw(_st.sampled_from(tuple(options)))
 
 
 def _rarely(draw, n: int) -> bool:
     """True once in n draws (and False when hypothesis shrinks the case)."""
-    return draw(st.integers(0, n - 1)) == n - 1
+    return draw(_st.integers(0, n - 1)) == n - 1
 
 
 def _constant(draw, kind: str) -> str:
@@ -255,7 +290,7 @@ def _compare(draw, ref: str, kind: str, codes: tuple[str, ...] = ()) -> Cond:
 
 
 def _between(draw) -> str:
-    a, b = sorted(draw(st.lists(st.sampled_from(DATES[:5]), min_size=2, max_size=2)))
+    a, b = sorted(draw(_st.lists(_st.sampled_from(DATES[:5]), min_size=2, max_size=2)))
     return f"mellan {a} och {b}"
 
 
@@ -304,7 +339,7 @@ def record_condition(draw, sc: Scope, depth: int) -> Cond:
     """A condition on one record (inside `där`/`bland`)."""
     rec = sc.record
     assert rec is not None
-    choice = draw(st.integers(0, 9 if depth > 0 else 5))
+    choice = draw(_st.integers(0, 9 if depth > 0 else 5))
     if choice <= 3:
         return _column_leaf(draw, rec, rec.cols)
     if choice == 4:
@@ -329,19 +364,19 @@ def record_condition(draw, sc: Scope, depth: int) -> Cond:
 def aggregate(draw, sc: Scope) -> Cond:
     rec = _pick(draw, sc.records)
     inner = sc.inner(rec)
-    kind = draw(st.integers(0, 2))
+    kind = draw(_st.integers(0, 2))
     numeric = [c for c in rec.cols if c.kind in ("heltal", "belopp", "decimaltal", "andel")]
-    if kind == 2 and sc.outside and numeric and draw(st.booleans()):   # summa(R.c där …)
+    if kind == 2 and sc.outside and numeric and draw(_st.booleans()):   # summa(R.c där …)
         col = _pick(draw, numeric)
         sc.used.add("summa(…)")
-        where = f" där {draw(record_condition(inner, 1))}" if draw(st.booleans()) else ""
+        where = f" där {draw(record_condition(inner, 1))}" if draw(_st.booleans()) else ""
         return _compare(draw, f"summa({rec.name}.{col.name}{where})", col.kind)
     if kind == 0:
-        where = f" där {draw(record_condition(inner, 2))}" if draw(st.booleans()) else ""
+        where = f" där {draw(record_condition(inner, 2))}" if draw(_st.booleans()) else ""
         op, const = _pick(draw, OPS), _pick(draw, NUMBERS)
         return cond(f"antal({rec.name}{where}) {op} {const}")
     where = draw(record_condition(inner, 2))
-    among = f" bland {draw(record_condition(inner, 1))}" if draw(st.booleans()) else ""
+    among = f" bland {draw(record_condition(inner, 1))}" if draw(_st.booleans()) else ""
     op, const = _pick(draw, OPS), _pick(draw, SHARES)
     if _rarely(draw, 5):   # the constant first: `70 % <= andel(…)`
         return cond(f"{const} {FLIP.get(op, op)} andel({rec.name} där {where}{among})")
@@ -423,7 +458,8 @@ def outside_requirement(draw, sc: Scope, depth: int) -> Cond:
         c = _pick(draw, numeric)
         return cond(f"{t.name}.{c.name} * 2 + 1 {_pick(draw, OPS)} {_pick(draw, NUMBERS[:6])}")
     if t is not None and how == "two-columns" and len(numeric) >= 2:
-        a, b = draw(st.lists(st.sampled_from(numeric), min_size=2, max_size=2, unique=True))
+        a, b = draw(_st.lists(_st.sampled_from(tuple(numeric)), min_size=2, max_size=2,
+                                    unique=True))
         return cond(f"{t.name}.{a.name} {_pick(draw, OPS)} {t.name}.{b.name}")
     return cond(_pick(draw, VERDICTS))
 
@@ -437,7 +473,7 @@ def column(draw, name: str, outside: bool, used: set[str]) -> Col:
     if kind in OUTSIDE_TYPES:
         used.add(f"kolumn {kind}")
     flags: list[str] = []
-    flag = draw(st.integers(0, 3))
+    flag = draw(_st.integers(0, 3))
     if flag == 1:
         flags.append("obligatorisk")
     elif flag == 2:
@@ -454,15 +490,16 @@ def keyed_table(draw, name: str, group: str, outside: bool, used: set[str],
     key_name = _pick(draw, KEY_COLUMNS)
     key_kind = _pick(draw, ("text", "kod", "kod", "text", "enum") + (
         ("heltal", "datum", "ja/nej") if "typad nyckel" in allow else ()))
-    key_flags = ("obligatorisk",) if draw(st.integers(0, 2)) else ()
+    key_flags = ("obligatorisk",) if draw(_st.integers(0, 2)) else ()
     key = Col(key_name, key_kind, key_flags, _pick(draw, ENUMS) if key_kind == "enum" else ())
-    names = draw(st.lists(st.sampled_from(DATA_COLUMNS), min_size=1, max_size=5, unique=True))
+    names = draw(_st.lists(_st.sampled_from(DATA_COLUMNS), min_size=1, max_size=5,
+                               unique=True))
     cols = [key] + [draw(column(n, outside, used)) for n in names if n != key_name]
     if not _rarely(draw, 3):   # a pot key: a required integer (as bench/pott.villkor)
         flags = ("obligatorisk", "positiv") if _rarely(draw, 4) else \
             ("obligatorisk",)
         cols.append(Col("nyckeltal", "heltal", flags))
-    if draw(st.booleans()):
+    if draw(_st.booleans()):
         cols.append(Col("namn", _pick(draw, ("text", "text", "kod", "datum") + (
                             ("heltal", "ja/nej") if "namntyp" in allow else ())),
                         _pick(draw, ((), ("valfri",), ("obligatorisk",)))))
@@ -481,16 +518,16 @@ def keyed_table(draw, name: str, group: str, outside: bool, used: set[str],
 
 @st.composite
 def record_table(draw, name: str, outside: bool, used: set[str]) -> Table:
-    names = draw(st.lists(st.sampled_from(("diagnos", "prognos", "datum", "antal", "typ",
+    names = draw(_st.lists(_st.sampled_from(("diagnos", "prognos", "datum", "antal", "typ",
                                            "klar", "poäng", "kategori")),
                           min_size=1, max_size=4, unique=True))
     cols = []
     for n in names:
         c = draw(column(n, outside, used))
         plain = tuple(f for f in c.flags if f != "positiv")
-        if n == "datum" and draw(st.booleans()):
+        if n == "datum" and draw(_st.booleans()):
             c = Col(n, "datum", plain)
-        if n in ("diagnos", "prognos", "klar") and draw(st.booleans()):
+        if n in ("diagnos", "prognos", "klar") and draw(_st.booleans()):
             c = Col(n, "ja/nej", plain)
         cols.append(c)
     optional = outside and _rarely(draw, 8)
@@ -509,9 +546,9 @@ def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozen
     if outside is None:
         outside = _rarely(draw, 3)
     used: set[str] = set()
-    n_keyed = draw(st.integers(0, 2))
-    n_records = draw(st.integers(0 if n_keyed else 1, 2))
-    group_names = list(draw(st.permutations(GROUP_NAMES)))
+    n_keyed = draw(_st.integers(0, 2))
+    n_records = draw(_st.integers(0 if n_keyed else 1, 2))
+    group_names = list(draw(_st.permutations(GROUP_NAMES)))
     tables: list[Table] = []
     groups: list[Group] = []
     for i in range(n_keyed):
@@ -525,14 +562,14 @@ def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozen
         r = draw(record_table(RECORD_NAMES[i], outside, used))
         link_names = list(LINK_COLUMNS)
         for g in groups:          # keyed groups the records belong to
-            if draw(st.booleans()):
+            if draw(_st.booleans()):
                 c = link_names.pop(0)
                 kinds = ("kod", "kod", "text") + (("heltal",) if "länktyp" in allow else ())
                 r.cols.insert(0, Col(c, _pick(draw, kinds),
                                      _pick(draw, ((), ("obligatorisk",)))))
                 r.links[g.name] = c
                 r.declared_links[g.name] = c
-        if draw(st.integers(0, 2)) or not groups:   # a `via` group from this table
+        if draw(_st.integers(0, 2)) or not groups:   # a `via` group from this table
             c = link_names.pop(0)
             kinds = ("kod", "kod", "text") + (("heltal", "datum") if "typad nyckel" in allow
                                                else ())
@@ -540,11 +577,11 @@ def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozen
                                  _pick(draw, ((), ("obligatorisk",), ("obligatorisk",)))))
             gname = group_names.pop()
             named = None
-            if draw(st.booleans()):
+            if draw(_st.booleans()):
                 named = "namn"
                 r.cols.append(Col("namn", _pick(draw, ("text", "text") + (
                                       ("heltal", "ja/nej") if "namntyp" in allow else ())),
-                                  ("valfri",) if draw(st.booleans()) else ()))
+                                  ("valfri",) if draw(_st.booleans()) else ()))
             groups.append(Group(gname, r.name, False, c, named))
             r.links[gname] = c
         records.append(r)
@@ -563,7 +600,7 @@ def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozen
         g = keyed_groups[0]
         extra = Table("extra", "extra.csv", [Col("id", "text", ("obligatorisk",)),
                                               Col("e", "ja/nej")], True, g.name, "id",
-                      optional=draw(st.booleans()))
+                      optional=draw(_st.booleans()))
         used.add("andra tabell per mottagare")
         tables.append(extra)
     listed: Group | None = None
@@ -582,7 +619,7 @@ def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozen
         linked = [r for r in records if g.name in r.links]
         mine: dict[str, int] = {}
         others = {v: w for k, vs in by_group.items() if k != g.name for v, w in vs.items()}
-        for _ in range(draw(st.integers(1, 3))):
+        for _ in range(draw(_st.integers(1, 3))):
             vid += 1
             v = str(vid)
             sc = Scope(g, table, linked, dict(mine), outside, used,
@@ -593,12 +630,12 @@ def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozen
                 sc = Scope(g, None, [], dict(mine), False, used, allow=allow)
             lines = [f"villkor {v} \"Villkor {v}\"",
                      f"  gäller {g.name}" + (" endast SKR" if g.members and
-                                              draw(st.booleans()) else ""),
+                                              draw(_st.booleans()) else ""),
                      f"  källa d \"villkor {v}\""]
-            form = draw(st.integers(0, 3))
+            form = draw(_st.integers(0, 3))
             subs: dict[str, int] = {}
             if form >= 2:
-                for k in range(draw(st.integers(1, 3))):
+                for k in range(draw(_st.integers(1, 3))):
                     sid = f"{v}.{k + 1}"
                     krav = draw(requirement(sc, 2))
                     lines += [f"  delvillkor {sid} \"Delvillkor {sid}\"", f"    krav {krav}",
@@ -618,7 +655,7 @@ def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozen
                 used.add("redovisas senast")
                 lines.append(f"  redovisas senast 2010-12-31 enligt {table.name}."
                              f"{_pick(draw, dated).name}")
-                if draw(st.booleans()):
+                if draw(_st.booleans()):
                     lines.append(f"  vid försening {_pick(draw, VERDICTS)}")
             lines.append("slut")
             blocks.append("\n".join(lines))
@@ -661,7 +698,7 @@ def group_payments(draw, g: Group, table: Table | None, villkor: list[str], outs
     out: list[str] = []
     keys = [c for c in (table.cols if table else []) if c.kind == "heltal"]
     required_keys = [c for c in keys if c.required]
-    choice = draw(st.integers(0, 4 if outside else 2))
+    choice = draw(_st.integers(0, 4 if outside else 2))
     if choice == 0 or not villkor:
         return out
     v = _pick(draw, villkor)
@@ -692,7 +729,7 @@ def group_payments(draw, g: Group, table: Table | None, villkor: list[str], outs
             else:
                 lines.append(f"  {extra}")
         lines.append(f"  avrundning {rounding}, {mode}{share}")
-        if draw(st.booleans()):
+        if draw(_st.booleans()):
             lines.append("  betalas senast 2011-03-31")
         out.append("\n".join(lines + ["slut"]))
     elif outside and g.keyed and table is not None:
@@ -702,12 +739,12 @@ def group_payments(draw, g: Group, table: Table | None, villkor: list[str], outs
                        (f"om villkor {v} då 100 kr annars 0 kr",))
         if amount.startswith("om"):
             used.add("om i belopp")
-        tied = f"  villkor {v}" if draw(st.booleans()) else "  utan villkor"
+        tied = f"  villkor {v}" if draw(_st.booleans()) else "  utan villkor"
         if "utan" in tied:
             used.add("utan villkor")
         lines = [f"utbetalning per_{g.name} \"Per mottagare\"", tied, "  källa d \"belopp\"",
                  f"  belopp {amount} till varje mottagare i {g.name}"]
-        if draw(st.booleans()):
+        if draw(_st.booleans()):
             lines.append("  tak per mottagare 500 kr")
             used.add("tak")
         lines.append(f"  avrundning {rounding}, halvt uppåt{share}")
@@ -816,9 +853,10 @@ def _key_values(draw, col: Col, n: int, taken: set[str]) -> list[str]:
     else:
         pool = list(KEYS)
     pool = [k for k in pool if k.strip() not in taken] or ["reserv"]
-    return draw(st.lists(st.sampled_from(pool), min_size=min(n, 1), max_size=min(n, len(pool)),
-                         unique_by=lambda k: k.strip().lower() if col.kind == "ja/nej"
-                         else k.strip()))
+    return draw(_st.lists(_st.sampled_from(tuple(pool)), min_size=min(n, 1),
+                          max_size=min(n, len(pool)),
+                          unique_by=lambda k: k.strip().lower() if col.kind == "ja/nej"
+                          else k.strip()))
 
 
 def _csv(rows: list[list[str]], delimiter: str, quote_all: bool, eol: str) -> str:
@@ -839,7 +877,7 @@ def table_file(draw, table: Table, keys: list[str] | None,
         return None
     cols = [c for c in table.cols if not (c.optional and hostile and _rarely(draw, 4))]
     if hostile and _rarely(draw, 4):
-        cols = list(draw(st.permutations(cols)))
+        cols = list(draw(_st.permutations(tuple(cols))))
     header = [c.name for c in cols]
     extra = hostile and _rarely(draw, 5)
     if extra:
@@ -857,7 +895,7 @@ def table_file(draw, table: Table, keys: list[str] | None,
                     row.append(_cell(draw, c, bad))
             rows.append(row + (["x"] if extra else []))
     else:
-        for _ in range(draw(st.integers(0, 12))):
+        for _ in range(draw(_st.integers(0, 12))):
             row = [_cell(draw, c, bad, links.get(c.name)) for c in cols]
             rows.append(row + (["x"] if extra else []))
     if hostile:
@@ -865,16 +903,16 @@ def table_file(draw, table: Table, keys: list[str] | None,
             for j, cell in enumerate(row):
                 if cell and "\n" not in cell and _rarely(draw, 15):
                     ws = _pick(draw, WHITESPACE)
-                    rows[i][j] = f"{ws}{cell}" if draw(st.booleans()) else f"{cell}{ws}"
+                    rows[i][j] = f"{ws}{cell}" if draw(_st.booleans()) else f"{cell}{ws}"
                     tags.append(f"blanktecken {ws!r}")
-    if bad and rows and draw(st.booleans()):
+    if bad and rows and draw(_st.booleans()):
         what = _pick(draw, ("dubblett", "fel antal fält", "blankrad", "bara blanksteg",
                             "citattecken som inte stängs", "NUL"))
-        at = draw(st.integers(0, len(rows)))
+        at = draw(_st.integers(0, len(rows)))
         if what == "dubblett":
-            rows.insert(at, list(rows[draw(st.integers(0, len(rows) - 1))]))
+            rows.insert(at, list(rows[draw(_st.integers(0, len(rows) - 1))]))
         elif what == "fel antal fält":
-            rows.insert(at, rows[0][:-1] if draw(st.booleans()) and len(rows[0]) > 1
+            rows.insert(at, rows[0][:-1] if draw(_st.booleans()) and len(rows[0]) > 1
                         else rows[0] + ["extra"])
         elif what == "blankrad":
             rows.insert(at, [""] * len(header))
@@ -903,7 +941,7 @@ def table_file(draw, table: Table, keys: list[str] | None,
         at = min(unclosed + 1, len(lines) - 1)
         lines[at] = '"' + lines[at]
         text = eol.join(lines)
-    if draw(st.integers(0, 5)):
+    if draw(_st.integers(0, 5)):
         text += eol
     if bad and _rarely(draw, 40):
         what = _pick(draw, ("tom fil", "latin-1"))
@@ -918,7 +956,7 @@ def datasets(draw, agreement: Agreement, hostile: bool | None = None,
     """Data for every table of the agreement, with codes that link records to recipients (each
     group's codes its own, unless `delad kod` is allowed)."""
     if hostile is None:
-        hostile = draw(st.booleans())
+        hostile = draw(_st.booleans())
     if bad is None:
         bad = _rarely(draw, 4)
     tags: list[str] = []
@@ -928,14 +966,14 @@ def datasets(draw, agreement: Agreement, hostile: bool | None = None,
     for g in agreement.groups:
         if g.keyed:
             t = agreement.table(g.table)
-            keys[t.name] = _key_values(draw, t.col(g.column), draw(st.integers(0, 8)), taken)
+            keys[t.name] = _key_values(draw, t.col(g.column), draw(_st.integers(0, 8)), taken)
             codes[g.name] = [k.strip() for k in keys[t.name]]
         elif not g.members:
             kind = agreement.table(g.table).col(g.column).kind
             pool = {"heltal": ["1", "2", "10", "-3", "0"],
                     "datum": ["2010-01-01", "2010-02-01"]}.get(kind, list(KEYS))
             pool = [k for k in pool if k.strip() not in taken] or ["reserv"]
-            codes[g.name] = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=5,
+            codes[g.name] = draw(_st.lists(_st.sampled_from(tuple(pool)), min_size=1, max_size=5,
                                           unique=True))
         else:
             codes[g.name] = list(g.members)
@@ -944,7 +982,7 @@ def datasets(draw, agreement: Agreement, hostile: bool | None = None,
     for t in agreement.tables:   # a second keyed table: the group's keys, some not
         if t.keyed and t.name not in keys:
             base = codes.get(t.group or "", [])
-            keys[t.name] = draw(st.lists(st.sampled_from(base + ["okänd"]), max_size=4,
+            keys[t.name] = draw(_st.lists(_st.sampled_from((*base, "okänd")), max_size=4,
                                          unique=True))
     files = []
     for t in agreement.tables:

@@ -15,14 +15,19 @@ database, about 40 ms, which `run_plan` and the reference's error writer open pe
 new connection to it instead (`cursor()`: its own temporary views and registered tables, closed
 by whoever opened it). The SQL steps' sqlglot parse and render are memoised by their text (about
 75 ms per plan, the same for every data folder of one agreement). Neither changes what runs: the
-same SQL on the same DuckDB.
+same SQL on the same DuckDB. The data and output folders are in memory (`/dev/shm`) where the
+system has one: every result file is written through `fsync` (write.output.write_atomic), which
+on a disk costs a few milliseconds a file and more when two workers wait for the same disk; in
+memory it costs nothing, and the files are the same bytes.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -60,9 +65,20 @@ class Stats:
             getattr(self, name).update(getattr(other, name))
 
 
+def in_memory() -> str | None:
+    """A folder in memory for the cases' files (tmpfs), or None: the system's temp folder.
+    `VILLKOR_DIFF_TMP` names another (a disk, to measure what it costs)."""
+    chosen = os.environ.get("VILLKOR_DIFF_TMP")
+    if chosen:
+        return chosen
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 class Harness:
-    def __init__(self, shared: bool = True):
+    def __init__(self, shared: bool = True, folder: str | None = None):
         self.shared = shared
+        self.folder = folder if folder is not None else in_memory()
         self.stats = Stats()
         self._checked: tuple[str, api.Checked] | None = None
         self._undo: list = []
@@ -70,13 +86,17 @@ class Harness:
     # ---- set-up ------------------------------------------------------------------------------
 
     def __enter__(self) -> Harness:
-        self.work = Path(tempfile.mkdtemp(prefix="villkor-diff-"))
+        self.work = Path(tempfile.mkdtemp(prefix="villkor-diff-", dir=self.folder))
         self.data_dir = self.work / "data"
         self.out_dir = self.work / "ut"
         self.data_dir.mkdir()
         self.out_dir.mkdir()
         if self.shared:
-            self._share()
+            try:
+                self._share()
+            except BaseException:     # the folder (in memory) and the patches not left behind
+                self.__exit__()
+                raise
         return self
 
     def __exit__(self, *exc) -> None:
@@ -93,7 +113,10 @@ class Harness:
     def _share(self) -> None:
         import duckdb
 
-        from villkor_engine.batch import sql as S
+        try:   # where `step` and `Step` are written (sql.py before it was split)
+            from villkor_engine.batch import sqltext as S
+        except ImportError:
+            from villkor_engine.batch import sql as S  # type: ignore[no-redef]
 
         database = duckdb.connect()
         # inputs of a few dozen rows are one vector: DuckDB runs them on one thread anyway,
@@ -132,10 +155,10 @@ class Harness:
                 found = rendered[key] = (self.tree, render(self, dialect))
             return found[1]
 
-        self._patch(S, "step", step)
+        self._rebind("step", make_step, step)
         self._patch(S.Step, "sql", sql)
         unordered: dict[int, tuple[object, object]] = {}
-        without_order = getattr(S, "without_order", None)
+        without_order = self._found("without_order")
         if without_order is not None:
             def plain(st):
                 """The same result query without its ORDER BY, copied once per tree."""
@@ -146,7 +169,26 @@ class Harness:
                     found = unordered[id(st.tree)] = (st.tree, without_order(st))
                 return found[1]
 
-            self._patch(S, "without_order", plain)
+            self._rebind("without_order", without_order, plain)
+
+    @staticmethod
+    def _modules() -> list:
+        import villkor_engine.batch.duck  # noqa: F401 - every module of the runner loaded
+
+        return [m for name, m in list(sys.modules.items())
+                if name.startswith("villkor_engine.batch.") and m is not None]
+
+    def _found(self, name: str):
+        for module in self._modules():
+            if hasattr(module, name):
+                return getattr(module, name)
+        return None
+
+    def _rebind(self, name: str, old, new) -> None:
+        """`name` replaced wherever the engine's modules hold `old` (each imports it by name)."""
+        for module in self._modules():
+            if getattr(module, name, None) is old:
+                self._patch(module, name, new)
 
     # ---- one case -----------------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ from .verdicts import CHECKS
 
 LIMIT = 2 ** 62
 # steps read more than once are computed once; the rest are views DuckDB streams through
-MATERIALISED = ("typ_", "mot_", "nyckel_", "andel_")
+MATERIALISED = ("typ_", "mot_", "nyckel_", "andel_", "fel")
 GLOB = "*?["      # what DuckDB reads as a pattern in a file name
 INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
              "UINTEGER", "UBIGINT")
