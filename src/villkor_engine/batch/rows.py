@@ -348,14 +348,20 @@ OUTPUT = ("mottagare", "namn", "villkor", "utfall", "belopp", "exakt_belopp", "b
           "version", "källa", "anmärkning")
 
 
-def result_query(rows: list[str]) -> Step:
+def may_leave_out(plan: Plan, group: GroupPlan) -> bool:
+    """Whether some member lacks one of the group's rows (the result then filters `§bort`)."""
+    return any(r.paid is not None and r.shown is not None for r in group_rows(plan, group))
+
+
+def result_query(rows: list[str], filtered: bool = True) -> Step:
     """The output rows in recipient order, from the groups' `rader_*` steps. A runner that knows
     its steps kept that order (one group, rows unnested in order) may leave the ORDER BY out:
     `without_order`."""
     union = " UNION ALL ".join(f"SELECT * FROM {ident(name)}" for name in rows)
     r = f"x.{own('r')}"
     cols = ", ".join(f"{r}.{ident(c)} AS {ident(c)}" for c in OUTPUT)
-    return step("resultat", f"SELECT {cols} FROM ({union}) AS x WHERE NOT {r}.{ident(GONE)} "
+    where = f"WHERE NOT {r}.{ident(GONE)} " if filtered else ""
+    return step("resultat", f"SELECT {cols} FROM ({union}) AS x {where}"
                 f"ORDER BY x.{own('g')}, x.{ORD}, {r}.{own('v')}")
 
 

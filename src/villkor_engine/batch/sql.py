@@ -31,7 +31,7 @@ from .lines import counts_step, key_total_step, share_step
 from .plan import (
     Plan,
 )
-from .rows import needs_sum_step, result_query, rows_step, sum_step
+from .rows import may_leave_out, needs_sum_step, result_query, rows_step, sum_step
 from .settle import invoice_limits_step, invoice_step, member_columns
 from .sqltext import (
     READ,
@@ -77,7 +77,8 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
     if plan.invoices:
         limits_step = invoice_limits_step(plan, names)
         steps += ([limits_step] if limits_step else []) + [invoice_step(plan, files, names)]
-    steps.append(result_query([names.group("rader", g.name) for g in plan.groups]))
+    steps.append(result_query([names.group("rader", g.name) for g in plan.groups],
+                              any(may_leave_out(plan, g) for g in plan.groups)))
     return steps
 
 
