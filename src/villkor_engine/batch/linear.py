@@ -14,6 +14,7 @@ from fractions import Fraction
 from math import lcm
 
 from ..eval.interpreter import Env, evaluate
+from ..eval.values import Missing
 from ..io.data import Dataset
 from ..model import types as T
 from ..model.model import Model, Version
@@ -39,17 +40,31 @@ def with_params(model: Model, params: dict) -> Model:
     return replace(model, parameters=parameters)
 
 
+def _without_inputs(e: ast.Expr, model: Model, version: Version):
+    """The value of an expression that reads no table, record or villkor, as the reference
+    evaluator computes it (a Missing for a parameter without value), or None where it reads
+    one."""
+    if any(isinstance(x, (ast.ColumnRef, ast.Count, ast.ShareOf, ast.TotalOf, ast.VillkorRef))
+           for x in ast.walk(e)):
+        return None
+    return evaluate(e, Env(model, version, Dataset({}, {}), {}))
+
+
 def constant_value(e: ast.Expr, model: Model, version: Version):
     """What an expression without inputs is (`70 %`, `1/2`, `delmål`, a date, a text), or None.
 
     Values and parameters with defaults come out as the reference evaluator computes them; an
     expression that reads a table, a record or a villkor is no constant."""
-    if any(isinstance(x, (ast.ColumnRef, ast.Count, ast.ShareOf, ast.TotalOf, ast.VillkorRef))
-           for x in ast.walk(e)):
-        return None
-    value = evaluate(e, Env(model, version, Dataset({}, {}), {}))
+    value = _without_inputs(e, model, version)
     return value if isinstance(value, (Fraction, str, date)) and not isinstance(value, bool) \
         else None
+
+
+def missing_constant(e: ast.Expr, model: Model, version: Version) -> str | None:
+    """The reason an expression without inputs is missing (a parameter with no value), or
+    None."""
+    value = _without_inputs(e, model, version)
+    return value.reason if isinstance(value, Missing) else None
 
 
 MEASURES = (ast.ColumnRef, ast.TotalOf, ast.Count)

@@ -29,7 +29,7 @@ from ..io.data import Dataset
 from ..model import types as T
 from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec, Version
 from ..syntax import ast
-from .linear import PER_UNIT, constant_value, measures, scale
+from .linear import PER_UNIT, constant_value, measures, missing_constant, scale
 
 COLUMN_TYPES = (T.JANEJ, T.HELTAL, T.TEXT, T.KOD, T.DATUM, T.BELOPP)
 CODE_TYPES = (T.TEXT, T.KOD)
@@ -710,7 +710,7 @@ def _fixed(model: Model, version: Version, p: ast.Payment, rule: ast.Fixed, grou
     if p.rounding is not None and p.rounding.mode != "halvt uppåt":
         return Unsupported(f"utbetalningen {p.name}: bara avrundning halvt uppåt", p.span)
     value = constant_value(rule.amount, model, version)
-    missing = _missing_constant(rule.amount, model, version)
+    missing = missing_constant(rule.amount, model, version)
     if not isinstance(value, Fraction) and missing is None:
         return Unsupported(f"utbetalningen {p.name}: beloppet ska vara känt före körningen",
                            p.span)
@@ -733,16 +733,6 @@ class Mono:
     reasons: tuple[str | None, ...] = ()
 
 
-def _missing_constant(e: ast.Expr, model: Model, version: Version) -> str | None:
-    """The reason an expression without inputs is missing (a parameter with no value), or
-    None."""
-    if any(isinstance(x, (ast.ColumnRef, ast.Count, ast.ShareOf, ast.TotalOf, ast.VillkorRef))
-           for x in ast.walk(e)):
-        return None
-    value = evaluate(e, Env(model, version, Dataset({}, {}), {}))
-    return value.reason if isinstance(value, Missing) else None
-
-
 def _monomial(e: ast.Expr, model: Model, version: Version, group: str) -> Mono | None:
     """`c`, `X`, `c * X`, `X * c` or `… / c` with c known before the run (or missing: a
     parameter without value) and X a heltal or belopp column of the member's own table,
@@ -750,7 +740,7 @@ def _monomial(e: ast.Expr, model: Model, version: Version, group: str) -> Mono |
     constant = constant_value(e, model, version)
     if isinstance(constant, Fraction):
         return Mono(constant, None)
-    missing = _missing_constant(e, model, version)
+    missing = missing_constant(e, model, version)
     if missing is not None:
         return Mono(Fraction(1), None, (missing,))
     if isinstance(e, (ast.ColumnRef, ast.TotalOf)):
