@@ -108,7 +108,7 @@ def test_history_of_one_run_shows_it_in_full(two_runs):
     out = result.output
     assert out.startswith("Körning 1\n")
     assert "ersättning_per_kontakt = 1500" in out                       # parameters
-    assert f"villkor {run['motorversion']}" in out and "referens" in out   # engine, version
+    assert f"villkor {run['motorversion']}" in out and "kolumn" in out   # engine, version
     assert run["version"] in out and "per:                 2020-12-31" in out
     assert run["överenskommelse_sha256"] in out and run["utdata_sha256"] in out
     for name, digest in json.loads(run["indata"]).items():               # every input's hash
