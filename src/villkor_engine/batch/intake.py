@@ -23,6 +23,7 @@ from .sqltext import (
     fault,
     ident,
     lit,
+    one_of,
     own,
     step,
 )
@@ -202,11 +203,11 @@ def named_step(plan: Plan, names: Names) -> Step | None:
     tables = [g for g in plan.groups if g.keyed and not g.members]
     if not plan.named or not tables:
         return None
-    codes = " OR ".join(f"k = {lit(code)}" for code in plan.named)
     keys = " UNION ALL ".join(f"SELECT {ident(g.key)} AS k FROM "
                               f"{ident(names.table('bra', g.table))} WHERE {N} = 1"
                               for g in tables)
-    return step(NAMED, f"SELECT COUNT(*) AS {own('n')} FROM ({keys}) AS m WHERE {codes}")
+    return step(NAMED, f"SELECT COUNT(*) AS {own('n')} FROM ({keys}) AS m "
+                       f"WHERE {one_of('k', plan.named)}")
 
 
 BEYOND = "gränser"

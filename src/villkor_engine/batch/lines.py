@@ -33,18 +33,13 @@ from .sqltext import (
     ident,
     line_cols,
     lit,
+    one_of,
     own,
     step,
     v_and,
     verdict_column,
     verdict_text,
 )
-
-
-def one_of(column: str, codes: tuple[str, ...]) -> str:
-    """`column` is one of `codes`: a chain of `=`, not `IN (…)`, which DuckDB may turn into a
-    join that does not keep the rows in order."""
-    return "(" + " OR ".join(f"{column} = {lit(code)}" for code in codes) + ")"
 
 
 def gate(line: PotPlan | AmountPlan) -> str | None:

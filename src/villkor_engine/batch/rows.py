@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..eval.engine import UNPAID, sources_text
-from .lines import line_note, one_of, paid_here, row_of
+from .lines import line_note, paid_here, row_of
 from .moneytext import decimal, exact_money, fraction_text, money, signed
 from .plan import (
     AmountPlan,
@@ -31,6 +31,7 @@ from .sqltext import (
     ident,
     line_cols,
     lit,
+    one_of,
     own,
     step,
     v_and,
@@ -192,45 +193,39 @@ def _summa(plan: Plan, group: GroupPlan, rows: list[RowPlan], n: int
         amount_text, exact_text = c.belopp, c.exakt
         how = "'summan av de avrundade beloppen'"
         sources = "NULL"
-    elif group.pots:     # over L, the lines' common denominator known in the run
-        summed = [" + ".join(f"CASE WHEN {p} THEN CAST({c.tal} AS HUGEINT) * ({SUMMA_L} // "
-                             f"NULLIF({c.namnare}, 0)) ELSE 0 END"
-                             for p, (_, c, _, _) in zip(paid, lined))
-                  + f" AS {SUMMA_EXACT}",
+    elif lined:
+        # the exact sum in öre·den: over L, the lines' common denominator known in the run
+        # (pots; 128-bit), or over the amounts' own, known before it
+        den: int | str
+        if group.pots:
+            den = SUMMA_L
+            parts = [f"CAST({c.tal} AS HUGEINT) * ({SUMMA_L} // NULLIF({c.namnare}, 0))"
+                     for _, c, _, _ in lined]
+
+            def written(x: str) -> str:
+                return fraction_text(x, f"(100 * {SUMMA_L})")
+        else:
+            big_d = total_denominator(group)
+            den = big_d
+            parts = [f"{c.tal} * {big_d // (line.den if isinstance(line, AmountPlan) else 1)}"
+                     for _, c, line, _ in lined]
+
+            def written(x: str) -> str:
+                return signed(x, lambda y: decimal(y, 100 * big_d))
+        summed = [" + ".join(f"CASE WHEN {p} THEN {part} ELSE 0 END"
+                             for p, part in zip(paid, parts)) + f" AS {SUMMA_EXACT}",
                   " + ".join(f"CASE WHEN {p} THEN {c.enheter} * {a.unit_ore} ELSE 0 END"
                              for p, (_, c, a, _) in zip(paid, lined)) + f" AS {SUMMA_PAID}"]
-        exact_text = signed(SUMMA_EXACT, lambda x: exact_money(x, SUMMA_L))
+        exact_text = signed(SUMMA_EXACT, lambda x: exact_money(x, den))
         amount, how, sources = SUMMA_PAID, "'summan av de avrundade beloppen'", "NULL"
         if total is not None:
             u = 100 if total.rounding.unit == "krona" else 1
-            amount = (f"SIGN({SUMMA_EXACT}) * ((2 * ABS({SUMMA_EXACT}) + {u} * {SUMMA_L}) // "
-                      f"(2 * {u} * {SUMMA_L})) * {u}")
+            amount = (f"SIGN({SUMMA_EXACT}) * ((2 * ABS({SUMMA_EXACT}) + {u} * {den}) // "
+                      f"(2 * {u} * {den})) * {u}")
             unit = "hela kronor" if u == 100 else "öre"
-            how = (f"'exakt summa ' || {fraction_text(SUMMA_EXACT, f'(100 * {SUMMA_L})')} || "
+            how = (f"'exakt summa ' || {written(SUMMA_EXACT)} || "
                    f"{lit(f' kr avrundad en gång till {unit}, halvt uppåt')}")
             sources = lit(sources_text(total.sources)) if total.sources else "NULL"
-        amount_text = signed(amount, money)
-    elif lined:
-        big_d = total_denominator(group)
-        # no pot: the lines are the amounts, each num/den öre
-        dens = [line.den if isinstance(line, AmountPlan) else 1 for _, _, line, _ in lined]
-        summed = [" + ".join(f"CASE WHEN {p} THEN {c.tal} * {big_d // den} ELSE 0 END"
-                             for p, (_, c, _, _), den in zip(paid, lined, dens))
-                  + f" AS {SUMMA_EXACT}",
-                  " + ".join(f"CASE WHEN {p} THEN {c.enheter} * {a.unit_ore} ELSE 0 END"
-                             for p, (_, c, a, _) in zip(paid, lined)) + f" AS {SUMMA_PAID}"]
-        exact_text = signed(SUMMA_EXACT, lambda x: exact_money(x, big_d))
-        if total is not None:
-            u = 100 if total.rounding.unit == "krona" else 1
-            amount = (f"SIGN({SUMMA_EXACT}) * ((2 * ABS({SUMMA_EXACT}) + {u * big_d}) // "
-                      f"{2 * u * big_d}) * {u}")
-            unit = "hela kronor" if u == 100 else "öre"
-            how = (f"'exakt summa ' || "
-                   f"{signed(SUMMA_EXACT, lambda x: decimal(x, 100 * big_d))}"
-                   f" || {lit(f' kr avrundad en gång till {unit}, halvt uppåt')}")
-            sources = lit(sources_text(total.sources)) if total.sources else "NULL"
-        else:
-            amount, how, sources = SUMMA_PAID, "'summan av de avrundade beloppen'", "NULL"
         amount_text = signed(amount, money)
     any_known = " OR ".join(known) or NEVER
     any_open = " OR ".join(open_) or NEVER

@@ -196,3 +196,7 @@ OTHER = MARK + "annat"   # from the runner, when the file has undeclared columns
 TRIMMED = "trimmed"      # a column's kind: text the runner has trimmed already (io/cells.py)
 
 
+def one_of(column: str, codes: tuple[str, ...]) -> str:
+    """`column` is one of `codes`: a chain of `=`, not `IN (…)`, which DuckDB may turn into a
+    join that does not keep the rows in order."""
+    return "(" + " OR ".join(f"{column} = {lit(code)}" for code in codes) + ")"
