@@ -61,6 +61,7 @@ from ..write.output import (
     write_models,
 )
 from . import sqltext as S
+from .inorder import bind_rows, in_order, is_one_row, one_row_sources, without_ord
 from .intake import BEYOND, NAMED, known_codes
 from .linear import PER_UNIT
 from .plan import AmountPlan, Plan, PotPlan, Unsupported
@@ -245,14 +246,34 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
         progress.total = len(plan.inputs) + len(steps)
     # records are only ever aggregated: scanning the file again beats storing it typed
     streamed = {names.table("typ", t.name) for t in plan.inputs if isinstance(t, RecordSpec)}
+    ordered = {names.table("in", t.name) for t in plan.inputs}   # read in file order
+    one_row_steps = {st.name for st in steps if is_one_row(st.tree)}
+    known: dict[str, tuple[list[str], list[str], tuple]] = {}    # one-row steps' cells
+
+    def one_row(name: str) -> tuple[list[str], list[str], tuple]:
+        if name not in known:
+            rel = con.sql(f"SELECT * FROM {S.ident(name)}")
+            rows = rel.fetchall()
+            known[name] = (rel.columns, [str(t) for t in rel.types], rows[0])
+        return known[name]
 
     def execute(st: S.Step) -> None:
-        keep = "TABLE" if st.name.startswith(MATERIALISED) and st.name not in streamed else "VIEW"
-        con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {st.sql()}")
+        tree = st.tree
+        if st.shortcut is not None and \
+                con.execute(st.shortcut.guard_sql()).fetchone()[0] == 0:
+            tree = st.shortcut.tree
+        tree = bind_rows(tree, {n: one_row(n) for n in one_row_sources(tree)
+                                if n in one_row_steps})
+        cheap = in_order(tree, ordered)    # filters and projections of rows in file order
+        if cheap:
+            tree = without_ord(tree)
+            ordered.add(st.name)
+        keep = "TABLE" if st.name.startswith(MATERIALISED) and st.name not in streamed and \
+            (not cheap or st.name.startswith("typ_")) else "VIEW"
+        con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS "
+                    f"{tree.sql(dialect=S.READ, identify=True)}")
 
-    followed = follow_steps(plan, steps, execute,
-                            lambda name: con.execute(f"SELECT * FROM {S.ident(name)}").fetchone(),
-                            progress)
+    followed = follow_steps(plan, steps, execute, lambda name: one_row(name)[2], progress)
     if isinstance(followed, Unsupported):
         return followed
     pots, warnings = followed

@@ -251,9 +251,14 @@ def good_step(spec: TableSpec | RecordSpec, names: Names, plan: Plan | None = No
         assert plan is not None
         ok += f" AND COALESCE({ident(spec.keys[1])}, '') IN ({villkor_ids(plan)})"
         key += f", {ident(spec.keys[1])}"
+    # with no key twice among the good rows every row is its key's first: the window (a
+    # sort of every row, which loses the file order) is then not needed
+    repeated = (f"SELECT COUNT(*) FROM (SELECT {key} FROM {typed} WHERE {ok} GROUP BY {key} "
+                "HAVING COUNT(*) > 1) AS d")
     return step(names.table("bra", spec.name),
                 f"SELECT *, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {ROW}) AS {N}, "
-                f"MIN({ROW}) OVER (PARTITION BY {key}) AS {FIRST} FROM {typed} WHERE {ok}")
+                f"MIN({ROW}) OVER (PARTITION BY {key}) AS {FIRST} FROM {typed} WHERE {ok}",
+                (repeated, f"SELECT *, 1 AS {N}, {ROW} AS {FIRST} FROM {typed} WHERE {ok}"))
 
 
 def villkor_ids(plan: Plan) -> str:

@@ -143,9 +143,22 @@ class Names:
 
 
 @dataclass(frozen=True)
+class Shortcut:
+    """A cheaper form of a step, the same rows whenever `guard` (a one-row query) gives 0: a
+    runner that asks may take it (`villkor sql` prints the general form)."""
+
+    guard: exp.Expr
+    tree: exp.Expr
+
+    def guard_sql(self, dialect: str = READ) -> str:
+        return self.guard.sql(dialect=dialect, identify=True)
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     tree: exp.Expr          # sqlglot's expression tree (`Expression` in older sqlglot)
+    shortcut: Shortcut | None = None
 
     def sql(self, dialect: str = READ) -> str:
         # every identifier quoted: Swedish names (å ä ö) are not bare identifiers everywhere
@@ -160,8 +173,13 @@ class Step:
         return create.sql(dialect=dialect, identify=True)
 
 
-def step(name: str, select: str) -> Step:
-    return Step(name, sqlglot.parse_one(select, read=READ))
+def step(name: str, select: str, shortcut: tuple[str, str] | None = None) -> Step:
+    """`shortcut`: (guard, select), see `Shortcut`."""
+    tree = sqlglot.parse_one(select, read=READ)
+    if shortcut is None:
+        return Step(name, tree)
+    guard, cheaper = (sqlglot.parse_one(q, read=READ) for q in shortcut)
+    return Step(name, tree, Shortcut(guard, cheaper))
 
 
 def verdict_text(code: str) -> str:
