@@ -102,7 +102,7 @@ def _data(folder: Path, n: int, repeated: bool) -> list[str]:
     with open(folder / "mottagare.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["id", "befolkning", "a", "b"])
-        for i, code in enumerate(ids):
+        for code in ids:
             w.writerow([code, rng.randint(0, 10 ** 6), rng.choice(["ja", "nej"]), "ja"])
         if repeated:
             w.writerow([ids[5], 1, "ja", "ja"])

@@ -61,7 +61,14 @@ from ..write.output import (
     write_models,
 )
 from . import sqltext as S
-from .inorder import bind_rows, in_order, is_one_row, one_row_sources, without_ord
+from .inorder import (
+    bind_rows,
+    in_order,
+    is_one_row,
+    one_row_sources,
+    reads,
+    without_ord,
+)
 from .intake import BEYOND, NAMED, known_codes
 from .linear import PER_UNIT
 from .plan import AmountPlan, Plan, PotPlan, Unsupported
@@ -247,7 +254,12 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
     # records are only ever aggregated: scanning the file again beats storing it typed
     streamed = {names.table("typ", t.name) for t in plan.inputs if isinstance(t, RecordSpec)}
     ordered = {names.table("in", t.name) for t in plan.inputs}   # read in file order
+    # the inputs held in memory as Arrow text (CSV, Excel): let go after the last step that
+    # reads them, unless a view reads them (it would read them again later)
+    held = {names.table("in", t.name) for t in plan.inputs if input_format(t.file) != "parquet"}
+    last = {name: i for i, st in enumerate(steps) for name in reads(st.tree) if name in held}
     one_row_steps = {st.name for st in steps if is_one_row(st.tree)}
+    index = {st.name: i for i, st in enumerate(steps)}
     known: dict[str, tuple[list[str], list[str], tuple]] = {}    # one-row steps' cells
 
     def one_row(name: str) -> tuple[list[str], list[str], tuple]:
@@ -272,6 +284,11 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
             (not cheap or st.name.startswith("typ_")) else "VIEW"
         con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS "
                     f"{tree.sql(dialect=S.READ, identify=True)}")
+        for name in reads(tree) & held:
+            if keep == "VIEW":
+                held.discard(name)
+            elif last[name] == index[st.name]:
+                con.unregister(name)
 
     followed = follow_steps(plan, steps, execute, lambda name: one_row(name)[2], progress)
     if isinstance(followed, Unsupported):
@@ -594,7 +611,7 @@ def _csv(path: Path, header: list[str], delimiter: str, spec, malformed: list) -
         lines = lines[~np.isin(lines, [n for n, *_ in bad])]
     lines = lines[:table.num_rows]
     # trimmed here, vectorised, rather than cell by cell in SQL (`sql.TRIMMED`)
-    columns = {c: pc.utf8_trim(table.column(c), characters=WHITESPACE)
+    columns = {c: pc.utf8_trim(table.column(c), characters=WHITESPACE, memory_pool=_pool())
                for c in spec.columns if c in header}
     others = [h for h in header if h not in spec.columns]
     if others:
@@ -606,6 +623,14 @@ def _csv(path: Path, header: list[str], delimiter: str, spec, malformed: list) -
     return pa.table(columns)
 
 
+def _pool() -> pa.MemoryPool:
+    """The C library's allocator for the input's text: once it is typed and stored
+    (`con.unregister`), its memory goes back to the system for DuckDB's own allocator, where
+    pyarrow's default pool would keep it for itself (about 100 MB less at the peak for 1M
+    rows)."""
+    return pa.system_memory_pool()
+
+
 def _pyarrow_csv(path: Path, header: list[str], delimiter: str, threads: bool):
     bad: list[tuple[int, int, str]] = []
 
@@ -614,7 +639,7 @@ def _pyarrow_csv(path: Path, header: list[str], delimiter: str, threads: bool):
         return "skip"
 
     table = pacsv.read_csv(
-        path, read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
+        path, memory_pool=_pool(), read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
                                              use_threads=threads),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=bad_row,
                                          ignore_empty_lines=False),

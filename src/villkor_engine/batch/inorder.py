@@ -28,6 +28,11 @@ ORD = MARK + "ord"
 ROW = MARK + "rad"
 
 
+def reads(tree: exp.Expr) -> set[str]:
+    """The names of the relations `tree` reads."""
+    return {t.name for t in tree.find_all(exp.Table)}
+
+
 def one_row_sources(tree: exp.Expr) -> list[str]:
     """The names of the relations `tree` cross-joins (`CROSS JOIN x`, no condition)."""
     return [j.this.name for j in tree.find_all(exp.Join)
