@@ -79,7 +79,7 @@ from .verdicts import CHECKS
 
 LIMIT = 2 ** 62
 # steps read more than once are computed once; the rest are views DuckDB streams through
-MATERIALISED = ("typ_", "mot_", "nyckel_", "andel_", "fel")
+MATERIALISED = ("typ_", "mot_", "nyckel_", "andel_", "fel")    # `fel…`: felrad_ too
 GLOB = "*?["      # what DuckDB reads as a pattern in a file name
 INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
              "UINTEGER", "UBIGINT")
@@ -258,6 +258,7 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
     # reads them, unless a view reads them (it would read them again later)
     held = {names.table("in", t.name) for t in plan.inputs if input_format(t.file) != "parquet"}
     last = {name: i for i, st in enumerate(steps) for name in reads(st.tree) if name in held}
+    light = set(held)     # relations in memory: stored steps, Arrow inputs, views over them
     one_row_steps = {st.name for st in steps if is_one_row(st.tree)}
     index = {st.name: i for i, st in enumerate(steps)}
     known: dict[str, tuple[list[str], list[str], tuple]] = {}    # one-row steps' cells
@@ -276,12 +277,17 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
             tree = st.shortcut.tree
         tree = bind_rows(tree, {n: one_row(n) for n in one_row_sources(tree)
                                 if n in one_row_steps})
-        cheap = in_order(tree, ordered)    # filters and projections of rows in file order
-        if cheap:
+        if in_order(tree, ordered):    # filters and projections of rows in file order
             tree = without_ord(tree)
             ordered.add(st.name)
+            # and of rows in memory: cheaper to compute again than to store
+            cheap = reads(tree) <= light and not st.name.startswith("typ_")
+        else:
+            cheap = False
         keep = "TABLE" if st.name.startswith(MATERIALISED) and st.name not in streamed and \
-            (not cheap or st.name.startswith("typ_")) else "VIEW"
+            not cheap else "VIEW"
+        if keep == "TABLE" or cheap:
+            light.add(st.name)
         con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS "
                     f"{tree.sql(dialect=S.READ, identify=True)}")
         for name in reads(tree) & held:

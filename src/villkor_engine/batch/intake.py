@@ -287,6 +287,13 @@ def known_codes(plan: Plan, spec: TableSpec, names: Names) -> str | None:
             f"({_ok(defining)}) AND {key} IS NOT NULL AND {fault(group.key)} IS NULL")
 
 
+def wrong_rows_step(spec: TableSpec | RecordSpec, names: Names) -> Step:
+    """The rows with a wrong cell (`felrad_<i>_<table>`): few, so the error rows read them,
+    a column at a time, and the typed input once."""
+    return step(names.table("felrad", spec.name),
+                f"SELECT * FROM {ident(names.table('typ', spec.name))} WHERE NOT ({_ok(spec)})")
+
+
 def errors_step(plan: Plan, files: dict[str, str], names: Names) -> Step:
     """fil, rad, kolumn, meddelande (and the diagnostic's code, for the screen) — one row per
     wrong cell or repeated key, in file order."""
@@ -295,12 +302,13 @@ def errors_step(plan: Plan, files: dict[str, str], names: Names) -> Step:
     for spec in plan.inputs:
         name = lit(files[spec.name])
         typed = ident(names.table("typ", spec.name))
+        wrong = ident(names.table("felrad", spec.name))
         for i, c in enumerate(spec.columns):
             fel = fault(c)
             parts.append(f"SELECT {name} AS fil, {ROW} AS rad, {i} AS {k}, 'V204' AS kod, "
                          f"{lit(c)} AS kolumn, "
                          f"'rad ' || CAST({ROW} AS VARCHAR) || {lit(', kolumn `' + c + '`: ')}"
-                         f" || {fel} AS meddelande FROM {typed} WHERE {fel} IS NOT NULL")
+                         f" || {fel} AS meddelande FROM {wrong} WHERE {fel} IS NOT NULL")
         known = known_codes(plan, spec, names) if isinstance(spec, TableSpec) else None
         member_known = "TRUE"
         if isinstance(spec, TableSpec) and known is not None:

@@ -26,7 +26,14 @@ from __future__ import annotations
 
 from functools import partial
 
-from .intake import beyond_step, errors_step, good_step, named_step, typed_step
+from .intake import (
+    beyond_step,
+    errors_step,
+    good_step,
+    named_step,
+    typed_step,
+    wrong_rows_step,
+)
 from .lines import counts_step, key_total_step, share_step
 from .plan import (
     Plan,
@@ -52,6 +59,7 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
     sides = {t for g in plan.groups for t in g.sides}
     steps += [good_step(spec, names, plan) for spec in plan.inputs if spec.name not in sides]
     steps += [good_step(spec, names, plan) for spec in plan.inputs if spec.name in sides]
+    steps += [wrong_rows_step(spec, names) for spec in plan.inputs]
     steps.append(errors_step(plan, files, names))
     limits = beyond_step(plan, kinds, names)
     if limits is not None:
