@@ -443,7 +443,9 @@ def test_one_trimming_rule_in_python_and_sql():
 
     assert WHITESPACE == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
     values = [" \tab\u3000", "x", "\u00a0\u2028y\x1c", "   ", "\x85z\x0b", "Å ä", "\u200bq",
-              "\r\n01\r\n", ""]
+              "\r\n01\r\n", "",
+              # printable ASCII at one end only, or at both with space inside (the shortcut)
+              "a\u3000", "\u2000b", "a b", "é", "aé\u0085", "\x7f \x84", "~!", "!\u2029"]
     got = duckdb.connect().execute(f"SELECT {sql_trim('x')} FROM (SELECT unnest(?) AS x)",
                                    [values]).fetchall()
     assert [g for (g,) in got] == [trim(v) for v in values] == [v.strip() for v in values]

