@@ -21,7 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import ROOT
-from villkor_engine.batch.duck import BatchResult, run_plan
+from villkor_engine.batch.duck import run_plan
+from villkor_engine.batch.outcome import BatchResult
 from villkor_engine.batch.plan import Plan, Unsupported, compile_plan
 from villkor_engine.pipeline import load_agreement_text
 
@@ -143,7 +144,7 @@ def test_native_parquet_types(spark, tmp_path):
 @needs_spark
 def test_a_missing_parquet_column_is_the_same_problem(spark, tmp_path):
     """A declared column the file lacks (here only in other letter case): V202, as DuckDB."""
-    from villkor_engine.batch.duck import InputProblem
+    from villkor_engine.batch.inputs import InputProblem
     from villkor_engine.batch.spark import run_spark
 
     pq.write_table(pa.table({"id": ["x"], "befolkning": [1], "a": [True], "B": [True]}),
@@ -239,7 +240,7 @@ def test_keys_beyond_64_bits_are_unsupported(spark, tmp_path):
 
 def test_without_pyspark_a_swedish_problem(monkeypatch, tmp_path):
     """No pyspark: a clear Swedish problem naming the extra to install, no traceback."""
-    from villkor_engine.batch.duck import InputProblem
+    from villkor_engine.batch.inputs import InputProblem
     from villkor_engine.batch.spark import SparkProblem, run_spark
 
     for name in ("pyspark", "pyspark.sql"):

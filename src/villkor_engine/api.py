@@ -40,7 +40,7 @@ from .pipeline import Loaded, evaluate, load_agreement, load_agreement_text, par
 # the language server) does not load it.
 if TYPE_CHECKING:
     from .eval.engine import Result, Row
-    from .io.data import BadRow
+    from .io.dataset import BadRow
     from .model.model import Model
     from .write.ledger import Run
     from .write.output import ErrorRow, InvoiceRow, PotRow, ResultRow
@@ -505,8 +505,10 @@ def _run_columnar(model: Model, data: Path, per: date | None, out: Path | None,
 
     import duckdb
 
-    from .batch.duck import ChecksFailed, InputProblem, run_plan
+    from .batch.duck import run_plan
+    from .batch.inputs import InputProblem
     from .batch.linear import with_params
+    from .batch.loop import ChecksFailed
     from .batch.plan import Unsupported, compile_plan
     from .write.output import ErrorRow, pot_rows, side_path
 

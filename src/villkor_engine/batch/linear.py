@@ -27,7 +27,7 @@ PER_UNIT = {T.HELTAL: 1, T.BELOPP: 100}
 def with_params(model: Model, params: dict) -> Model:
     """The model with each given `--param` value as its parameter's default: known before the
     run, so the plan holds it as a constant, and the kontroll the runner decides on the
-    model (`duck.decide_checks`) reads it as the reference does with the same values."""
+    model (`loop.decide_checks`) reads it as the reference does with the same values."""
     if not params:
         return model
     literal = {bool: ast.Bool, str: ast.Str, date: ast.DateLit}

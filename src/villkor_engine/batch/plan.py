@@ -671,7 +671,7 @@ def _caps(model: Model, version: Version, p: ast.Payment, den: int
           ) -> tuple[int | None, int | None] | Unsupported:
     """`tak per mottagare` and `tak totalt` in whole öre, known before the run. A total cap
     that binds (the amounts scaled down to it) is found in the run, which then leaves it to
-    the reference (`duck.follow_steps`); the plan holds a cap that does not bind."""
+    the reference (`loop.follow_steps`); the plan holds a cap that does not bind."""
     found: list[int | None] = []
     for cap in (p.cap_each, p.cap_total):
         if cap is None:

@@ -13,7 +13,7 @@ Where the data is read:
 - Parquet is read by Spark from its path (`file:` URI): on a cluster every executor must see the
   data folder at the same path (a shared mount). `§rad` is Spark's `_metadata.row_index` + 2,
   DuckDB's `file_row_number` + 2; the file's columns are taken by position, as DuckDB does.
-- CSV is read in this process by pyarrow, exactly as `duck._read_csv` reads it (delimiter
+- CSV is read in this process by pyarrow, exactly as `inputs.read_csv` reads it (delimiter
   sniffed, BOM skipped, every line counted, a malformed row an error row V209), and handed to
   Spark as an Arrow table. Spark's CSV reader cannot number a file's lines (a quoted cell may
   span lines, and a file is split between tasks), so this is the documented fallback: exact
@@ -60,24 +60,10 @@ from ..io.readers import ReadError, check_parquet, input_format, read_table
 from ..model.model import RecordSpec, TableSpec
 from ..write.output import POT_COLUMNS, pot_rows, side_path, write_models
 from . import sqltext as S
-from .duck import (
-    MATERIALISED,
-    BatchError,
-    BatchResult,
-    InputProblem,
-    TooLarge,
-    _absent,
-    _copy,
-    _copy_errors,
-    _copy_invoices,
-    _header,
-    _Pots,
-    _read_csv,
-    _read_xlsx,
-    follow_steps,
-    located,
-    members_of,
-)
+from .duck import MATERIALISED, _copy, _copy_errors, _copy_invoices
+from .inputs import InputProblem, absent, checked_header, read_csv, read_xlsx
+from .loop import Pots, TooLarge, follow_steps
+from .outcome import BatchError, BatchResult, located, members_of
 from .plan import Plan, Unsupported
 from .settle import INVOICES
 from .sql import all_steps
@@ -316,7 +302,7 @@ def _run(spark: Any, plan: Plan, data_dir: Path, out: Path, progress, views: lis
         progress(f"läser {spec.file}")
         name = names.table("in", spec.name)
         views += [name, f"{S.MARK}p{i}"]
-        if _absent(spec, data_dir):     # a `valfri` table without its file: no rows
+        if absent(spec, data_dir):     # a `valfri` table without its file: no rows
             none = pa.table({S.MARK + "rad": pa.array([], pa.int64())})
             spark.createDataFrame(none).createOrReplaceTempView(_quote(name))
             kinds[spec.name], files[spec.name] = {}, Path(spec.file).name
@@ -363,7 +349,7 @@ def _run(spark: Any, plan: Plan, data_dir: Path, out: Path, progress, views: lis
                                                    plan, spec))
             con.register("fel", bad)
             _copy_errors(con, malformed, side_path(out, "fel"))
-        write_models(side_path(out, "potter"), pot_rows(_Pots(pots)), POT_COLUMNS, "potter")
+        write_models(side_path(out, "potter"), pot_rows(Pots(pots)), POT_COLUMNS, "potter")
         if plan.invoices:   # in file order: the step's own ORDER BY, as for the result
             invoice = next(st for st in steps if st.name == INVOICES)
             con.register(INVOICES, _arrow(spark.sql(spark_select(invoice))))
@@ -404,8 +390,8 @@ def _register(spark: Any, name: str, spec: TableSpec | RecordSpec, data_dir: Pat
     if fmt == "parquet":
         df = _parquet(spark, spec, path, f"{S.MARK}p{index}")
     else:
-        table = (_read_csv(path, spec, malformed) if fmt == "csv"
-                 else _read_xlsx(path, spec, malformed))
+        table = (read_csv(path, spec, malformed) if fmt == "csv"
+                 else read_xlsx(path, spec, malformed))
         df = spark.createDataFrame(table)
     df.createOrReplaceTempView(_quote(name))
     described = {f.name: f.dataType.typeName() for f in df.schema.fields}
@@ -441,7 +427,7 @@ def _parquet(spark: Any, spec, path: Path, raw: str) -> Any:
     except ReadError as exc:
         raise InputProblem(exc.code, f"tabellen `{spec.name}`: {exc.message}",
                            exc.hint or "") from None
-    stripped = _header(path, spec, header)
+    stripped = checked_header(path, spec, header)
     position = {h: i for i, h in enumerate(stripped)}
     nanos = _nanosecond_columns(path)
     df = spark.read.parquet(_uri(path))
@@ -583,7 +569,7 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
 
 
 class _Rows:
-    """A Spark result where `duck.members_of` reads DuckDB's: `fetchall()`."""
+    """A Spark result where `outcome.members_of` reads DuckDB's: `fetchall()`."""
 
     def __init__(self, frame: Any):
         self.frame = frame

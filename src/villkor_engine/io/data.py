@@ -23,7 +23,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from ..model import types as T
 from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec
 from . import cells as C
 from .cells import CellError
-from .dataset import Dataset, Recipient, RecordData, Row, TableData
+from .dataset import BadRow, Dataset, Recipient, RecordData, Row, TableData
 from .readers import (
     ReadError,
     Sheet,
@@ -45,24 +44,6 @@ from .readers import (
 )
 
 MAX_ROWS = 5_000_000
-
-
-@dataclass(frozen=True)
-class BadRow:
-    """One input row left out, as the error file `<ut>.fel.<ext>` says it (fil, rad, kolumn,
-    meddelande) and as the screen shows it (`diagnostic`: file path, row, column and hint)."""
-
-    file: str            # the file's name (`fil`)
-    line: int            # `rad`
-    column: str          # `kolumn`: the declared column, or "" for the whole row
-    message: str         # `meddelande`: "rad N, kolumn `K`: …"
-    code: str            # V204, V205, V206 or V209
-    diagnostic: Diagnostic
-    order: int = -1      # the column's place among the declared ones (the error file's order)
-
-    def sort_key(self) -> tuple[str, int, int]:
-        """The error file's order: file name, row, column as declared (as batch/sql.py)."""
-        return self.file, self.line, self.order
 
 
 class _Problems:

@@ -10,12 +10,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..diagnostics import Diagnostic
 from ..model.model import RecordSpec, TableSpec
 
-if TYPE_CHECKING:
-    from .data import BadRow
+
+@dataclass(frozen=True)
+class BadRow:
+    """One input row left out, as the error file `<ut>.fel.<ext>` says it (fil, rad, kolumn,
+    meddelande) and as the screen shows it (`diagnostic`: file path, row, column and hint)."""
+
+    file: str            # the file's name (`fil`)
+    line: int            # `rad`
+    column: str          # `kolumn`: the declared column, or "" for the whole row
+    message: str         # `meddelande`: "rad N, kolumn `K`: …"
+    code: str            # V204, V205, V206 or V209
+    diagnostic: Diagnostic
+    order: int = -1      # the column's place among the declared ones (the error file's order)
+
+    def sort_key(self) -> tuple[str, int, int]:
+        """The error file's order: file name, row, column as declared (as batch/sql.py)."""
+        return self.file, self.line, self.order
 
 
 @dataclass

@@ -11,7 +11,7 @@ Row numbers are what a person sees: the CSV file's line where the record begins 
 may hold line breaks; `\n`, `\r\n` and a lone `\r` each end a line), the Excel sheet's row, and
 for Parquet the data row's index + 2 (as if the header were row 1). The column engine reads
 the same files with pyarrow and DuckDB and keeps to the same numbers, delimiter and trimming
-(io/cells.py; batch/duck.py). A file that cannot be read raises
+(io/cells.py; batch/inputs.py). A file that cannot be read raises
 `ReadError` with a code, a Swedish message and a hint — never a library's traceback.
 
 Excel stores every number as a binary floating-point value. A number cell is turned into the
