@@ -434,6 +434,58 @@ def test_bytes_that_are_not_utf8_stop_both(tmp_path, quoted):
     assert any("rad 3" in d.message for d in ran.outcome.diagnostics)
 
 
+def test_a_malformed_row_among_rows_with_two_wrong_cells_keeps_the_error_order(tmp_path):
+    """Found by the differential test: with a malformed row (V209, read before the plan) the
+    column engine sorted its error file by file and row only, so a row's two errors (a, then
+    b, as declared) could come out in either order."""
+    rows = [f"{i:03d},N{i},{i},x,y," for i in range(20)] + ["999,Nio,9,ja,ja,,extra"]
+    ran = both(tmp_path, mottagare_csv=csv_bytes(HEADER, *rows))   # 12 to 50 rows showed it
+    errors = error_rows(ran)
+    assert [e["kolumn"] for e in errors] == ["a", "b"] * 20 + [""]
+    assert errors[-1]["rad"] == "22"
+
+
+def test_a_product_beyond_64_bits_leaves_the_plan_for_the_reference(tmp_path):
+    """Found by the differential test: an 18-digit heltal times 10 kr does not fit in 64 bits
+    of öre; the column engine said V314 (a DuckDB overflow). Now the plan cannot run it: V304
+    with `--motor kolumn`, the reference's exact result with `auto`."""
+    agreement = """\
+överenskommelse "Stora tal"
+slut
+
+dokument d "Testdokument"
+
+tabell mottagare fil "mottagare.csv" per alla nyckel id
+  id: text
+  a: heltal
+slut
+
+mottagargrupp alla från mottagare namn id
+
+villkor 1 "Alltid"
+  gäller alla
+  källa d "villkor 1"
+  krav uppfyllt
+slut
+
+utbetalning p "Per mottagare"
+  villkor 1
+  källa d "p"
+  belopp mottagare.a * 10 kr till varje mottagare i alla
+  avrundning hela kronor, halvt uppåt
+slut
+"""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "mottagare.csv").write_bytes(csv_bytes("id,a", "r1,-999999999999999999"))
+    kolumn = api.run(agreement, folder, tmp_path / "k.csv", engine="kolumn", name="a.villkor")
+    assert [d.code for d in kolumn.diagnostics] == ["V304"]
+    assert "64-bitars" in kolumn.diagnostics[0].message
+    auto = api.run(agreement, folder, tmp_path / "a.csv", name="a.villkor")
+    assert auto.ok and auto.engine_used == "referens"
+    assert "-9999999999999999990" in (tmp_path / "a.csv").read_text(encoding="utf-8")
+
+
 # ---- the rules themselves -----------------------------------------------------------------
 
 def test_one_trimming_rule_in_python_and_sql():

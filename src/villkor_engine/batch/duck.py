@@ -49,7 +49,7 @@ from .inorder import (
     without_ord,
 )
 from .inputs import InputProblem, absent, checked_header, read_csv, read_xlsx
-from .loop import Pots, follow_steps
+from .loop import TOO_LARGE, Pots, follow_steps
 from .outcome import BatchError, BatchResult, located, members_of
 from .plan import Plan, Unsupported
 from .rows import without_order
@@ -58,11 +58,8 @@ from .sql import all_steps
 
 # steps read more than once are computed once; the rest are views DuckDB streams through
 MATERIALISED = ("typ_", "mot_", "nyckel_", "andel_", "fel")    # `fel…`: felrad_ too
-
-
 GLOB = "*?["      # what DuckDB reads as a pattern in a file name
-
-
+ERROR_COLUMNS = "fil, rad, kolumn, meddelande, kod"    # of the `fel` step, as BatchError
 INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
              "UINTEGER", "UBIGINT")
 
@@ -82,7 +79,10 @@ def run_plan(plan: Plan, data_dir: Path, out: Path,
         try:
             con.execute(f"SET memory_limit = {S.lit(memory)}")
             con.execute(f"SET temp_directory = {S.lit(str(work / 'spill'))}")
-            return _run(con, plan, Path(data_dir), Path(out), progress, work / "indata")
+            try:
+                return _run(con, plan, Path(data_dir), Path(out), progress, work / "indata")
+            except duckdb.OutOfRangeException:    # a product or sum beyond 64 bits
+                return TOO_LARGE
         finally:
             con.close()
     finally:
@@ -161,7 +161,8 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
     errors = [BatchError(*e) for e in malformed]
     n_errors = con.execute("SELECT COUNT(*) FROM fel").fetchone()[0] + len(errors)
     if n_errors:
-        errors += [BatchError(*r) for r in con.execute("SELECT * FROM fel LIMIT 1000").fetchall()]
+        errors += [BatchError(*r) for r in con.execute(
+            f"SELECT {ERROR_COLUMNS} FROM fel LIMIT 1000").fetchall()]
         # the screen's list in file order too (malformed rows are read first)
         errors = located(plan, data_dir, sorted(errors, key=lambda e: (e.file, e.line))[:1000],
                          lambda spec: members_of(con.execute, plan, spec))
@@ -336,13 +337,16 @@ def _typed_cell(column: str, kind: str, fmt: str) -> str:
 
 
 def _copy_errors(con, malformed: list, out: Path) -> None:
+    """The error file in the reference's order: file, row, then the column's place (`§k`);
+    a malformed row (V209, read before the plan) is a whole row, -1."""
+    k = S.ident(S.MARK + "k")
+    rows = "fel"
     if malformed:
-        con.register("fel_format", pa.table(
-            {k: [m[i] for m in malformed] for i, k in enumerate(("fil", "rad", "kolumn",
-                                                                  "meddelande", "kod"))}))
-        select = ("SELECT fil, rad, kolumn, meddelande FROM (SELECT * FROM fel_format "
-                  "UNION ALL SELECT * FROM fel) ORDER BY fil, rad")
-    else:
-        select = "SELECT fil, rad, kolumn, meddelande FROM fel"
-    _copy(con, select, out, "fel")
+        columns = ("fil", "rad", "kolumn", "meddelande", "kod")
+        table = {c: [m[i] for m in malformed] for i, c in enumerate(columns)}
+        table[S.MARK + "k"] = [-1] * len(malformed)
+        con.register("fel_format", pa.table(table))
+        rows = "(SELECT * FROM fel_format UNION ALL SELECT * FROM fel)"
+    _copy(con, f"SELECT fil, rad, kolumn, meddelande FROM {rows} ORDER BY fil, rad, {k}", out,
+          "fel")
 

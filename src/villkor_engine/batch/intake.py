@@ -335,7 +335,9 @@ def errors_step(plan: Plan, files: dict[str, str], names: Names) -> Step:
                          f"CAST({ROW} AS VARCHAR) || ': `' || {key} || '` finns redan på rad ' || "
                          f"CAST({FIRST} AS VARCHAR) FROM {ident(names.table('bra', spec.name))} "
                          f"WHERE {N} > 1")
-    return step("fel", "SELECT fil, rad, kolumn, meddelande, kod FROM ("
+    # `§k` (the column's place; -1 the whole row) orders a row's errors as the reference: kept,
+    # so the error file can put the malformed rows (read before the plan) among them
+    return step("fel", f"SELECT fil, rad, kolumn, meddelande, kod, {k} FROM ("
                 + " UNION ALL ".join(parts) + f") AS e ORDER BY fil, rad, {k}")
 
 

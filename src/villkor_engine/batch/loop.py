@@ -22,6 +22,7 @@ from .settle import INVOICE_LIMITS
 from .verdicts import CHECKS
 
 LIMIT = 2 ** 62
+TOO_LARGE = Unsupported("talen är för stora för 64-bitars heltal", None)
 
 
 class TooLarge(Exception):
@@ -42,7 +43,17 @@ def follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], No
                  ) -> tuple[list[PotSummary], list] | Unsupported:
     """Every step but the result, in order, on any engine (`execute` runs one, `one_row` reads
     a one-row step): the 64-bit bounds of each pot, the kontroll, belopp the plan cannot hold,
-    and the pots file's lines in the agreement's order, with the kontroll warnings."""
+    and the pots file's lines in the agreement's order, with the kontroll warnings. A step
+    whose numbers do not fit in 64 bits (`TooLarge` from either) is a plan that cannot run."""
+    try:
+        return _follow_steps(plan, steps, execute, one_row, progress)
+    except TooLarge:
+        return TOO_LARGE
+
+
+def _follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], None],
+                  one_row: Callable[[str], tuple], progress: Callable[[str], None]
+                  ) -> tuple[list[PotSummary], list] | Unsupported:
     names = S.Names.of(plan)
     key_total = {names.line("nyckel", g.name, k): (g.name, k, pot) for g in plan.groups
                  for k, pot in enumerate(g.pots)}
@@ -50,7 +61,6 @@ def follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], No
               for k, line in enumerate(g.lines)}
     sums = {names.group("summa", g.name): g for g in plan.groups}
     rows = {names.group("rader", g.name): g for g in plan.groups}
-    too_large = Unsupported("talen är för stora för 64-bitars heltal", None)
     pots: list[PotSummary] = []
     totals: dict[tuple[str, int], tuple[int, int]] = {}    # a pot's key total and sharers
     largest: dict[tuple[str, int], int] = {}     # a line's largest |tal| among paid members
@@ -62,18 +72,15 @@ def follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], No
         execute(st)
         if st.name in key_total:
             group, k, pot = key_total[st.name]
-            try:
-                total, n, biggest, _ = one_row(st.name)
-            except TooLarge:
-                return too_large
+            total, n, biggest, _ = one_row(st.name)
             if 2 * pot.pot_ore * int(biggest) + pot.unit_ore * int(total) >= LIMIT \
                     or 2 * int(total) * 10_000 >= LIMIT:
-                return too_large
+                return TOO_LARGE
             totals[(group, k)] = (int(total), int(n))
         if st.name in sums:   # L within CAP_L, and every terminating decimal within 6 places
             found, six = one_row(st.name)
             if int(found) <= 0 or not six:
-                return too_large
+                return TOO_LARGE
             common[sums[st.name].name] = int(found)
         if st.name in rows and rows[st.name].name in common:
             g = rows[st.name]
@@ -83,7 +90,7 @@ def follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], No
                     for k, line in enumerate(g.lines)]
             worst = sum(largest[(g.name, k)] * (L // den) for k, den in enumerate(dens) if den)
             if worst >= 10 ** 31:     # 128 bits, and exact division on Spark's DECIMAL(38, 0)
-                return too_large
+                return TOO_LARGE
         if st.name == CHECKS:
             warnings = decide_checks(plan, one_row(st.name))
         if st.name == NAMED and one_row(st.name)[0]:
@@ -93,7 +100,7 @@ def follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], No
             return Unsupported("ett belopp i indata har fler än två decimaler eller fler än 16 "
                                "siffror; kolumnmotorn räknar belopp i hela ören", None)
         if st.name == INVOICE_LIMITS and _invoices_too_large(plan, one_row(st.name)):
-            return too_large
+            return TOO_LARGE
         if st.name in counts:
             group, k, line = counts[st.name]
             counted = one_row(st.name)

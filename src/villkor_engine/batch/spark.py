@@ -60,9 +60,9 @@ from ..io.readers import ReadError, check_parquet, input_format, read_table
 from ..model.model import RecordSpec, TableSpec
 from ..write.output import POT_COLUMNS, pot_rows, side_path, write_models
 from . import sqltext as S
-from .duck import MATERIALISED, _copy, _copy_errors, _copy_invoices
+from .duck import ERROR_COLUMNS, MATERIALISED, _copy, _copy_errors, _copy_invoices
 from .inputs import InputProblem, absent, checked_header, read_csv, read_xlsx
-from .loop import Pots, TooLarge, follow_steps
+from .loop import TOO_LARGE, Pots, TooLarge, follow_steps
 from .outcome import BatchError, BatchResult, located, members_of
 from .plan import Plan, Unsupported
 from .settle import INVOICES
@@ -335,14 +335,20 @@ def _run(spark: Any, plan: Plan, data_dir: Path, out: Path, progress, views: lis
     progress(f"skriver {out.name}")
     # the error rows in file order (the step's ORDER BY) and the result rows in recipient order:
     # the result step's ORDER BY is kept, since Spark keeps no order from one step to the next
-    bad = _arrow(spark.sql(f"SELECT * FROM {_quote('fel')}"))
-    result = _arrow(spark.sql(spark_select(steps[-1])))
+    try:
+        bad = _arrow(spark.sql(f"SELECT * FROM {_quote('fel')}"))
+        result = _arrow(spark.sql(spark_select(steps[-1])))
+    except Exception as exc:   # ANSI mode: a product in a row did not fit in 64 bits
+        if _is_spark_error(exc) and _reason(exc).startswith(OVERFLOW):
+            return TOO_LARGE
+        raise
     errors = [BatchError(*e) for e in malformed]
     n_errors = bad.num_rows + len(errors)
     con = duckdb.connect()
     try:
         if n_errors:
-            errors += [BatchError(*r.values()) for r in bad.slice(0, 1000).to_pylist()]
+            errors += [BatchError(*r.values()) for r in
+                       bad.select(ERROR_COLUMNS.split(", ")).slice(0, 1000).to_pylist()]
             # the screen's list in file order too (malformed rows are read first)
             errors = located(plan, data_dir, sorted(errors, key=lambda e: (e.file, e.line))[:1000],
                              lambda spec: members_of(lambda q: _Rows(spark.sql(_spark_query(q))),
