@@ -144,8 +144,8 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
             not cheap else "VIEW"
         if keep == "TABLE" or cheap:
             light.add(st.name)
-        con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS "
-                    f"{tree.sql(dialect=S.READ, identify=True)}")
+        select = st.sql() if tree is st.tree else tree.sql(dialect=S.READ, identify=True)
+        con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {select}")
         for name in reads(tree) & held:
             if keep == "VIEW":
                 held.discard(name)

@@ -53,7 +53,10 @@ def bind_rows(tree: exp.Expr, rows: dict[str, tuple[list[str], list[str], tuple]
               ) -> exp.Expr:
     """`tree` with each cross join of a one-row relation in `rows` (name → columns, DuckDB
     types, values) left out and its columns written as typed constants; unchanged where a
-    column of it is not named by its alias (a `*`, a bare name)."""
+    column of it is not named by its alias (a `*`, a bare name); `tree` itself when there is
+    nothing to bind."""
+    if not rows:
+        return tree
     out = tree.copy()
     for join in list(out.find_all(exp.Join)):
         table = join.this
