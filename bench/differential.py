@@ -5,7 +5,9 @@ file by file (tests/differential_harness.py); agreements are drawn from the lang
 (tests/agreement_strategies.py), 1–4 data folders each. `--jobs` worker processes (default: the
 number of cores) draw their own cases; a progress line shows cases per second and the time
 left, and a summary ends the run: what was compared, what ran on the reference alone and why,
-the outside constructs drawn, and milliseconds per case by phase.
+the constructs drawn (those outside the column engine, and those it has come to cover: review
+decisions, tables per villkor, `endast`, two pots, run-time parameters, fixed amounts under
+another group's villkor) and in how many compared cases, and milliseconds per case by phase.
 
     python bench/differential.py 100000 [--jobs 2] [--seed 1] [--kända] [--fortsätt] [--mappar 4]
 
@@ -192,8 +194,10 @@ def _summary(stats, elapsed: float, jobs: int, wanted: int, mismatches: list[str
         "utfall: " + ", ".join(f"{k} {v}" for k, v in stats.kinds.most_common()),
         "bara referensen, därför att: " + ("; ".join(
             f"{k} ({v})" for k, v in stats.reasons.most_common(12)) or "-"),
-        "konstruktioner utanför kolumnmotorn (överenskommelser): " + (", ".join(
-            f"{k} {v}" for k, v in stats.outside.most_common()) or "-"),
+        "konstruktioner som dragits (överenskommelser; utanför kolumnmotorn eller nyss täckta): "
+        + (", ".join(f"{k} {v}" for k, v in stats.outside.most_common()) or "-"),
+        "… i fall som båda motorerna körde (fall): " + (", ".join(
+            f"{k} {v}" for k, v in stats.compared.most_common()) or "-"),
         f"avvikelser: {len(mismatches)}",
     ]
     print("\n".join(lines))

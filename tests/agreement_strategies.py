@@ -15,6 +15,16 @@ Most agreements stay inside what the column engine covers today (`batch/plan.py`
 `kontroll`, a second keyed table, …). Whatever the plan covers is compared byte for byte; the
 rest runs on the reference evaluator alone (tests/differential_harness.py).
 
+With `covered=True` (a quarter of the agreements when not given) an agreement also draws, each
+now and then, constructs the plan has come to cover since: review decisions (a table `per G och
+villkor` with `beslut: kod(godkänd, underkänd, komplettering)` [and `begard: datum`], read by
+`beslut enligt T [komplettering besvaras inom N dagar]`), answers per villkor (a table `per G
+och villkor` read in a villkor's and its delvillkor's krav, now and then its deadline), `gäller
+G endast A, B` on groups from tables and records too, a second pot of a group on another villkor
+(then now and then `summa per mottagare`), parameters declared without a value (given to each
+data folder's run as `--param namn=värde`, or left out: underlag saknas), and fixed amounts
+(`belopp … till SKR`) to a listed group under villkor of other groups.
+
 Data for an agreement (`datasets`) is hostile but mostly legal: blank cells, mixed-case ja/nej,
 spaces around values, keys with å ä ö, quotes and commas, thousands separators (space and
 no-break space), negative and 18-digit integers, text starting with = + - @, CRLF, BOM, `;`,
@@ -26,6 +36,7 @@ Every drawn agreement passes `villkor check` (asserted by the harness; a failure
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
@@ -57,6 +68,23 @@ VERDICTS = ("uppfyllt", "ej uppfyllt", "underlag saknas", "bedömning krävs")
 POTS = ("1 000 000 000 kr", "100 kr", "7 kr", "1 234 567,89 kr", "62,5 miljoner kronor", "0 kr",
         "0,01 kr", "pott", "3 kr", "pott * 12 %", "999 999 999 999 kr")
 POTS_OUTSIDE = ("1,005 kr",)     # not whole öre: the plan declines
+
+# parameters without a value (covered): given at run time (`Data.params`) or left out
+RUNTIME = {"gränsen": "heltal", "målet": "andel", "dagen": "datum", "potten": "belopp",
+           "beloppet": "belopp"}
+# what each kind of column may be compared with among them
+RUNTIME_CONSTS = {"heltal": ("gränsen", "målet"), "decimaltal": ("gränsen",), "andel": ("målet",),
+                  "datum": ("dagen",), "belopp": ("beloppet",)}
+# as `--param` writes them (parse_cell: a cell's rules; a blank value is refused, V302)
+RUNTIME_VALUES = {
+    "heltal": ("3", "0", "-2", "1 000", " 7 ", "1\u00a0000"),
+    "andel": ("50 %", "0,5", "1", "0", "33,3 %", "100 %", "12,5%"),
+    "datum": ("2010-06-15", "2010-01-01", "2011-01-01"),
+    "belopp": ("1000", "1 000 000 kr", "12,5 kr", "0", "0,01", "7", "1,005"),
+}
+# codes `endast` may name (CODE in dsl/villkor.lark), data keys and codes of no recipient
+ONLY_CODES = ("r1", "r2", "A", "B", "Å-län", "Örebro", "ÄÖ", "09", "9", "b", "Z", "okänd")
+REVIEW_CODES = ("godkänd", "underkänd", "komplettering")
 
 VALUES = """\
 värde delmål: andel = {share}
@@ -121,6 +149,11 @@ class Table:
     declared_links: dict[str, str] = field(default_factory=dict)   # written `per G via c`
     optional: bool = False
     decimal: str | None = None
+    vcol: str | None = None                # keyed `per G och villkor`: the villkor column
+
+    @property
+    def per_villkor(self) -> bool:
+        return self.vcol is not None
 
     def col(self, name: str) -> Col:
         return next(c for c in self.cols if c.name == name)
@@ -131,7 +164,9 @@ class Table:
             head += " valfri"
         if self.decimal:
             head += f" decimaltecken {self.decimal}"
-        if self.keyed:
+        if self.keyed and self.vcol:
+            head += f" per {self.group} och villkor nyckel {self.key}, {self.vcol}"
+        elif self.keyed:
             head += f" per {self.group} nyckel {self.key}"
         else:
             head += " poster" + "".join(f" per {g} via {c}"
@@ -163,7 +198,9 @@ class Agreement:
     text: str
     tables: list[Table]
     groups: list[Group]
-    outside: tuple[str, ...]     # constructs beyond today's column engine that it holds
+    outside: tuple[str, ...]     # constructs drawn (beyond the plan, or newly covered by it)
+    villkor: dict[str, tuple[str, ...]] = field(default_factory=dict)   # group → its villkor
+    params: tuple[tuple[str, str, str], ...] = ()   # without a value: name, type, its value
 
     def table(self, name: str) -> Table:
         return next(t for t in self.tables if t.name == name)
@@ -206,14 +243,17 @@ class Scope:
     record: Table | None = None
     extra: Table | None = None           # a second keyed table of the group (outside)
     allow: frozenset[str] = frozenset()  # KNOWN disagreements to draw anyway
+    answers: Table | None = None         # the group's table per villkor (covered)
+    consts: dict[str, tuple[str, ...]] = field(default_factory=dict)   # run-time parameters
 
     def inner(self, record: Table) -> Scope:
         return Scope(self.group, self.table, self.records, self.villkor, self.outside,
-                     self.used, self.other_villkor, record, self.extra, self.allow)
+                     self.used, self.other_villkor, record, self.extra, self.allow,
+                     consts=self.consts)
 
     def plain(self) -> Scope:
         return Scope(self.group, self.table, self.records, self.villkor, False, self.used,
-                     record=self.record, allow=self.allow)
+                     record=self.record, allow=self.allow, consts=self.consts)
 
 
 class _Reused:
@@ -260,7 +300,9 @@ def _rarely(draw, n: int) -> bool:
     return draw(_st.integers(0, n - 1)) == n - 1
 
 
-def _constant(draw, kind: str) -> str:
+def _constant(draw, kind: str, consts: dict[str, tuple[str, ...]] | None = None) -> str:
+    if consts and consts.get(kind) and _rarely(draw, 3):   # a parameter given at run time
+        return _pick(draw, consts[kind])
     if kind in ("heltal", "decimaltal"):
         return _pick(draw, NUMBERS)
     if kind == "andel":
@@ -275,7 +317,8 @@ def _constant(draw, kind: str) -> str:
 FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "≤": "≥", "≥": "≤"}
 
 
-def _compare(draw, ref: str, kind: str, codes: tuple[str, ...] = ()) -> Cond:
+def _compare(draw, ref: str, kind: str, codes: tuple[str, ...] = (),
+             consts: dict[str, tuple[str, ...]] | None = None) -> Cond:
     """`ref OP constant` (or the constant first) for a column of `kind`."""
     if kind in ("text", "kod", "enum"):
         op = _pick(draw, EQ_OPS)
@@ -283,7 +326,7 @@ def _compare(draw, ref: str, kind: str, codes: tuple[str, ...] = ()) -> Cond:
     elif kind == "ja/nej":   # `x = ja`: a comparison the plan declines (a constant ja/nej)
         op, const = _pick(draw, EQ_OPS), _pick(draw, ("ja", "nej"))
     else:
-        op, const = _pick(draw, OPS), _constant(draw, kind)
+        op, const = _pick(draw, OPS), _constant(draw, kind, consts)
     if _rarely(draw, 5):   # the constant first: `5 < T.x`
         return cond(f"{const} {FLIP.get(op, op)} {ref}")
     return cond(f"{ref} {op} {const}")
@@ -294,7 +337,8 @@ def _between(draw) -> str:
     return f"mellan {a} och {b}"
 
 
-def _column_leaf(draw, table: Table, cols: list[Col]) -> Cond:
+def _column_leaf(draw, table: Table, cols: list[Col],
+                 consts: dict[str, tuple[str, ...]] | None = None) -> Cond:
     col = _pick(draw, cols)
     ref = f"{table.name}.{col.name}"
     options = ["angiven", "compare"]
@@ -307,7 +351,7 @@ def _column_leaf(draw, table: Table, cols: list[Col]) -> Cond:
         return cond(f"{ref} är {how}")
     if how == "mellan":
         return cond(f"{ref} {_between(draw)}")
-    return _compare(draw, ref, col.kind, col.codes)
+    return _compare(draw, ref, col.kind, col.codes, consts)
 
 
 def _combine(draw, parts: list[Cond]) -> Cond:
@@ -341,7 +385,7 @@ def record_condition(draw, sc: Scope, depth: int) -> Cond:
     assert rec is not None
     choice = draw(_st.integers(0, 9 if depth > 0 else 5))
     if choice <= 3:
-        return _column_leaf(draw, rec, rec.cols)
+        return _column_leaf(draw, rec, rec.cols, sc.consts)
     if choice == 4:
         return cond(_pick(draw, VERDICTS))
     if choice == 5:
@@ -352,8 +396,8 @@ def record_condition(draw, sc: Scope, depth: int) -> Cond:
                 return ref
             if sc.table is not None:   # the recipient's own column inside an aggregate
                 sc.used.add("mottagarkolumn i aggregat")
-                return _column_leaf(draw, sc.table, sc.table.cols)
-        return _column_leaf(draw, rec, rec.cols)
+                return _column_leaf(draw, sc.table, sc.table.cols, sc.consts)
+        return _column_leaf(draw, rec, rec.cols, sc.consts)
     if choice <= 7:
         parts = draw(st.lists(record_condition(sc, depth - 1), min_size=2, max_size=3))
         return _combine(draw, parts)
@@ -370,14 +414,15 @@ def aggregate(draw, sc: Scope) -> Cond:
         col = _pick(draw, numeric)
         sc.used.add("summa(…)")
         where = f" där {draw(record_condition(inner, 1))}" if draw(_st.booleans()) else ""
-        return _compare(draw, f"summa({rec.name}.{col.name}{where})", col.kind)
+        return _compare(draw, f"summa({rec.name}.{col.name}{where})", col.kind,
+                        consts=sc.consts)
     if kind == 0:
         where = f" där {draw(record_condition(inner, 2))}" if draw(_st.booleans()) else ""
-        op, const = _pick(draw, OPS), _pick(draw, NUMBERS)
+        op, const = _pick(draw, OPS), _constant(draw, "heltal", sc.consts)
         return cond(f"antal({rec.name}{where}) {op} {const}")
     where = draw(record_condition(inner, 2))
     among = f" bland {draw(record_condition(inner, 1))}" if draw(_st.booleans()) else ""
-    op, const = _pick(draw, OPS), _pick(draw, SHARES)
+    op, const = _pick(draw, OPS), _constant(draw, "andel", sc.consts)
     if _rarely(draw, 5):   # the constant first: `70 % <= andel(…)`
         return cond(f"{const} {FLIP.get(op, op)} andel({rec.name} där {where}{among})")
     return cond(f"andel({rec.name} där {where}{among}) {op} {const}")
@@ -392,6 +437,10 @@ def requirement(draw, sc: Scope, depth: int = 3) -> Cond:
         leaves += ["column"] * 4
     if sc.records:
         leaves += ["aggregate"] * 3
+    answers = [c for c in sc.answers.cols if c.name not in (sc.answers.key, sc.answers.vcol)] \
+        if sc.answers is not None else []
+    if answers:
+        leaves += ["answers"] * 3
     if sc.villkor:
         leaves += ["villkor"]
     if sc.outside:
@@ -401,9 +450,13 @@ def requirement(draw, sc: Scope, depth: int = 3) -> Cond:
     how = _pick(draw, leaves)
     if how == "column":
         assert sc.table is not None
-        return _column_leaf(draw, sc.table, table_cols)
+        return _column_leaf(draw, sc.table, table_cols, sc.consts)
     if how == "aggregate":
         return draw(aggregate(sc))
+    if how == "answers":     # the row of this villkor in the group's table per villkor
+        assert sc.answers is not None
+        sc.used.add("tabell per villkor")
+        return _column_leaf(draw, sc.answers, answers, sc.consts)
     if how == "villkor":
         ref = _villkor_ref(draw, sc.villkor)
         if ref is not None:
@@ -445,7 +498,7 @@ def outside_requirement(draw, sc: Scope, depth: int) -> Cond:
             return ref
     if how == "extra-table":
         assert sc.extra is not None
-        return _column_leaf(draw, sc.extra, sc.extra.cols)
+        return _column_leaf(draw, sc.extra, sc.extra.cols, sc.consts)
     t = sc.table
     janej = [c for c in cols if c.kind == "ja/nej"]
     numeric = [c for c in cols if c.kind in ("heltal", "decimaltal", "andel")]
@@ -536,15 +589,48 @@ def record_table(draw, name: str, outside: bool, used: set[str]) -> Table:
     return Table(name, f"{name}.csv", cols, False, optional=optional)
 
 
+@st.composite
+def villkor_table(draw, name: str, group: str, review: bool, answers: bool, outside: bool,
+                  used: set[str]) -> Table:
+    """A table `per GROUP och villkor`: review decisions (`beslut`, maybe `begard`) and/or
+    answers read in the group's villkor; keyed by the member's code and the villkor's number
+    (one table for both: each table is several steps of the column engine's plan)."""
+    key = Col(_pick(draw, ("id", "kod", "mottagare")), _pick(draw, ("kod", "text")),
+              ("obligatorisk",) if draw(_st.integers(0, 2)) else ())
+    vcol = Col(_pick(draw, ("villkor", "vnr")), _pick(draw, ("kod", "text", "kod")),
+               ("obligatorisk",) if draw(_st.integers(0, 2)) else ())
+    cols = [key, vcol]
+    if review:
+        cols.append(Col("beslut", "enum", _pick(draw, (("obligatorisk",), ())), REVIEW_CODES))
+        if draw(_st.integers(0, 2)):
+            cols.append(Col("begard", "datum", _pick(draw, (("valfri",), ()))))
+        if _rarely(draw, 4):
+            cols.append(Col("kommentar", "text", ("valfri",)))
+    if answers:
+        names = draw(_st.lists(_st.sampled_from(("svar", "antal", "inkom", "nivå", "klar")),
+                               min_size=1, max_size=3, unique=True))
+        for n in names:
+            c = draw(column(n, outside, used))
+            if n == "inkom" and draw(_st.booleans()):
+                c = Col(n, "datum", tuple(f for f in c.flags if f != "positiv"))
+            cols.append(c)
+    if draw(_st.booleans()):
+        cols = [cols[1], cols[0], *cols[2:]]
+    return Table(name, f"{name}.csv", cols, True, group, key.name, vcol=vcol.name,
+                 optional=draw(_st.booleans()))
+
+
 LINK_COLUMNS = ("enhet", "center", "mott", "län_kod")
 
 
 @st.composite
-def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozenset()
-               ) -> Agreement:
+def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozenset(),
+               covered: bool | None = None) -> Agreement:
     """A whole agreement that passes `villkor check`."""
     if outside is None:
         outside = _rarely(draw, 3)
+    if covered is None:     # a covered case costs the column engine half as much again
+        covered = _rarely(draw, 4)
     used: set[str] = set()
     n_keyed = draw(_st.integers(0, 2))
     n_records = draw(_st.integers(0 if n_keyed else 1, 2))
@@ -604,33 +690,72 @@ def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozen
         used.add("andra tabell per mottagare")
         tables.append(extra)
     listed: Group | None = None
-    if outside and _rarely(draw, 6):
+    if (outside and _rarely(draw, 6)) or (covered and _rarely(draw, 5)):
         listed = Group(group_names.pop(), "", False, "", members=("SKR", "FK"))
         used.add("uppräknad mottagargrupp")
         groups.append(listed)
+    # tables per member and villkor (covered): review decisions, answers
+    reviews: dict[str, Table] = {}
+    answers: dict[str, Table] = {}
+    if covered:
+        for i, g in enumerate(groups):
+            if not _rarely(draw, 3):
+                continue
+            review, answered = _pick(draw, ((True, False), (False, True), (True, True)))
+            t = draw(villkor_table(f"granskning{i + 1}" if review else f"svar{i + 1}",
+                                   g.name, review, answered, outside, used))
+            tables.append(t)
+            if review:
+                reviews[g.name] = t
+                used.add("granskning")
+            if answered or _rarely(draw, 4):   # (a review's own `beslut` read in a krav)
+                answers[g.name] = t
+    # parameters without a value (covered): given at run time, or not
+    params: tuple[tuple[str, str, str], ...] = ()
+    consts: dict[str, tuple[str, ...]] = {}
+    if covered and _rarely(draw, 3):
+        chosen = draw(_st.lists(_st.sampled_from(tuple(RUNTIME)), min_size=1, max_size=3,
+                                unique=True))
+        # the value most runs are given: each other value is another plan, parsed again
+        params = tuple((n, RUNTIME[n], _pick(draw, RUNTIME_VALUES[RUNTIME[n]]))
+                       for n in RUNTIME if n in chosen)
+        consts = {kind: tuple(n for n in names if n in chosen)
+                  for kind, names in RUNTIME_CONSTS.items()}
+        consts = {kind: names for kind, names in consts.items() if names}
+        used.add("parameter vid körningen")
 
     # villkor, group by group
     vid = 0
     blocks: list[str] = []
     by_group: dict[str, dict[str, int]] = {}       # group → its villkor and their weights
     payments: list[str] = []
+    ids: dict[str, tuple[str, ...]] = {}           # group → its villkor (for the data)
+    only_codes = {g.name: _only_codes(g, tables) for g in groups}
     for g in draw(st.permutations(groups)):
         table = next((t for t in tables if g.keyed and t.name == g.table), None)
         linked = [r for r in records if g.name in r.links]
         mine: dict[str, int] = {}
         others = {v: w for k, vs in by_group.items() if k != g.name for v, w in vs.items()}
+        review, mine_answers = reviews.get(g.name), answers.get(g.name)
         for _ in range(draw(_st.integers(1, 3))):
             vid += 1
             v = str(vid)
             sc = Scope(g, table, linked, dict(mine), outside, used,
                        others if outside and _rarely(draw, 4) else {},
                        extra=extra if extra is not None and extra.group == g.name else None,
-                       allow=allow)
-            if g.members:       # a listed group: no tables to read
-                sc = Scope(g, None, [], dict(mine), False, used, allow=allow)
+                       allow=allow, answers=mine_answers, consts=consts)
+            if g.members:       # a listed group: no tables to read (but its table per villkor)
+                sc = Scope(g, None, [], dict(mine), False, used, allow=allow,
+                           answers=mine_answers, consts=consts)
+            only = ""
+            if g.members and draw(_st.booleans()):
+                only = " endast " + _pick(draw, ("SKR", "SKR", "FK", "SKR, FK", "FK, SKR"))
+            elif covered and only_codes[g.name] and _rarely(draw, 5):
+                only = " endast " + ", ".join(draw(_st.lists(
+                    _st.sampled_from(only_codes[g.name]), min_size=1, max_size=3, unique=True)))
+                used.add("endast")
             lines = [f"villkor {v} \"Villkor {v}\"",
-                     f"  gäller {g.name}" + (" endast SKR" if g.members and
-                                              draw(_st.booleans()) else ""),
+                     f"  gäller {g.name}{only}",
                      f"  källa d \"villkor {v}\""]
             form = draw(_st.integers(0, 3))
             subs: dict[str, int] = {}
@@ -645,30 +770,71 @@ def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozen
             if form != 2:
                 krav_scope = sc
                 if subs:
-                    krav_scope = Scope(g, table, linked, {**mine, **subs}, sc.outside, used,
-                                       sc.other_villkor, extra=sc.extra, allow=allow)
+                    krav_scope = Scope(sc.group, sc.table, sc.records, {**mine, **subs},
+                                       sc.outside, used, sc.other_villkor, extra=sc.extra,
+                                       allow=allow, answers=sc.answers, consts=consts)
                 krav = draw(requirement(krav_scope, 3))
                 lines.append(f"  krav {krav}")
                 weight = krav.weight
             dated = [c for c in (table.cols if table else []) if c.kind == "datum"]
-            if outside and table is not None and dated and _rarely(draw, 4):
+            due = bool(outside and table is not None and dated and _rarely(draw, 4))
+            if due and table is not None:
                 used.add("redovisas senast")
                 lines.append(f"  redovisas senast 2010-12-31 enligt {table.name}."
                              f"{_pick(draw, dated).name}")
                 if draw(_st.booleans()):
                     lines.append(f"  vid försening {_pick(draw, VERDICTS)}")
+            dated = [c for c in (mine_answers.cols if mine_answers else [])
+                     if c.kind == "datum"]
+            if not due and mine_answers is not None and dated and _rarely(draw, 3):
+                used.add("frist i tabell per villkor")
+                lines.append(f"  redovisas senast {_pick(draw, DATES[:5])} enligt "
+                             f"{mine_answers.name}.{_pick(draw, dated).name}")
+                if draw(_st.booleans()):
+                    lines.append(f"  vid försening {_pick(draw, VERDICTS)}")
+            if review is not None and draw(_st.integers(0, 2)):
+                window = ""
+                if any(c.name == "begard" for c in review.cols) and draw(_st.booleans()):
+                    window = f" komplettering besvaras inom {_pick(draw, ('14', '0', '30'))} dagar"
+                    used.add("granskning med svarstid")
+                lines.append(f"  beslut enligt {review.name}{window}")
+                used.add("beslut enligt")
             lines.append("slut")
             blocks.append("\n".join(lines))
             mine[v] = weight
             mine.update(subs)
         by_group[g.name] = {m: w for m, w in mine.items() if "." not in m}
-        payments += draw(group_payments(g, table, list(by_group[g.name]), outside, used))
+        ids[g.name] = tuple(by_group[g.name])
+        payments += draw(group_payments(g, table, list(by_group[g.name]), outside, used,
+                                        covered, tuple(p[0] for p in params)))
+    if covered and listed is not None:   # fixed amounts to its members under any villkor
+        every = [v for vs in ids.values() for v in vs]
+        # one member's two amounts on one row the plan declines (the reference adds them up)
+        taken = set(re.findall(r"\n  villkor (\S+)\n  källa d \"fast\"\n  belopp .* till (\w+)",
+                               "\n".join(payments)))
+        for k in range(draw(_st.integers(0, 2))):
+            v, member = _pick(draw, every), _pick(draw, listed.members)
+            name = f"fast{k + 2}_{listed.name}"
+            tied = "utan villkor" if _rarely(draw, 5) else f"villkor {v}"
+            if (v if tied != "utan villkor" else name, member) in taken:
+                continue
+            taken.add((v if tied != "utan villkor" else name, member))
+            amount = _pick(draw, AMOUNTS[:3] + (("beloppet", "beloppet * 2")
+                                                if any(p[0] == "beloppet" for p in params)
+                                                else ()))
+            used.add("fast belopp utan villkor" if tied == "utan villkor" else
+                     "fast belopp under annan grupps villkor" if v not in ids[listed.name]
+                     else "fast belopp")
+            payments.append(f"utbetalning {name} \"Fast belopp\"\n"
+                            f"  {tied}\n  källa d \"fast\"\n"
+                            f"  belopp {amount} till {member}\nslut")
 
     values = VALUES.format(share=_pick(draw, ("70 %", "2/3", "50 %", "0,5")),
                            limit=_pick(draw, ("3", "1", "0", "10")),
                            pot=_pick(draw, ("1 000 000 kr", "100 kr", "1 000 000 000 kr")))
     tail: list[str] = []
-    if outside and _rarely(draw, 5):
+    if (outside and _rarely(draw, 5)) or (covered and "två potter" in used and
+                                          draw(_st.booleans())):
         used.add("summa per mottagare")
         tail.append(f"summa per mottagare avrundning {_pick(draw, ('hela kronor', 'öre'))}, "
                     "halvt uppåt\n  källa d \"summa\"")
@@ -684,17 +850,34 @@ def agreements(draw, outside: bool | None = None, allow: frozenset[str] = frozen
         *(t.decl() for t in tables),
         *group_decls,
         values.rstrip("\n"),
+        *(f"parameter {n}: {kind}\n  källa d \"{n}\"" for n, kind, _ in params),
         *blocks,
         *payments,
         *tail,
     ]) + "\n"
-    return Agreement(text, tables, groups, tuple(sorted(used)))
+    return Agreement(text, tables, groups, tuple(sorted(used)), ids, params)
+
+
+def _only_codes(g: Group, tables: list[Table]) -> tuple[str, ...]:
+    """Codes `gäller G endast …` may name: a listed group's members, a keyed group's enum
+    codes, else codes the data's keys are drawn from (and one of no recipient)."""
+    if g.members:
+        return g.members
+    if g.keyed:
+        key = next(t for t in tables if t.name == g.table).col(g.column)
+        if key.kind == "enum":
+            return key.codes
+        if key.kind not in ("kod", "text"):
+            return ()
+    return ONLY_CODES
 
 
 @st.composite
 def group_payments(draw, g: Group, table: Table | None, villkor: list[str], outside: bool,
-                   used: set[str]) -> list[str]:
-    """Nothing, a pot (what the column engine covers), or payments it does not cover."""
+                   used: set[str], covered: bool = False,
+                   runtime: tuple[str, ...] = ()) -> list[str]:
+    """Nothing, a pot (what the column engine covers; with `covered` now and then a second
+    one on another villkor), or payments it does not cover."""
     out: list[str] = []
     keys = [c for c in (table.cols if table else []) if c.kind == "heltal"]
     required_keys = [c for c in keys if c.required]
@@ -709,29 +892,14 @@ def group_payments(draw, g: Group, table: Table | None, villkor: list[str], outs
         return [f"utbetalning fast_{g.name} \"Fast belopp\"\n  villkor {v}\n"
                 f"  källa d \"fast\"\n  belopp {_pick(draw, AMOUNTS[:3])} till SKR\nslut"]
     if choice in (1, 2) and required_keys and table is not None:
-        key = _pick(draw, required_keys)
-        pot = _pick(draw, POTS + (POTS_OUTSIDE if outside else ()))
-        if pot in POTS_OUTSIDE:
-            used.add("pott i bråkdelar av öre")
-        lines = [f"utbetalning pott_{g.name} \"Pott\"", f"  villkor {v}",
-                 "  källa d \"pott\"",
-                 f"  pott {pot} delas mellan {g.name} som uppfyller villkoret i förhållande "
-                 f"till {table.name}.{key.name}"]
-        mode = "halvt uppåt"
-        if outside and _rarely(draw, 4):
-            extra = _pick(draw, ("tak per mottagare 50 kr", "tak totalt 90 kr",
-                                 f"krav {table.name}.{key.name} > 0", "största rest"))
-            used.add(extra.split(" 5")[0].split(" 9")[0].split(" ")[0]
-                     if not extra.startswith("krav") else "krav på utbetalning")
-            if extra == "största rest":
-                mode = "största rest"
-                share = ""
-            else:
-                lines.append(f"  {extra}")
-        lines.append(f"  avrundning {rounding}, {mode}{share}")
-        if draw(_st.booleans()):
-            lines.append("  betalas senast 2011-03-31")
-        out.append("\n".join(lines + ["slut"]))
+        out.append(draw(_pot(g, table, v, "pott", required_keys, outside, used, rounding,
+                             share, runtime)))
+        rest = [x for x in villkor if x != v]
+        if covered and rest and _rarely(draw, 3):   # another pot of the group, another villkor
+            used.add("två potter")
+            out.append(draw(_pot(g, table, _pick(draw, rest), "pott2", required_keys, outside,
+                                 used, _pick(draw, ("hela kronor", "öre")),
+                                 _pick(draw, (" per andel", "")), runtime)))
     elif outside and g.keyed and table is not None:
         used.add("belopp till varje mottagare")
         amount = _pick(draw, ("1 000 kr", "pott", "0,5 kr") +
@@ -755,6 +923,39 @@ def group_payments(draw, g: Group, table: Table | None, villkor: list[str], outs
                    f"  belopp 10 kr till varje mottagare i {g.name}\n"
                    "  avrundning hela kronor, halvt uppåt\nslut")
     return out
+
+
+@st.composite
+def _pot(draw, g: Group, table: Table, v: str, name: str, required_keys: list[Col],
+         outside: bool, used: set[str], rounding: str, share: str,
+         runtime: tuple[str, ...] = ()) -> str:
+    """`pott … delas mellan G … i förhållande till T.k` on villkor v."""
+    key = _pick(draw, required_keys)
+    pot = _pick(draw, POTS + (POTS_OUTSIDE if outside else ()) +
+                (("potten",) * len(POTS) if "potten" in runtime else ()))
+    if pot in POTS_OUTSIDE:
+        used.add("pott i bråkdelar av öre")
+    if pot == "potten":
+        used.add("pott given vid körningen")
+    lines = [f"utbetalning {name}_{g.name} \"Pott\"", f"  villkor {v}",
+             "  källa d \"pott\"",
+             f"  pott {pot} delas mellan {g.name} som uppfyller villkoret i förhållande "
+             f"till {table.name}.{key.name}"]
+    mode = "halvt uppåt"
+    if outside and _rarely(draw, 4):
+        extra = _pick(draw, ("tak per mottagare 50 kr", "tak totalt 90 kr",
+                             f"krav {table.name}.{key.name} > 0", "största rest"))
+        used.add(extra.split(" 5")[0].split(" 9")[0].split(" ")[0]
+                 if not extra.startswith("krav") else "krav på utbetalning")
+        if extra == "största rest":
+            mode = "största rest"
+            share = ""
+        else:
+            lines.append(f"  {extra}")
+    lines.append(f"  avrundning {rounding}, {mode}{share}")
+    if draw(_st.booleans()):
+        lines.append("  betalas senast 2011-03-31")
+    return "\n".join(lines + ["slut"])
 
 
 # ---- data -----------------------------------------------------------------------------------
@@ -796,9 +997,11 @@ class Data:
     files: list[DataFile]
     hostile: tuple[str, ...]        # the file-level hostilities drawn, for reports
     bad: bool
+    params: tuple[str, ...] = ()    # the run's `--param namn=värde`
 
     def shown(self) -> str:
-        return "\n".join(f.shown() for f in self.files)
+        given = [f"--- --param {p}" for p in self.params]
+        return "\n".join([*given, *(f.shown() for f in self.files)])
 
 
 def _cell(draw, col: Col, bad: bool, link: tuple[list[str], str] | None = None) -> str:
@@ -868,7 +1071,7 @@ def _csv(rows: list[list[str]], delimiter: str, quote_all: bool, eol: str) -> st
 
 
 @st.composite
-def table_file(draw, table: Table, keys: list[str] | None,
+def table_file(draw, table: Table, keys: list | None,
                links: dict[str, tuple[list[str], str]],
                hostile: bool, bad: bool, tags: list[str]) -> DataFile | None:
     """One table's file: header and rows, written as a hostile but (mostly) legal CSV."""
@@ -889,7 +1092,9 @@ def table_file(draw, table: Table, keys: list[str] | None,
         for k in keys:
             row = []
             for c in cols:
-                if c.name == table.key:
+                if table.per_villkor and c.name in (table.key, table.vcol):
+                    row.append(k[0] if c.name == table.key else k[1])   # (code, villkor)
+                elif c.name == table.key:
                     row.append(k)
                 else:
                     row.append(_cell(draw, c, bad))
@@ -979,6 +1184,10 @@ def datasets(draw, agreement: Agreement, hostile: bool | None = None,
             codes[g.name] = list(g.members)
         if "delad kod" not in allow:
             taken.update(codes[g.name])
+    for t in agreement.tables:   # tables per member and villkor: some of the pairs, stray ones
+        if t.per_villkor:
+            keys[t.name] = draw(_villkor_keys(codes.get(t.group or "", []),
+                                              agreement.villkor.get(t.group or "", ()), bad))
     for t in agreement.tables:   # a second keyed table: the group's keys, some not
         if t.keyed and t.name not in keys:
             base = codes.get(t.group or "", [])
@@ -990,7 +1199,35 @@ def datasets(draw, agreement: Agreement, hostile: bool | None = None,
         f = draw(table_file(t, keys.get(t.name), links, hostile, bad, tags))
         if f is not None:
             files.append(f)
-    return Data(files, tuple(dict.fromkeys(tags)), bad)
+    params: list[str] = []
+    for name, kind, value in agreement.params:   # given at run time, or left out
+        how = draw(_st.integers(0, 7))
+        if how == 0:
+            continue          # underlag saknas (or, where the plan reads it, the reference)
+        if how == 1:
+            value = _pick(draw, RUNTIME_VALUES[kind])
+        params.append(f"{name}={value}")
+    return Data(files, tuple(dict.fromkeys(tags)), bad, tuple(params))
+
+
+@st.composite
+def _villkor_keys(draw, codes: list[str], villkor: tuple[str, ...], bad: bool
+                  ) -> list[tuple[str, str]]:
+    """(code, villkor) pairs for a table per member and villkor: most of them the group's,
+    written as the file may (spaces around); a villkor of another group or a recipient of
+    none now and then, with bad data a delvillkor's number or one of no villkor."""
+    pairs = [(c, v) for c in codes for v in villkor]
+    if _rarely(draw, 4):
+        pairs += [("okänd", villkor[0] if villkor else "1"), (codes[0] if codes else "x", "2")]
+    if bad:
+        pairs += [(codes[0] if codes else "x", v) for v in ("1.1", "99", "01")]
+    if not pairs:
+        return []
+    chosen = draw(_st.lists(_st.sampled_from(tuple(pairs)), max_size=min(len(pairs), 8),
+                            unique=True))
+    if _rarely(draw, 6):
+        chosen = [(c, f" {v}") for c, v in chosen]
+    return chosen
 
 
 @dataclass
@@ -1001,9 +1238,11 @@ class Case:
 
 @st.composite
 def cases(draw, max_data: int = 3, outside: bool | None = None, hostile: bool | None = None,
-          bad: bool | None = None, allow: frozenset[str] = frozenset()) -> Case:
-    """An agreement and 1..max_data data folders for it (each folder is one comparison)."""
-    agreement = draw(agreements(outside, allow))
+          bad: bool | None = None, allow: frozenset[str] = frozenset(),
+          covered: bool | None = None) -> Case:
+    """An agreement and 1..max_data data folders for it (each folder is one comparison, with
+    its own run-time parameters)."""
+    agreement = draw(agreements(outside, allow, covered))
     data = draw(st.lists(datasets(agreement, hostile, bad, allow), min_size=1,
                          max_size=max_data))
     return Case(agreement, data)

@@ -6,6 +6,9 @@ files as `villkor run`), and compares the files they wrote byte for byte: the re
 `.potter.csv` and `.fel.csv`. When the column engine's plan does not cover the agreement (V304),
 only the reference runs, and it must not crash; the summary counts why.
 
+Run-time parameters: a data folder (`Data.params`) carries the `--param namn=värde` its run is
+given; both engines get the same (`api.run(…, params)`), and a parameter left out is missing.
+
 Bad rows: both engines write every good row's result and the bad rows to `<out>.fel.csv`, so
 those files are compared too. One that refuses the input while the other goes on is a mismatch;
 both refusing it must name the same reasons.
@@ -55,13 +58,14 @@ class Stats:
     agreements: int = 0
     kinds: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)     # why the plan declined
-    outside: Counter = field(default_factory=Counter)     # constructs drawn outside the plan
+    outside: Counter = field(default_factory=Counter)     # constructs drawn (per agreement)
+    compared: Counter = field(default_factory=Counter)    # … in cases both engines ran (per case)
     seconds: Counter = field(default_factory=Counter)     # per phase
 
     def merge(self, other: Stats) -> None:
         self.cases += other.cases
         self.agreements += other.agreements
-        for name in ("kinds", "reasons", "outside", "seconds"):
+        for name in ("kinds", "reasons", "outside", "compared", "seconds"):
             getattr(self, name).update(getattr(other, name))
 
 
@@ -133,17 +137,21 @@ class Harness:
             return connect(database_name, *args, **kwargs)
 
         self._patch(duckdb, "connect", shared)
-        steps: dict[tuple[str, str], object] = {}
+        steps: dict[tuple, object] = {}
         rendered: dict[tuple[int, str], tuple[object, str]] = {}
         make_step, render = S.step, S.Step.sql
 
-        def step(name: str, select: str):
-            key = (name, select)
-            found = steps.get(key)
+        def step(name: str, select: str, *more, **named):
+            """`step` memoised by all it is given (its text, and e.g. a `shortcut`)."""
+            key = (name, select, more, tuple(sorted(named.items())))
+            try:
+                found = steps.get(key)
+            except TypeError:    # something unhashable: not memoised
+                return make_step(name, select, *more, **named)
             if found is None:
                 if len(steps) > MEMO:
                     steps.clear()
-                found = steps[key] = make_step(name, select)
+                found = steps[key] = make_step(name, select, *more, **named)
             return found
 
         def sql(self, dialect: str = S.READ) -> str:
@@ -226,15 +234,20 @@ class Harness:
         self._write(data)
         t2 = time.perf_counter()
         ref_out, col_out = self.out_dir / "referens.csv", self.out_dir / "kolumn.csv"
-        ref = api.run(checked, self.data_dir, ref_out, engine="referens", keep_rows=False)
+        params = list(getattr(data, "params", ()))   # the same `--param namn=värde` to both
+        ref = api.run(checked, self.data_dir, ref_out, params, engine="referens",
+                      keep_rows=False)
         t3 = time.perf_counter()
-        col = api.run(checked, self.data_dir, col_out, engine="kolumn", keep_rows=False)
+        col = api.run(checked, self.data_dir, col_out, params, engine="kolumn",
+                      keep_rows=False)
         t4 = time.perf_counter()
         kind = self._judge(agreement, data, checked, ref, col)
         t5 = time.perf_counter()
         s = self.stats
         s.cases += 1
         s.kinds[kind.split(":")[0]] += 1
+        if not kind.startswith("bara referensen"):
+            s.compared.update(agreement.outside or ("(inget)",))
         for phase, dt in (("check", t1 - t0), ("write", t2 - t1), ("referens", t3 - t2),
                           ("kolumn", t4 - t3), ("compare", t5 - t4),
                           ("cpu", time.process_time() - cpu)):

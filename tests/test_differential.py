@@ -5,6 +5,8 @@ and hostile data for them; both engines run through `api.run`, in process, and m
 same files byte for byte: the result, `.potter.csv` and `.fel.csv` (tests/differential_harness.py).
 What the column engine's plan does not cover runs on the reference alone, which must not crash;
 whatever the plan starts to cover is compared from then on, with no change here.
+Constructs the plan has come to cover are drawn in a quarter of the agreements (`covered`, see
+tests/agreement_strategies.py); `test_covered_constructs_run_on_both_engines` keeps them compared.
 
 CI runs a few hundred cases (VILLKOR_DIFF_EXAMPLES drawn agreements, 1–3 data folders each);
 `python bench/differential.py 100000` runs more, in parallel, with a progress line.
@@ -83,6 +85,91 @@ def test_drawn_agreements_agree(harness):
             harness.compare(case.agreement, data)
 
     check()
+
+
+@settings(max_examples=EXAMPLES, **SETTINGS)
+@given(agreement=agreements(covered=True))
+def test_covered_agreements_pass_check(agreement):
+    """The same guard for agreements that draw every newly covered construct now and then."""
+    checked = api.check(agreement.text, "diff.villkor")
+    assert checked.ok, [d.header() for d in checked.diagnostics if d.is_error]
+
+
+COVERED = """överenskommelse "T"
+slut
+dokument d "D"
+tabell mottagare fil "m.csv" per alla nyckel id
+  id: kod obligatorisk
+  a: ja/nej
+  n: heltal obligatorisk
+slut
+tabell granskning fil "g.csv" valfri per alla och villkor nyckel id, villkor
+  id: kod obligatorisk
+  villkor: kod obligatorisk
+  beslut: kod(godkänd, underkänd, komplettering)
+  begard: datum valfri
+  svar: ja/nej
+slut
+mottagargrupp alla från mottagare namn id
+mottagargrupp nationella
+  SKR "SKR"
+  FK "FK"
+slut
+parameter gränsen: heltal
+  källa d "p"
+parameter beloppet: belopp
+  källa d "p"
+villkor 1 "V1"
+  gäller alla endast x, y
+  källa d "v"
+  krav mottagare.a är ja och granskning.svar är ja
+  beslut enligt granskning komplettering besvaras inom 14 dagar
+slut
+villkor 2 "V2"
+  gäller alla
+  källa d "v"
+  krav mottagare.n > gränsen
+  beslut enligt granskning
+slut
+villkor 3 "V3"
+  gäller nationella endast SKR
+  källa d "v"
+  krav uppfyllt
+slut
+utbetalning p1 "P1"
+  villkor 1
+  källa d "p"
+  pott 100 kr delas mellan alla som uppfyller villkoret i förhållande till mottagare.n
+  avrundning hela kronor, halvt uppåt per andel
+slut
+utbetalning p2 "P2"
+  villkor 2
+  källa d "p"
+  pott 7 kr delas mellan alla som uppfyller villkoret i förhållande till mottagare.n
+  avrundning öre, halvt uppåt
+slut
+utbetalning f1 "F1"
+  villkor 2
+  källa d "p"
+  belopp beloppet till FK
+slut
+summa per mottagare avrundning hela kronor, halvt uppåt
+  källa d "s"
+"""
+
+
+@pytest.mark.parametrize("params", [("gränsen=1", "beloppet=12,5 kr"), ("gränsen=1",)])
+def test_covered_constructs_run_on_both_engines(harness, params):
+    """Review decisions, a table per villkor, `endast`, two pots of a group with `summa per
+    mottagare`, run-time parameters (one left out) and a fixed amount under another group's
+    villkor: the column engine's plan covers them, so the drawn ones are compared, not left to
+    the reference (which would make the differential test silently weaker)."""
+    files = {"m.csv": b"id,a,n\nx,ja,1\ny,ja,2\nz,nej,3\nw,ja,4\n",
+             "g.csv": b"id,villkor,beslut,begard,svar\nx,1,godk\xc3\xa4nd,,ja\n"
+                      b"y,1,komplettering,2010-01-05,ja\nz,2,underk\xc3\xa4nd,,\n"
+                      b"w,2,godk\xc3\xa4nd,,\nx,2,godk\xc3\xa4nd,,nej\n"}
+    data = Data([DataFile(n, b) for n, b in files.items()], (), False, params)
+    assert harness.compare(Agreement(COVERED, [], [], ()), data) == "lika"
 
 
 # ---- the benchmark agreements, with drawn data ------------------------------------------------
