@@ -55,11 +55,11 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
     names = Names.of(plan)
     steps = []
     steps += [typed_step(spec, kinds[spec.name], names) for spec in plan.inputs]
+    steps += [wrong_rows_step(spec, names) for spec in plan.inputs]
     # a table with a row per member is checked against the members: its good rows come last
     sides = {t for g in plan.groups for t in g.sides}
     steps += [good_step(spec, names, plan) for spec in plan.inputs if spec.name not in sides]
     steps += [good_step(spec, names, plan) for spec in plan.inputs if spec.name in sides]
-    steps += [wrong_rows_step(spec, names) for spec in plan.inputs]
     steps.append(errors_step(plan, files, names))
     limits = beyond_step(plan, kinds, names)
     if limits is not None:
