@@ -87,6 +87,10 @@ class Compiler:
             return str(VERDICTS.index(e.value))
         if isinstance(e, ast.VillkorRef):
             return f"({self.villkor_code(e.vid, row)})"
+        if isinstance(e, (ast.Not, ast.Logic)):
+            truth = self.kleene(e, row)
+            if truth is not None:       # one boolean for the whole tree: ja/nej and dates only
+                return f"COALESCE({EJ} - {EJ} * CAST({truth} AS INTEGER), {SAKNAS})"
         if isinstance(e, ast.Not):
             return swap(f"({self.verdict(e.operand, row)})")
         if isinstance(e, ast.Logic):
@@ -110,6 +114,35 @@ class Compiler:
         if isinstance(e, ast.Compare):
             return self.compare(e, row)
         raise AssertionError(type(e))   # the plan admits nothing else
+
+    def kleene(self, e: ast.Expr, row: str | None) -> str | None:
+        """`e` as one SQL boolean whose TRUE, FALSE and NULL are its uppfyllt, ej uppfyllt and
+        underlag saknas, where it has no other verdict: `är ja`/`är nej`, a ja/nej column,
+        `mellan`, `ja`/`nej` and `och`/`eller`/`inte` of them. SQL's three-valued AND and OR are
+        exactly `och` and `eller` on those three (a nej decides before a blank), so a tree of
+        them is the engine's own vectorised logic, not a GREATEST of codes per leaf; None for
+        anything else."""
+        if isinstance(e, ast.Is) and e.what in ("ja", "nej"):
+            col = self.column(e.operand, row)
+            return col if e.what == "ja" else f"(NOT {col})"
+        if isinstance(e, ast.ColumnRef):
+            return self.kleene(ast.Is(e, "ja", e.span), row)
+        if isinstance(e, ast.Bool):
+            return "TRUE" if e.value else "FALSE"
+        if isinstance(e, ast.Between):
+            col = self.column(e.operand, row)
+            return (f"({col} BETWEEN DATE '{e.start.isoformat()}' AND "
+                    f"DATE '{e.end.isoformat()}')")
+        if isinstance(e, ast.Not):
+            inner = self.kleene(e.operand, row)
+            return None if inner is None else f"(NOT {inner})"
+        if isinstance(e, ast.Logic):
+            parts = [self.kleene(x, row) for x in _flatten(e, e.op)]
+            if any(p is None for p in parts):
+                return None
+            return "(" + (" AND " if e.op == "och" else " OR ").join(
+                p for p in parts if p is not None) + ")"
+        return None
 
     def column(self, e: ast.Expr, row: str | None) -> str:
         assert isinstance(e, ast.ColumnRef)
