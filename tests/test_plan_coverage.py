@@ -333,3 +333,46 @@ def test_2020_with_its_parameters_and_every_table(tmp_path):
     same_files(tmp_path)
     text = (tmp_path / "kolumn.csv").read_text(encoding="utf-8")
     assert "preliminärt: 1 mottagare väntar" in text
+
+
+KLEENE = """överenskommelse "Trevärd logik"
+slut
+dokument d "D"
+tabell mottagare fil "m.csv" per alla nyckel id
+  id: text obligatorisk
+  a: ja/nej
+  b: ja/nej
+  c: ja/nej
+  d: datum
+slut
+mottagargrupp alla från mottagare namn id
+villkor 1 "V"
+  gäller alla
+  källa d "v"
+  krav {krav}
+slut
+"""
+
+
+@pytest.mark.parametrize("krav", [
+    "mottagare.a är ja och mottagare.b är nej",
+    "mottagare.a är ja eller mottagare.b är ja och inte mottagare.c är nej",
+    "inte (mottagare.a är ja eller mottagare.b är nej) eller mottagare.c",
+    "mottagare.a och mottagare.d mellan 2020-01-01 och 2020-06-30 eller nej",
+    "(mottagare.a är ja och ja) eller (mottagare.c är nej och mottagare.b är ja)",
+])
+def test_ja_nej_logic_as_one_boolean_matches_the_reference(krav, tmp_path):
+    """och/eller/inte of ja/nej columns and dates are one SQL boolean in the plan (batch/
+    verdicts.py `kleene`): every combination of ja, nej and blank gives the reference's
+    verdict."""
+    values = ("ja", "nej", "")
+    dates = ("2020-03-01", "2021-01-01", "")
+    rows = [f"r{i},{a},{b},{c},{d}" for i, (a, b, c, d) in enumerate(
+        (a, b, c, d) for a in values for b in values for c in values for d in dates)]
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "m.csv").write_text("id,a,b,c,d\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    ref, col = both(KLEENE.replace("{krav}", krav), data, tmp_path)
+    assert col.engine_used == "kolumn", col.diagnostics
+    same_files(tmp_path)
+    assert {r.utfall for r in ref.rows} >= {"uppfyllt", "ej uppfyllt", "underlag saknas"}
