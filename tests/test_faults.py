@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from conftest import AGREEMENT_2020, EXAMPLE_2020, ROOT
 from test_cli import assert_no_crash, assert_swedish, copy_data, read_rows, write_rows
+from villkor_engine import api
 from villkor_engine.cli import main
 from villkor_engine.diagnostics import Diagnostic, Span, render
 
@@ -209,6 +210,30 @@ def test_memory_exhausted_in_the_column_engine(tmp_path, monkeypatch):
     message = assert_fails(invoke("run", BENCH, "--data", data, "--out", tmp_path / "ut.csv",
                                   "--minne", "16MB"), "V312", 1)
     assert "--minne 16MB" in message and "Out of Memory" not in message
+
+
+def test_too_little_memory_on_two_threads_is_run_again_on_one(tmp_path, monkeypatch):
+    """50 000 recipients in --minne 16MB: DuckDB's order-keeping writer does not fit on two
+    threads, so the run is made again on one (as DuckDB advises) and gives the same bytes as
+    with room to spare, not V312."""
+    import villkor_engine.batch.duck as duck
+
+    tries: list[int | None] = []
+    once = duck._run_plan
+
+    def counted(*args, threads=None):
+        tries.append(threads)
+        return once(*args, threads=threads)
+
+    monkeypatch.setattr(duck, "_run_plan", counted)
+    monkeypatch.setattr(duck.os, "cpu_count", lambda: 2)
+    data = bench_data(tmp_path, 50_000)
+    tight = api.run(BENCH, data, tmp_path / "trång.csv", engine="kolumn", memory="16MB")
+    assert tight.ok and tight.engine_used == "kolumn", tight.diagnostics
+    assert tries == [None, 1]
+    roomy = api.run(BENCH, data, tmp_path / "rymlig.csv", engine="kolumn")
+    assert roomy.ok and tries == [None, 1, None]
+    assert (tmp_path / "trång.csv").read_bytes() == (tmp_path / "rymlig.csv").read_bytes()
 
 
 def _parquet_agreement(tmp_path: Path) -> Path:

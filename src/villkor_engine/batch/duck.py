@@ -67,7 +67,20 @@ INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", 
 def run_plan(plan: Plan, data_dir: Path, out: Path,
              progress: Callable[[str], None] = lambda _: None,
              memory: str = "1GB") -> BatchResult | Unsupported:
-    """`memory` bounds DuckDB's working memory; what does not fit spills to a temp folder."""
+    """`memory` bounds DuckDB's working memory; what does not fit spills to a temp folder.
+    Where it still does not fit, the run is made again on one thread, as DuckDB advises: its
+    order-keeping writer holds a buffer per thread (1M recipients: about 370 MB at the peak on
+    one thread, where two need --minne 256MB and 400 MB)."""
+    try:
+        return _run_plan(plan, data_dir, out, progress, memory, threads=None)
+    except duckdb.OutOfMemoryException:
+        if (os.cpu_count() or 1) < 2:
+            raise
+        return _run_plan(plan, data_dir, out, progress, memory, threads=1)
+
+
+def _run_plan(plan: Plan, data_dir: Path, out: Path, progress: Callable[[str], None],
+              memory: str, threads: int | None) -> BatchResult | Unsupported:
     work = Path(tempfile.mkdtemp(prefix="villkor-"))
     try:
         if any(ch in str(work) for ch in GLOB):
@@ -79,6 +92,8 @@ def run_plan(plan: Plan, data_dir: Path, out: Path,
         try:
             con.execute(f"SET memory_limit = {S.lit(memory)}")
             con.execute(f"SET temp_directory = {S.lit(str(work / 'spill'))}")
+            if threads is not None:
+                con.execute(f"SET threads = {int(threads)}")
             try:
                 return _run(con, plan, Path(data_dir), Path(out), progress, work / "indata")
             except duckdb.OutOfRangeException:    # a product or sum beyond 64 bits
