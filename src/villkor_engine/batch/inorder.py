@@ -99,9 +99,7 @@ def _typed(value: Any, kind: str) -> exp.Expr:
         literal: exp.Expr = exp.Null()
     elif isinstance(value, bool):
         literal = exp.Boolean(this=value)
-    elif isinstance(value, int):
-        literal = exp.Literal.string(str(value))   # cast from text: exact at any width
-    else:
+    else:   # cast from its text: exact at any width (HUGEINT, DECIMAL), a date as ISO
         literal = exp.Literal.string(str(value))
     return exp.Cast(this=literal, to=exp.DataType.build(kind, dialect=READ))
 
