@@ -49,6 +49,7 @@ from .inorder import (
     without_ord,
 )
 from .inputs import InputProblem, absent, checked_header, read_csv, read_xlsx
+from .intake import ERROR_COLUMNS
 from .loop import TOO_LARGE, Pots, follow_steps
 from .outcome import BatchError, BatchResult, located, members_of
 from .plan import Plan, Unsupported
@@ -59,7 +60,6 @@ from .sql import all_steps
 # steps read more than once are computed once; the rest are views DuckDB streams through
 MATERIALISED = ("typ_", "mot_", "nyckel_", "andel_", "fel")    # `fel…`: felrad_ too
 GLOB = "*?["      # what DuckDB reads as a pattern in a file name
-ERROR_COLUMNS = "fil, rad, kolumn, meddelande, kod"    # of the `fel` step, as BatchError
 INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
              "UINTEGER", "UBIGINT")
 
@@ -177,7 +177,7 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
     n_errors = con.execute("SELECT COUNT(*) FROM fel").fetchone()[0] + len(errors)
     if n_errors:
         errors += [BatchError(*r) for r in con.execute(
-            f"SELECT {ERROR_COLUMNS} FROM fel LIMIT 1000").fetchall()]
+            f"SELECT {', '.join(ERROR_COLUMNS)} FROM fel LIMIT 1000").fetchall()]
         # the screen's list in file order too (malformed rows are read first)
         errors = located(plan, data_dir, sorted(errors, key=lambda e: (e.file, e.line))[:1000],
                          lambda spec: members_of(con.execute, plan, spec))
@@ -357,8 +357,7 @@ def _copy_errors(con, malformed: list, out: Path) -> None:
     k = S.ident(S.MARK + "k")
     rows = "fel"
     if malformed:
-        columns = ("fil", "rad", "kolumn", "meddelande", "kod")
-        table = {c: [m[i] for m in malformed] for i, c in enumerate(columns)}
+        table = {c: [m[i] for m in malformed] for i, c in enumerate(ERROR_COLUMNS)}
         table[S.MARK + "k"] = [-1] * len(malformed)
         con.register("fel_format", pa.table(table))
         rows = "(SELECT * FROM fel_format UNION ALL SELECT * FROM fel)"

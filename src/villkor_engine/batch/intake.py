@@ -291,6 +291,10 @@ def known_codes(plan: Plan, spec: TableSpec, names: Names) -> str | None:
             f"({_ok(defining)}) AND {key} IS NOT NULL AND {fault(group.key)} IS NULL")
 
 
+# the `fel` step's columns, as a BatchError takes them (and `§k`, their order within a row)
+ERROR_COLUMNS = ("fil", "rad", "kolumn", "meddelande", "kod")
+
+
 def wrong_rows_step(spec: TableSpec | RecordSpec, names: Names) -> Step:
     """The rows with a wrong cell (`felrad_<i>_<table>`): few, so the error rows read them,
     a column at a time, and the typed input once."""
@@ -341,7 +345,7 @@ def errors_step(plan: Plan, files: dict[str, str], names: Names) -> Step:
                          f"WHERE {N} > 1")
     # `§k` (the column's place; -1 the whole row) orders a row's errors as the reference: kept,
     # so the error file can put the malformed rows (read before the plan) among them
-    return step("fel", f"SELECT fil, rad, kolumn, meddelande, kod, {k} FROM ("
+    return step("fel", f"SELECT {', '.join(ERROR_COLUMNS)}, {k} FROM ("
                 + " UNION ALL ".join(parts) + f") AS e ORDER BY fil, rad, {k}")
 
 

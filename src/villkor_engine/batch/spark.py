@@ -60,8 +60,9 @@ from ..io.readers import ReadError, check_parquet, input_format, read_table
 from ..model.model import RecordSpec, TableSpec
 from ..write.output import POT_COLUMNS, pot_rows, side_path, write_models
 from . import sqltext as S
-from .duck import ERROR_COLUMNS, MATERIALISED, _copy, _copy_errors, _copy_invoices
+from .duck import MATERIALISED, _copy, _copy_errors, _copy_invoices
 from .inputs import InputProblem, absent, checked_header, read_csv, read_xlsx
+from .intake import ERROR_COLUMNS
 from .loop import TOO_LARGE, Pots, TooLarge, follow_steps
 from .outcome import BatchError, BatchResult, located, members_of
 from .plan import Plan, Unsupported
@@ -348,7 +349,7 @@ def _run(spark: Any, plan: Plan, data_dir: Path, out: Path, progress, views: lis
     try:
         if n_errors:
             errors += [BatchError(*r.values()) for r in
-                       bad.select(ERROR_COLUMNS.split(", ")).slice(0, 1000).to_pylist()]
+                       bad.select(list(ERROR_COLUMNS)).slice(0, 1000).to_pylist()]
             # the screen's list in file order too (malformed rows are read first)
             errors = located(plan, data_dir, sorted(errors, key=lambda e: (e.file, e.line))[:1000],
                              lambda spec: members_of(lambda q: _Rows(spark.sql(_spark_query(q))),
