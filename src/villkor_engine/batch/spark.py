@@ -255,6 +255,11 @@ def _is_spark_error(exc: BaseException) -> bool:
     return module.startswith(("pyspark", "py4j", "grpc"))
 
 
+def _overflow(exc: BaseException) -> bool:
+    """Spark's ANSI mode found a number that does not fit in 64 bits."""
+    return _is_spark_error(exc) and _reason(exc).startswith(OVERFLOW)
+
+
 def _reason(exc: BaseException) -> str:
     """Spark's error condition (e.g. `UNRESOLVED_COLUMN`), or the exception's kind: never the
     JVM's English text and stack."""
@@ -325,7 +330,7 @@ def _run(spark: Any, plan: Plan, data_dir: Path, out: Path, progress, views: lis
         try:
             return _one_row(spark, name)
         except Exception as exc:   # ANSI mode: a sum did not fit in 64 bits
-            if _is_spark_error(exc) and _reason(exc).startswith(OVERFLOW):
+            if _overflow(exc):
                 raise TooLarge from None
             raise
 
@@ -340,7 +345,7 @@ def _run(spark: Any, plan: Plan, data_dir: Path, out: Path, progress, views: lis
         bad = _arrow(spark.sql(f"SELECT * FROM {_quote('fel')}"))
         result = _arrow(spark.sql(spark_select(steps[-1])))
     except Exception as exc:   # ANSI mode: a product in a row did not fit in 64 bits
-        if _is_spark_error(exc) and _reason(exc).startswith(OVERFLOW):
+        if _overflow(exc):
             return TOO_LARGE
         raise
     errors = [BatchError(*e) for e in malformed]
