@@ -970,6 +970,11 @@ INT_CELLS = ("0", "1", "-5", "123", "1 234", "1\u00a0234", "-1 000 000", "999999
 DATE_CELLS = ("2010-01-01", "2010-12-31", "2011-01-01", "2009-12-31", "2010-06-15",
               " 2010-03-01 ", "", "2010-06-16")
 AMOUNT_CELLS = ("100", "1 234,50", "12.5", "100 kr", "0", "-3", "", "50 %", "2,5")
+# decimaltal and andel (held in 10^-18 by the column engine): 18 decimals, 16 before a `%`,
+# 20 digits before the mark fit; one more and the run is the reference's
+DECIMAL_CELLS = ("0,333333333333333333", "0,1234567890123456789", "12,5%", "33,3333333333333333 %",
+                 "0,00000000000000001 %", "99999999999999999999,5", "100000000000000000000",
+                 "-0,000000000000000001", "0,70", "70 %")
 BAD = {
     "ja/nej": ("kanske", "jaa", "1"),
     "heltal": ("abc", "1,5", "1.0", "12a", "--1", "١٢", "1\u202f234", "１",
@@ -977,8 +982,8 @@ BAD = {
     "datum": ("2010-13-01", "2010-02-30", "20100101", "2010-1-1"),
     "enum": ("X", "a"),
     "belopp": ("abc", "1,2,3"),
-    "decimaltal": ("x",),
-    "andel": ("%",),
+    "decimaltal": ("x", "5 kr", "1,5,0", "1e3"),
+    "andel": ("%", "50 kr", "1.2.3"),
 }
 WHITESPACE = ("\t", "\u00a0", " ")
 
@@ -1027,8 +1032,8 @@ def _cell(draw, col: Col, bad: bool, link: tuple[list[str], str] | None = None) 
     elif col.kind == "enum":
         value = _pick(draw, col.codes + ("", " " + col.codes[0]))
     elif col.kind in ("belopp", "decimaltal", "andel"):
-        value = _pick(draw, AMOUNT_CELLS)
-        if col.kind != "andel":
+        value = _pick(draw, AMOUNT_CELLS + (DECIMAL_CELLS if col.kind != "belopp" else ()))
+        if col.kind == "belopp":
             value = value.replace("50 %", "50")
         if col.kind != "belopp":
             value = value.replace(" kr", "")

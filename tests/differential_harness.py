@@ -165,19 +165,26 @@ class Harness:
 
         self._rebind("step", make_step, step)
         self._patch(S.Step, "sql", sql)
-        unordered: dict[int, tuple[object, object]] = {}
-        without_order = self._found("without_order")
-        if without_order is not None:
-            def plain(st):
-                """The same result query without its ORDER BY, copied once per tree."""
-                found = unordered.get(id(st.tree))
-                if found is None or found[0] is not st.tree:
-                    if len(unordered) > MEMO:
-                        unordered.clear()
-                    found = unordered[id(st.tree)] = (st.tree, without_order(st))
-                return found[1]
+        # pure functions of one tree: computed once per tree (held, so its id is not reused)
+        self._memoise("without_order", lambda st: st.tree)   # the result query, no ORDER BY
+        self._memoise("facts", lambda tree: tree)            # what the runner asks of a step
 
-            self._rebind("without_order", without_order, plain)
+    def _memoise(self, name: str, tree_of) -> None:
+        function = self._found(name)
+        if function is None:      # not in this version of the engine
+            return
+        found: dict[int, tuple[object, object]] = {}
+
+        def memoised(arg):
+            tree = tree_of(arg)
+            hit = found.get(id(tree))
+            if hit is None or hit[0] is not tree:
+                if len(found) > MEMO:
+                    found.clear()
+                hit = found[id(tree)] = (tree, function(arg))
+            return hit[1]
+
+        self._rebind(name, function, memoised)
 
     @staticmethod
     def _modules() -> list:

@@ -486,6 +486,75 @@ slut
     assert "-9999999999999999990" in (tmp_path / "a.csv").read_text(encoding="utf-8")
 
 
+# ---- decimaltal and andel -----------------------------------------------------------------
+
+SHARES = """\
+överenskommelse "Decimaltal och andelar"
+slut
+
+dokument d "Testdokument"
+
+tabell mottagare fil "mottagare.csv" per alla nyckel id
+  id: text obligatorisk
+  namn: text
+  kvot: decimaltal
+  täckning: andel positiv
+slut
+
+mottagargrupp alla från mottagare namn namn
+
+villkor 1 "Kvot och täckning"
+  gäller alla
+  källa d "villkor 1"
+  krav mottagare.kvot >= 0,333333333333333333 och mottagare.täckning > 70 %
+slut
+"""
+
+
+@pytest.mark.parametrize(("kvot", "täckning", "verdict"), [
+    ("0,333333333333333333", "70,0000000000000001 %", "uppfyllt"),
+    ("0.333333333333333332", "0,9", "ej uppfyllt"),
+    ("1 000 000", "70 %", "ej uppfyllt"),
+    ("99999999999999999999,5", "100%", "uppfyllt"),
+    ("-0,000000000000000001", "1", "ej uppfyllt"),
+    ("", "80 %", "underlag saknas"),
+])
+def test_decimal_and_share_columns_compare_exactly(tmp_path, kvot, täckning, verdict):
+    """decimaltal and andel columns in the plan: held exactly (18 decimals, 16 before a `%`),
+    compared with constants as the reference compares Fractions."""
+    ran = both(tmp_path, agreement=SHARES, mottagare_csv=csv_bytes(
+        "id,namn,kvot,täckning", f'01,Ett,"{kvot}","{täckning}"'))
+    assert verdicts(ran) == {"Ett": verdict}
+
+
+@pytest.mark.parametrize(("kvot", "täckning", "message"), [
+    ("5 kr", "80 %", "rad 2, kolumn `kvot`: `5 kr` är ett belopp i kronor, men kolumnen är "
+                     "decimaltal"),
+    ("1e3", "80 %", "rad 2, kolumn `kvot`: `1e3` är inget tal"),
+    ("1", "0 %", "rad 2, kolumn `täckning`: `0 %` ska vara större än 0"),
+    ("1", "%", "rad 2, kolumn `täckning`: `%` är inget tal"),
+])
+def test_decimal_and_share_cells_that_are_wrong(tmp_path, kvot, täckning, message):
+    ran = both(tmp_path, agreement=SHARES, mottagare_csv=csv_bytes(
+        "id,namn,kvot,täckning", f"01,Ett,{kvot},{täckning}", "02,Två,1,80 %"))
+    assert [e["meddelande"] for e in error_rows(ran)] == [message]
+    assert verdicts(ran) == {"Två": "uppfyllt"}
+
+
+@pytest.mark.parametrize("kvot", ["0,1234567890123456789", "123456789012345678901"])
+def test_a_decimal_finer_than_the_plan_holds_is_the_references(tmp_path, kvot):
+    """19 decimals, or 21 digits before the mark: the reference reads them exactly, the plan
+    cannot hold them, so `auto` leaves the run to the reference (V304 on `--motor kolumn`)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "mottagare.csv").write_bytes(csv_bytes("id,namn,kvot,täckning",
+                                                     f"01,Ett,\"{kvot}\",80 %"))
+    kolumn = api.run(SHARES, folder, tmp_path / "k.csv", engine="kolumn", name="a.villkor")
+    assert [d.code for d in kolumn.diagnostics] == ["V304"]
+    auto = api.run(SHARES, folder, tmp_path / "a.csv", name="a.villkor")
+    assert auto.ok and auto.engine_used == "referens"
+
+
 # ---- the rules themselves -----------------------------------------------------------------
 
 def test_one_trimming_rule_in_python_and_sql():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import duckdb
@@ -42,10 +42,7 @@ from ..write.output import (
 from . import sqltext as S
 from .inorder import (
     bind_rows,
-    in_order,
-    is_one_row,
-    one_row_sources,
-    reads,
+    facts,
     without_ord,
 )
 from .inputs import InputProblem, absent, checked_header, read_csv, read_xlsx
@@ -128,9 +125,10 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
     # the inputs held in memory as Arrow text (CSV, Excel): let go after the last step that
     # reads them, unless a view reads them (it would read them again later)
     held = {names.table("in", t.name) for t in plan.inputs if input_format(t.file) != "parquet"}
-    last = {name: i for i, st in enumerate(steps) for name in reads(st.tree) if name in held}
+    of = {st.name: facts(st.tree) for st in steps}      # each step's tree walked once
+    last = {name: i for i, st in enumerate(steps) for name in of[st.name].reads if name in held}
     light = set(held)     # relations in memory: stored steps, Arrow inputs, views over them
-    one_row_steps = {st.name for st in steps if is_one_row(st.tree)}
+    one_row_steps = {name for name, f in of.items() if f.one_row}
     index = {st.name: i for i, st in enumerate(steps)}
     known: dict[str, tuple[list[str], list[str], tuple]] = {}    # one-row steps' cells
 
@@ -142,17 +140,20 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
         return known[name]
 
     def execute(st: S.Step) -> None:
-        tree = st.tree
+        tree, found = st.tree, of[st.name]
         if st.shortcut is not None and \
-                con.execute(st.shortcut.guard_sql()).fetchone()[0] == 0:
+                con.execute(st.shortcut.guard_sql()).fetchall()[0][0] == 0:
             tree = st.shortcut.tree
-        tree = bind_rows(tree, {n: one_row(n) for n in one_row_sources(tree)
-                                if n in one_row_steps})
-        if in_order(tree, ordered):    # filters and projections of rows in file order
+            found = facts(tree)
+        bound = {n: one_row(n) for n in found.cross if n in one_row_steps}
+        if bound:
+            tree = bind_rows(tree, bound)
+            found = facts(tree)
+        if found.source in ordered:    # filters and projections of rows in file order
             tree = without_ord(tree)
             ordered.add(st.name)
             # and of rows in memory: cheaper to compute again than to store
-            cheap = reads(tree) <= light and not st.name.startswith("typ_")
+            cheap = found.reads <= light and not st.name.startswith("typ_")
         else:
             cheap = False
         keep = "TABLE" if st.name.startswith(MATERIALISED) and st.name not in streamed and \
@@ -161,7 +162,7 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
             light.add(st.name)
         select = st.sql() if tree is st.tree else tree.sql(dialect=S.READ, identify=True)
         con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {select}")
-        for name in reads(tree) & held:
+        for name in found.reads & held:
             if keep == "VIEW":
                 held.discard(name)
             elif last[name] == index[st.name]:
@@ -174,7 +175,8 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
     progress(f"skriver {out.name}")
     fel = side_path(out, "fel")
     errors = [BatchError(*e) for e in malformed]
-    n_errors = con.execute("SELECT COUNT(*) FROM fel").fetchone()[0] + len(errors)
+    # (fetchall: a result left unfinished bars DuckDB's relations, as `_copy`'s for Excel)
+    n_errors = con.execute("SELECT COUNT(*) FROM fel").fetchall()[0][0] + len(errors)
     if n_errors:
         errors += [BatchError(*r) for r in con.execute(
             f"SELECT {', '.join(ERROR_COLUMNS)} FROM fel LIMIT 1000").fetchall()]
@@ -187,7 +189,7 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
     # DuckDB keeps insertion order), so the result needs no sort of every output row
     result = without_order(steps[-1]) if len(plan.groups) == 1 else steps[-1]
     invoiced = _copy_invoices(con, plan, out, lambda sql: con.execute(sql).fetchall())
-    written = _copy(con, result.sql(), out)
+    written = _copy(con, result.sql(), out, names=_named(result.tree))
     return BatchResult(written, errors, pots, n_errors, warnings, *invoiced)
 
 
@@ -201,7 +203,7 @@ def _copy_invoices(con, plan: Plan, out: Path, rows: Callable[[str], list]
         return None, [], 0
     columns = ", ".join(S.ident(c) for c in INVOICE_COLUMNS)
     n = _copy(con, f"SELECT {columns} FROM {S.ident(INVOICES)}", side_path(out, "fakturor"),
-              "fakturor")
+              "fakturor", INVOICE_COLUMNS)
     bad = f"FROM {S.ident(INVOICES)} WHERE status = 'avvisad'"
     rejected = [(str(f), int(r), str(a)) for f, r, a in
                 rows(f"SELECT fil, rad, {FINDINGS} {bad} LIMIT 1000")]
@@ -224,11 +226,12 @@ def _register(con, name: str, spec: TableSpec | RecordSpec, data_dir: Path, link
                            f"`{spec.name}`)", f"lägg filen {spec.file} i {data_dir}")
     if fmt == "parquet":
         _register_parquet(con, name, spec, path, link)
-    elif fmt == "csv":
-        con.register(name, read_csv(path, spec, malformed))
-    else:
-        con.register(name, read_xlsx(path, spec, malformed))
-    described = {row[0]: row[1] for row in con.execute(f"DESCRIBE {S.ident(name)}").fetchall()}
+        described = {row[0]: row[1]
+                     for row in con.execute(f"DESCRIBE {S.ident(name)}").fetchall()}
+    else:   # text read in Python: its Arrow schema says what DuckDB would
+        table = (read_csv if fmt == "csv" else read_xlsx)(path, spec, malformed)
+        con.register(name, table)
+        described = {f.name: _duck_type(f.type) for f in table.schema}
     missing = [c for c, col in spec.columns.items()
                if c not in described and not col.may_be_absent]
     if missing:
@@ -244,6 +247,13 @@ def _register(con, name: str, spec: TableSpec | RecordSpec, data_dir: Path, link
     if S.OTHER in described:
         kinds[S.OTHER] = "bool"
     return kinds, path.name
+
+
+def _duck_type(kind: pa.DataType) -> str:
+    """DuckDB's name for the Arrow types the CSV and Excel readers give."""
+    return ("BOOLEAN" if pa.types.is_boolean(kind) else "BIGINT" if pa.types.is_integer(kind)
+            else "VARCHAR" if pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            else str(kind).upper())
 
 
 def _register_parquet(con, name: str, spec, path: Path, link: Path) -> None:
@@ -305,7 +315,14 @@ def _parquet_cell(x: str, kind: str) -> str:
     return x
 
 
-def _copy(con, select: str, out: Path, sheet: str = "resultat") -> int:
+def _named(tree) -> list[str] | None:
+    """The output columns a query names itself, or None where DuckDB must say (a `*`)."""
+    names = getattr(tree, "named_selects", None)
+    return list(names) if names and all(n and n != "*" for n in names) else None
+
+
+def _copy(con, select: str, out: Path, sheet: str = "resultat",
+          names: Iterable[str] | None = None) -> int:
     """The rows in the format the extension names, through a temp file and a rename: DuckDB
     writes CSV and Parquet itself (amounts as DECIMAL(18, 2), dates as DATE); Excel goes
     through the same writer as the reference evaluator's. In CSV a text column's cells follow
@@ -315,7 +332,8 @@ def _copy(con, select: str, out: Path, sheet: str = "resultat") -> int:
     from ..write.output import AGREEMENT_WORDS, KINDS, csv_text_sql
 
     fmt = output_format(out)
-    names = [d[0] for d in con.execute(f"DESCRIBE {select}").fetchall()]
+    if names is None:    # (planning the query once more: the caller says where it knows)
+        names = [d[0] for d in con.execute(f"DESCRIBE {select}").fetchall()]
     if fmt != "csv":   # typed cells: text is '' where CSV has an empty field, as the reference
         cols = [_typed_cell(c, KINDS.get(c, "text"), fmt) for c in names]
     else:              # a text cell a spreadsheet would run as a formula gets its apostrophe
@@ -325,9 +343,7 @@ def _copy(con, select: str, out: Path, sheet: str = "resultat") -> int:
                 for c in names]
     select = f"SELECT {', '.join(cols)} FROM ({select}) AS x"
     if fmt == "xlsx":
-        rel = con.sql(select)    # to_arrow_table from DuckDB 1.4; fetch_arrow_table before
-        table = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
-        table = table()
+        table = con.sql(select).to_arrow_table()
         write_arrow(table, out, sheet)
         return table.num_rows
     with atomic_path(out) as tmp:
@@ -362,5 +378,5 @@ def _copy_errors(con, malformed: list, out: Path) -> None:
         con.register("fel_format", pa.table(table))
         rows = "(SELECT * FROM fel_format UNION ALL SELECT * FROM fel)"
     _copy(con, f"SELECT fil, rad, kolumn, meddelande FROM {rows} ORDER BY fil, rad, {k}", out,
-          "fel")
+          "fel", ("fil", "rad", "kolumn", "meddelande"))
 

@@ -18,6 +18,7 @@ A step found so is also cheap to compute again, so the runner may keep it as a v
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlglot import exp
@@ -28,25 +29,63 @@ ORD = MARK + "ord"
 ROW = MARK + "rad"
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the runner asks of a step's tree, found in one walk of it (sqlglot's walks are
+    the dear part of a small run: a tree of a few thousand nodes, asked five questions)."""
+
+    reads: frozenset[str]          # the relations it reads
+    cross: tuple[str, ...]         # those it cross-joins (`CROSS JOIN x`, no condition)
+    one_row: bool                  # an aggregate with no GROUP BY over one relation
+    source: str | None             # the one relation it only filters and projects, or None
+
+
+def facts(tree: exp.Expr) -> Facts:
+    tables: list[str] = []
+    cross: list[str] = []
+    window, plain = False, True
+    for node in tree.walk():
+        if isinstance(node, exp.Table):
+            tables.append(node.name)
+        elif isinstance(node, exp.Join):
+            plain = False
+            if isinstance(node.this, exp.Table) and \
+                    (node.args.get("kind") or "").upper() == "CROSS" and \
+                    not node.args.get("on") and not node.args.get("using"):
+                cross.append(node.this.name)
+        elif isinstance(node, exp.Window):
+            window, plain = True, False
+        elif isinstance(node, (exp.AggFunc, exp.Union, exp.Unnest, exp.Values, exp.Limit,
+                               exp.Distinct, exp.Group, exp.In)):
+            plain = False
+        elif isinstance(node, exp.Select) and node is not tree and not (
+                isinstance(node.parent, exp.Subquery) and node.parent.arg_key == "this"
+                and isinstance(node.parent.parent, exp.From)):
+            plain = False      # a scalar subquery: a join in disguise
+        elif isinstance(node, exp.Alias) and node.alias == ORD and not (
+                isinstance(node.this, exp.Column) and node.this.name in (ORD, ROW)):
+            plain = False      # `§ord` made anew, not kept
+    one_row = (isinstance(tree, exp.Select) and not tree.args.get("group")
+               and not tree.args.get("joins") and not tree.args.get("having") and not window
+               and all(e.find(exp.AggFunc) is not None or isinstance(e.unalias(), exp.Literal)
+                       for e in tree.expressions))
+    source = tables[0] if plain and len(tables) == 1 else None
+    return Facts(frozenset(tables), tuple(cross), one_row, source)
+
+
 def reads(tree: exp.Expr) -> set[str]:
     """The names of the relations `tree` reads."""
-    return {t.name for t in tree.find_all(exp.Table)}
+    return set(facts(tree).reads)
 
 
 def one_row_sources(tree: exp.Expr) -> list[str]:
     """The names of the relations `tree` cross-joins (`CROSS JOIN x`, no condition)."""
-    return [j.this.name for j in tree.find_all(exp.Join)
-            if isinstance(j.this, exp.Table) and (j.args.get("kind") or "").upper() == "CROSS"
-            and not j.args.get("on") and not j.args.get("using")]
+    return list(facts(tree).cross)
 
 
 def is_one_row(tree: exp.Expr) -> bool:
     """A step that gives exactly one row: an aggregate with no GROUP BY over one relation."""
-    return (isinstance(tree, exp.Select) and not tree.args.get("group")
-            and not tree.args.get("joins") and not tree.args.get("having")
-            and not tree.find(exp.Window)
-            and all(e.find(exp.AggFunc) is not None or isinstance(e.unalias(), exp.Literal)
-                    for e in tree.expressions))
+    return facts(tree).one_row
 
 
 def bind_rows(tree: exp.Expr, rows: dict[str, tuple[list[str], list[str], tuple]]
@@ -108,21 +147,7 @@ def in_order(tree: exp.Expr, ordered: set[str]) -> bool:
     """The step only filters and projects the rows of one relation in `ordered` (relations
     whose rows are in file order), through subqueries in its FROM, and keeps `§ord` as it is
     (or takes it from `§rad`): its rows come out in `§ord` order on DuckDB."""
-    tables = list(tree.find_all(exp.Table))
-    if len(tables) != 1 or tables[0].name not in ordered:
-        return False
-    for node in tree.walk():
-        if isinstance(node, (exp.Join, exp.Window, exp.AggFunc, exp.Union, exp.Unnest,
-                             exp.Values, exp.Limit, exp.Distinct, exp.Group, exp.In)):
-            return False
-        if isinstance(node, exp.Select) and node is not tree and not (
-                isinstance(node.parent, exp.Subquery) and node.parent.arg_key == "this"
-                and isinstance(node.parent.parent, exp.From)):
-            return False       # a scalar subquery: a join in disguise
-        if isinstance(node, exp.Alias) and node.alias == ORD and not (
-                isinstance(node.this, exp.Column) and node.this.name in (ORD, ROW)):
-            return False
-    return True
+    return facts(tree).source in ordered
 
 
 def without_ord(tree: exp.Expr) -> exp.Expr:

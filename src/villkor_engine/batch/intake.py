@@ -8,6 +8,7 @@ from ..io import cells as C
 from ..model import types as T
 from ..model.model import ColumnSpec, RecordSpec, TableSpec
 from ..syntax import ast
+from .linear import DECIMAL_PLACES
 from .plan import (
     Plan,
 )
@@ -140,6 +141,9 @@ def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str, list[list[str]]]:
     elif c.type == T.BELOPP:
         value, error, amount = _amount(c, shown, missing)
         stages += amount
+    elif c.type in (T.DECIMALTAL, T.ANDEL):
+        value, error, number = _decimal(c, shown, missing)
+        stages += number
     elif c.type == T.DATUM:
         # ÅÅÅÅ-MM-DD, a real date from year 0001 (DuckDB has a year 0; Python does not)
         ok = f"REGEXP_MATCHES({t}, {lit(C.SQL_DATE)}) AND NOT starts_with({t}, '0000')"
@@ -157,26 +161,62 @@ def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str, list[list[str]]]:
     return value, error, f"{t} IS NULL", stages
 
 
-def _amount_parts(name: str) -> tuple[list[list[str]], str, str, str]:
-    """A belopp cell read as the reference reads it (spaces out, an optional `kr`, `,` or `.`),
-    from its trimmed text `<name>§t`: (the stages after it, ending in the value in öre
-    `<name>§v`, NULL unless a number that fits; is a number, ends in `%`, fits öre in 64 bits),
-    the last three true on the stage before the value."""
+def _amount_parts(name: str, places: int = 2, digits: int = 16
+                  ) -> tuple[list[list[str]], str, str, str]:
+    """A number cell read as the reference reads it with no `decimaltecken` (spaces out, an
+    optional `%` and `kr`, `,` or `.`), from its trimmed text `<name>§t`: (the stages after it,
+    ending in its value in units of 10^-`places` `<name>§v`, NULL unless a number that fits; is
+    a number, ends in `%`, fits), the last three true on the stage before the value. A belopp
+    is held in öre (2 places, 16 digits of kronor, 64 bits), a decimaltal or andel in
+    10^-`DECIMAL_PLACES` (20 digits before the mark, 128 bits), where a `%` takes two of the
+    places."""
     k, b, n, ok, kr, dec, v = (_part(name, w) for w in ("k", "b", "n", "ok", "kr", "dec", "v"))
     t = _part(name, "t")
-    fits = f"(LENGTH({kr}) <= 16 AND LENGTH({dec}) <= 2)"
-    ore = (f"(CASE WHEN LEFT({n}, 1) = '-' THEN -1 ELSE 1 END) * (CAST({kr} AS BIGINT) * 100 "
-           f"+ CAST(RPAD({dec}, 2, '0') AS BIGINT))")
+    percent = f"RIGHT({k}, 1) = '%'"
+    sign = f"(CASE WHEN LEFT({n}, 1) = '-' THEN -1 ELSE 1 END)"
+    if places == 2:
+        fits = f"(LENGTH({kr}) <= {digits} AND LENGTH({dec}) <= 2)"
+        value = f"{sign} * (CAST({kr} AS BIGINT) * 100 + CAST(RPAD({dec}, 2, '0') AS BIGINT))"
+    else:    # a percentage is hundredths: its figure's own places are two fewer
+        fits = (f"(LENGTH({kr}) <= {digits} AND LENGTH({dec}) <= CASE WHEN {percent} THEN "
+                f"{places - 2} ELSE {places} END)")
+
+        def scaled(p: int) -> str:
+            return (f"{sign} * (CAST({kr} AS HUGEINT) * {10 ** p} + "
+                    f"CAST(RPAD({dec}, {p}, '0') AS HUGEINT))")
+        value = f"CASE WHEN {percent} THEN {scaled(places - 2)} ELSE {scaled(places)} END"
     stages = [
         [f"REPLACE(REPLACE({t}, ' ', ''), '\u00a0', '') AS {k}"],                  # no spaces
-        [f"CASE WHEN RIGHT({k}, 1) = '%' THEN LEFT({k}, LENGTH({k}) - 1) ELSE {k} END AS {b}"],
+        [f"CASE WHEN {percent} THEN LEFT({k}, LENGTH({k}) - 1) ELSE {k} END AS {b}"],
         [f"CASE WHEN RIGHT({b}, 2) = 'kr' THEN LEFT({b}, LENGTH({b}) - 2) ELSE {b} END AS {n}"],
         [f"(REGEXP_MATCHES({n}, '^-?[0-9]+([.,][0-9]+)?$') AND LENGTH({n}) <= 100) AS {ok}",
-         f"REGEXP_EXTRACT({n}, '^-?([0-9]+)', 1) AS {kr}",       # the kronor's digits
+         f"REGEXP_EXTRACT({n}, '^-?([0-9]+)', 1) AS {kr}",       # the digits before the mark
          f"REGEXP_EXTRACT({n}, '[.,]([0-9]+)$', 1) AS {dec}"],   # the decimals
-        [f"CASE WHEN {ok} AND {fits} THEN {ore} END AS {v}"],
+        [f"CASE WHEN {ok} AND {fits} THEN {value} END AS {v}"],
     ]
-    return stages, ok, f"RIGHT({k}, 1) = '%'", fits
+    return stages, ok, percent, fits
+
+
+def _number_parts(c: ColumnSpec) -> tuple[list[list[str]], str, str, str]:
+    """`_amount_parts` for a belopp (öre) or a decimaltal or andel column."""
+    if c.type == T.BELOPP:
+        return _amount_parts(c.name)
+    return _amount_parts(c.name, DECIMAL_PLACES, 20)
+
+
+def _decimal(c: ColumnSpec, shown: str, missing: str) -> tuple[str, str, list[list[str]]]:
+    """A decimaltal or andel cell, held in units of 10^-`DECIMAL_PLACES`: (value, reason, the
+    stages after `<col>§t`). A `%` is hundredths; `kr` is an error (the reference's
+    `_unit_fits`). Like a belopp, a figure the units cannot hold is no error: `beyond_step`
+    counts it."""
+    stages, ok, _, _ = _number_parts(c)
+    v, b = _part(c.name, "v"), _part(c.name, "b")     # `b`: the text before `kr` is taken off
+    error = (f"{missing} WHEN NOT {ok} THEN {shown} || 'är inget tal' "
+             f"WHEN RIGHT({b}, 2) = 'kr' THEN {shown} || "
+             f"{lit('är ett belopp i kronor, men kolumnen är ' + c.type)}")
+    if c.positive:
+        error += f" WHEN {v} <= 0 THEN {shown} || {lit(C.NOT_POSITIVE)}"
+    return v, error + " END", stages
 
 
 def _amount(c: ColumnSpec, shown: str, missing: str) -> tuple[str, str, list[list[str]]]:
@@ -214,13 +254,14 @@ BEYOND = "gränser"
 
 
 def beyond_step(plan: Plan, kinds: dict[str, dict[str, str]], names: Names) -> Step | None:
-    """One row, one count: belopp cells the reference reads but öre in 64 bits cannot hold."""
+    """One row, one count: number cells the reference reads but the plan's units cannot hold
+    (a belopp in öre in 64 bits, a decimaltal or andel in `DECIMAL_PLACES`)."""
     parts = []
     for spec in plan.inputs:
         for c in spec.columns.values():
             kind = kinds[spec.name].get(c.name)
-            if c.type == T.BELOPP and kind is not None:
-                stages, ok, _, fits = _amount_parts(c.name)
+            if c.type in (T.BELOPP, T.DECIMALTAL, T.ANDEL) and kind is not None:
+                stages, ok, _, fits = _number_parts(c)
                 trimmed = [f"{_text(ident(c.name), kind)} AS {_part(c.name, 't')}"]
                 source = _staged(ident(names.table("in", spec.name)), [],
                                  [trimmed, *stages[:-1]])     # not the value: its bounds

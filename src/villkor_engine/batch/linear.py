@@ -20,8 +20,14 @@ from ..model import types as T
 from ..model.model import Model, Version
 from ..syntax import ast
 
-# what one unit of a column's SQL integer is worth: a belopp column is held in öre
-PER_UNIT = {T.HELTAL: 1, T.BELOPP: 100}
+# a number column's cell is held in SQL as a whole number: its value times this (a belopp in
+# öre, a decimaltal or andel in 10^-18 in 128 bits: exact for up to 18 decimals)
+DECIMAL_PLACES = 18
+HELD_IN = {T.HELTAL: 1, T.BELOPP: 100, T.DECIMALTAL: 10 ** DECIMAL_PLACES,
+           T.ANDEL: 10 ** DECIMAL_PLACES}
+# what one unit of a column's SQL integer is worth in amounts, which are 64-bit: only whole
+# numbers and öre
+PER_UNIT = {t: HELD_IN[t] for t in (T.HELTAL, T.BELOPP)}
 
 
 def with_params(model: Model, params: dict) -> Model:

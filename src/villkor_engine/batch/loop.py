@@ -97,8 +97,10 @@ def _follow_steps(plan: Plan, steps: list[S.Step], execute: Callable[[S.Step], N
             return Unsupported("en mottagare som ett fast belopp nämner finns också i en grupp "
                                "ur en tabell; referensmotorn avgör vem beloppet går till", None)
         if st.name == BEYOND and one_row(st.name)[0]:
-            return Unsupported("ett belopp i indata har fler än två decimaler eller fler än 16 "
-                               "siffror; kolumnmotorn räknar belopp i hela ören", None)
+            return Unsupported("ett tal i indata är finare eller större än kolumnmotorn "
+                               "håller: ett belopp räknas i hela ören (högst två decimaler "
+                               "och 16 siffror), ett decimaltal eller en andel med högst 18 "
+                               "decimaler (16 före %) och 20 siffror före decimaltecknet", None)
         if st.name == INVOICE_LIMITS and _invoices_too_large(plan, one_row(st.name)):
             return TOO_LARGE
         if st.name in counts:

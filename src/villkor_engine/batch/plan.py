@@ -31,8 +31,10 @@ from ..model.model import ColumnSpec, Model, RecordSpec, TableSpec, Version
 from ..syntax import ast
 from .linear import PER_UNIT, constant_value, measures, missing_constant, scale
 
-COLUMN_TYPES = (T.JANEJ, T.HELTAL, T.TEXT, T.KOD, T.DATUM, T.BELOPP)
+COLUMN_TYPES = (T.JANEJ, T.HELTAL, T.TEXT, T.KOD, T.DATUM, T.BELOPP, T.DECIMALTAL, T.ANDEL)
 CODE_TYPES = (T.TEXT, T.KOD)
+# a name column may also hold what SQL's text of it writes as the reference's `str()` does
+NAME_TYPES = (*CODE_TYPES, T.DATUM, T.HELTAL)
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ class Plan:
 
 SIMPLE = (ast.Is, ast.Logic, ast.Not, ast.VerdictLit, ast.VillkorRef, ast.Compare, ast.Name,
           ast.Num, ast.Str, ast.Bool, ast.DateLit, ast.ColumnRef, ast.Count, ast.ShareOf,
-          ast.Between, ast.TotalOf)
+          ast.Between, ast.TotalOf, ast.Conditional)
 
 
 def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
@@ -187,7 +189,8 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
                 spec.columns[spec.keys[1]].type not in CODE_TYPES:
             return Unsupported(f"tabellen {spec.name}: villkorskolumnen ska vara text eller kod",
                                spec.span)
-        if spec.decimal is not None and any(c.type == T.BELOPP for c in spec.columns.values()):
+        if spec.decimal is not None and any(c.type in (T.BELOPP, T.DECIMALTAL, T.ANDEL)
+                                            for c in spec.columns.values()):
             return Unsupported(f"tabellen {spec.name}: `decimaltecken` stöds inte", spec.span)
         inputs.append(spec)
     villkor: dict[str, ast.Expr] = {}
@@ -503,21 +506,24 @@ def _record_supported(e: ast.Expr, table: str, model: Model, version: Version
 
 
 def _codes_are_text(model: Model, name: str, g) -> Unsupported | None:
-    """A recipient's code and name are text in the plan (the key, the `via` column, every
-    record's link to the group, the name column); a typed one the reference writes in its own
-    way (`True`, a number), so such a group is left to the reference."""
-    cols: list[tuple[str, str]] = []
+    """A recipient's code is text in the plan (the key, the `via` column, every record's link
+    to the group), and its name text, a date or a heltal (`NAME_TYPES`); another type the
+    reference writes in its own way (`True`, a fraction), so such a group is left to it."""
+    cols: list[tuple[str, str, tuple[str, ...]]] = []
     if g.table is not None:
         spec: TableSpec | RecordSpec = model.tables.get(g.table) or model.records[g.table]
         key = g.via if g.via is not None or isinstance(spec, RecordSpec) else spec.keys[0]
-        cols += [(spec.name, key)] + ([(spec.name, g.name_column)] if g.name_column else [])
-    cols += [(r.name, r.links[name]) for r in model.records.values() if name in r.links]
-    for table, column in cols:
+        cols += [(spec.name, key, CODE_TYPES)] + \
+            ([(spec.name, g.name_column, NAME_TYPES)] if g.name_column else [])
+    cols += [(r.name, r.links[name], CODE_TYPES) for r in model.records.values()
+             if name in r.links]
+    for table, column, types in cols:
         spec = model.tables.get(table) or model.records[table]
-        if spec.columns[column].type not in CODE_TYPES:
+        if spec.columns[column].type not in types:
             return Unsupported(f"mottagargruppen {name}: kolumnen {table}.{column} är "
-                               f"{spec.columns[column].type}; koder och namn stöds bara som "
-                               "text eller kod", spec.columns[column].span)
+                               f"{spec.columns[column].type}; koder stöds bara som text "
+                               "eller kod, namn också som datum eller heltal",
+                               spec.columns[column].span)
     return None
 
 
@@ -801,6 +807,10 @@ def _expr_supported(e: ast.Expr, version: Version, model: Model,
         return None
     if isinstance(e, ast.VillkorRef) and record is not None:
         return Unsupported("`villkor N` i en posts villkor stöds inte", e.span)
+    if isinstance(e, ast.VillkorRef) and applies_to(version, e.vid) != group.name:
+        # its requirement is compiled into this group's rows, which have not its tables
+        return Unsupported(f"`villkor {e.vid}` gäller en annan mottagargrupp än "
+                           f"{group.name}", e.span)
     if isinstance(e, ast.Compare):
         sides = (e.left, e.right)
         measured = [s for s in sides if isinstance(s, (ast.ColumnRef, ast.Count, ast.ShareOf))]

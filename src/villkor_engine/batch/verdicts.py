@@ -8,6 +8,7 @@ from pathlib import PurePath
 
 from ..model import types as T
 from ..syntax import ast
+from .linear import HELD_IN
 from .plan import (
     AmountPlan,
     GroupPlan,
@@ -113,6 +114,10 @@ class Compiler:
                                             f"AND DATE '{e.end.isoformat()}'")
         if isinstance(e, ast.Compare):
             return self.compare(e, row)
+        if isinstance(e, ast.Conditional):   # the reference's `_conditional`, its test once
+            test, then, otherwise = (self.verdict(x, row) for x in (e.test, e.then, e.otherwise))
+            return (f"(CASE {test} WHEN {UPPFYLLT} THEN {then} WHEN {EJ} THEN {otherwise} "
+                    f"WHEN {BEDOMNING} THEN {BEDOMNING} ELSE {SAKNAS} END)")
         raise AssertionError(type(e))   # the plan admits nothing else
 
     def kleene(self, e: ast.Expr, row: str | None) -> str | None:
@@ -222,8 +227,7 @@ class Compiler:
             if hasattr(constant, "isoformat"):
                 return judged(f"{col} IS NULL", f"{col} {op} DATE '{constant.isoformat()}'")
             spec = self.plan.model.records.get(left.table) or self.plan.model.tables[left.table]
-            if spec.columns[left.column].type == T.BELOPP:   # held in öre
-                constant *= 100
+            constant *= HELD_IN.get(spec.columns[left.column].type, 1)
             num, den = constant.numerator, constant.denominator
             scaled = col if den == 1 else f"{col} * {den}"
             return judged(f"{col} IS NULL", f"{scaled} {op} {num}")
@@ -296,7 +300,8 @@ def aggregate_step(comp: Compiler, table: str, label: str | None = None) -> Step
     link = f"t.{ident(comp.plan.model.records[table].links[comp.group.name])}"
     inner, counts = [f"{link} AS {KOD}"], [KOD]
     if label is not None:
-        inner += [f"t.{ident(label)} AS {ETIKETT}", f"t.{ROW} AS {ROW}"]
+        inner += [f"{name_value(comp.plan, table, label, 't.')} AS {ETIKETT}",
+                  f"t.{ROW} AS {ROW}"]
         counts.append(f"MIN_BY({ETIKETT}, {ROW}) FILTER (WHERE {ETIKETT} IS NOT NULL) "
                       f"AS {ETIKETT}")
     for aid, node in comp.aggregates.get(table, []):
@@ -369,8 +374,8 @@ def verdict_steps(plan: Plan, group: GroupPlan, names: Names,
                          for i, (code, title) in enumerate(group.members))
         base = f"SELECT * FROM (VALUES {rows}) AS v({KOD}, {NAMN}, {ORD})"
     elif group.keyed:
-        name = ident(group.name_column) if group.name_column else ident(group.key)
         key = ident(group.key)
+        name = name_value(plan, group.table, group.name_column) if group.name_column else key
         base = (f"SELECT {key} AS {KOD}, COALESCE(CAST({name} AS VARCHAR), {key}) AS {NAMN}, "
                 f"{ROW} AS {ORD}, * FROM {ident(names.table('bra', group.table))} WHERE {N} = 1")
         extra += [f"m.{ident(pot.key_column)} AS {line_cols(k).nyckel}"
@@ -385,6 +390,15 @@ def verdict_steps(plan: Plan, group: GroupPlan, names: Names,
     steps.append(step(names.group("mot", group.name),
                       f"SELECT {cols} FROM ({base}) AS {alias}{joins} ORDER BY {alias}.{ORD}"))
     return steps
+
+
+def name_value(plan: Plan, table: str, column: str, prefix: str = "") -> str:
+    """A recipient's name cell, NULL where the reference takes the code instead: it names a
+    recipient `str(value or code)`, so a blank cell, and a heltal 0, give the code; a date is
+    its ISO text, a heltal its digits (as SQL's CAST to text writes them)."""
+    spec = plan.model.tables.get(table) or plan.model.records[table]
+    cell = prefix + ident(column)
+    return f"NULLIF({cell}, 0)" if spec.columns[column].type == T.HELTAL else cell
 
 
 def model_key(plan: Plan, table: str) -> str:
