@@ -335,6 +335,15 @@ def test_2020_with_its_parameters_and_every_table(tmp_path):
     assert "preliminärt: 1 mottagare väntar" in text
 
 
+# one villkor over the group `alla` of the table `mottagare`, its krav to be filled in
+ONE_VILLKOR = """mottagargrupp alla från mottagare namn id
+villkor 1 "V"
+  gäller alla
+  källa d "v"
+  krav {krav}
+slut
+"""
+
 KLEENE = """överenskommelse "Trevärd logik"
 slut
 dokument d "D"
@@ -345,13 +354,7 @@ tabell mottagare fil "m.csv" per alla nyckel id
   c: ja/nej
   d: datum
 slut
-mottagargrupp alla från mottagare namn id
-villkor 1 "V"
-  gäller alla
-  källa d "v"
-  krav {krav}
-slut
-"""
+""" + ONE_VILLKOR
 
 
 @pytest.mark.parametrize("krav", [
@@ -456,3 +459,44 @@ def test_villkor_n_of_another_group_is_left_to_the_reference(tmp_path):
     (data / "b.csv").write_text("enhet,etikett,a\nr1,,ja\ne1,E,ja\n", encoding="utf-8")
     auto = api.run(CROSS, data, tmp_path / "ut.csv")
     assert auto.ok and auto.engine_used == "referens"
+
+
+TOTALS = """överenskommelse "Summor i villkor"
+slut
+dokument d "D"
+tabell mottagare fil "m.csv" per alla nyckel id
+  id: text obligatorisk
+slut
+tabell fakturor fil "f.csv" poster per alla via id
+  id: text obligatorisk
+  kostnad: belopp
+  timmar: heltal
+  klar: ja/nej
+slut
+""" + ONE_VILLKOR
+
+
+@pytest.mark.parametrize("krav", [
+    "summa(fakturor.kostnad) >= 1 000,50 kr",
+    "summa(fakturor.timmar där fakturor.klar) < 5/2",
+    "-3 < summa(fakturor.timmar där fakturor.klar är nej)",
+])
+def test_a_summa_in_a_villkor_matches_the_reference(krav, tmp_path):
+    """`summa(…)` compared with a constant: missing (underlag saknas) for a record that cannot
+    be decided or a blank cell among those summed, as the reference; no records sum to 0."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "m.csv").write_text("id\nr1\nr2\nr3\nr4\nr5\n", encoding="utf-8")
+    (data / "f.csv").write_text(
+        "id,kostnad,timmar,klar\n"
+        "r1,\"1 000,50\",3,ja\nr1,0,1,nej\n"                  # exactly the bound; 3 klar
+        "r2,500,2,ja\nr2,,1,ja\n"                           # a blank kostnad
+        "r3,2000,4,\n"                                      # klar undecided
+        "r4,-1,-5,nej\n", encoding="utf-8")                 # r5: no records
+    agreement = TOTALS.replace("{krav}", krav)
+    loaded = api.check(agreement, "s.villkor")
+    assert isinstance(compile_plan(loaded.model, loaded.model.version_at(None)), Plan)
+    ref, col = both(agreement, data, tmp_path)
+    assert col.engine_used == "kolumn", col.diagnostics
+    same_files(tmp_path)
+    assert {r.utfall for r in ref.rows} >= {"uppfyllt", "ej uppfyllt", "underlag saknas"}

@@ -398,3 +398,32 @@ def test_several_pots_and_a_summa_rounded_once(spark, tmp_path, data):
     folder.mkdir()
     (folder / "befolkning.csv").write_text(getattr(P, data), encoding="utf-8")
     both(P.text(True), folder)
+
+
+@needs_spark
+def test_decimals_conditionals_summa_and_typed_names(spark, tmp_path):
+    """This round's plan on Spark too: decimaltal and andel cells in 10^-18 (128 bits:
+    DECIMAL(38, 0) there), `om … då … annars` in a villkor, `summa(…)` compared in a villkor,
+    and a recipient's name from a datum column."""
+    import test_awkward_cells as A
+    import test_plan_coverage as C
+
+    shares = tmp_path / "andelar"
+    shares.mkdir()
+    (shares / "mottagare.csv").write_bytes(A.csv_bytes(
+        "id,namn,kvot,täckning", '01,Ett,"0,333333333333333333","70,0000000000000001 %"',
+        '02,Två,"99999999999999999999,5",100%', "03,Tre,5 kr,1", "04,Fyra,,0 %"))
+    duck, _ = both(A.SHARES, shares)
+    assert duck.error_count == 2
+    totals = tmp_path / "summor"
+    totals.mkdir()
+    (totals / "m.csv").write_text("id\nr1\nr2\nr3\n", encoding="utf-8")
+    (totals / "f.csv").write_text("id,kostnad,timmar,klar\nr1,\"1 000,50\",3,ja\nr2,,1,ja\n"
+                                  "r3,7,2,\n", encoding="utf-8")
+    both(C.TOTALS.replace("{krav}", "om summa(fakturor.timmar där fakturor.klar) > 2 då "
+                          "summa(fakturor.kostnad) >= 1 000,50 kr annars ej uppfyllt"), totals)
+    named = tmp_path / "namn"
+    named.mkdir()
+    (named / "m.csv").write_text("id,namn,a\nr1,2020-01-31,ja\nr2,,nej\n", encoding="utf-8")
+    (named / "b.csv").write_text("enhet,etikett,a\ne1,0005-06-07,ja\ne1,,\n", encoding="utf-8")
+    both(C.NAMED.replace("{typ}", "datum"), named)

@@ -46,6 +46,8 @@ from .sqltext import (
     verdict_text,
 )
 
+MEASURED = (ast.ColumnRef, ast.Count, ast.ShareOf, ast.TotalOf)   # what a comparison measures
+
 
 class Compiler:
     """Requirements → SQL verdict codes, for one group. Aggregates become columns of `agg_*`."""
@@ -216,7 +218,7 @@ class Compiler:
     def compare(self, e: ast.Compare, row: str | None) -> str:
         op = e.op if e.op != "!=" else "<>"
         left, right = e.left, e.right
-        if not isinstance(left, (ast.ColumnRef, ast.Count, ast.ShareOf)):   # constant op measured
+        if not isinstance(left, MEASURED):   # constant op measured
             left, right = right, left
             op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
         constant = self.constant(right)
@@ -231,10 +233,15 @@ class Compiler:
             num, den = constant.numerator, constant.denominator
             scaled = col if den == 1 else f"{col} * {den}"
             return judged(f"{col} IS NULL", f"{scaled} {op} {num}")
-        if not isinstance(left, (ast.Count, ast.ShareOf)):   # the plan admits nothing else
-            raise AssertionError(type(left))
+        if not isinstance(left, (ast.Count, ast.ShareOf, ast.TotalOf)):
+            raise AssertionError(type(left))   # the plan admits nothing else
         if self.absent(left.table):   # as the reference: no file, no count (underlag saknas)
             return str(SAKNAS)
+        if isinstance(left, ast.TotalOf):   # summa: missing when a payment's measure would be
+            value, why = self.measure(left)
+            unit = HELD_IN[self.plan.model.records[left.table].columns[left.column].type]
+            return judged(f"({why}) IS NOT NULL",
+                          f"{value} * {constant.denominator} {op} {constant.numerator * unit}")
         rows, chosen, open_ = self.aggregate(left)
         num, den = constant.numerator, constant.denominator
         if isinstance(left, ast.Count):   # antal: chosen · den op num
