@@ -555,6 +555,64 @@ def test_a_decimal_finer_than_the_plan_holds_is_the_references(tmp_path, kvot):
     assert auto.ok and auto.engine_used == "referens"
 
 
+DECLARED = """\
+överenskommelse "Decimaltecken"
+slut
+
+dokument d "Testdokument"
+
+tabell mottagare fil "mottagare.csv" decimaltecken {mark} per alla nyckel id
+  id: text obligatorisk
+  kostnad: belopp
+  kvot: decimaltal
+  del: andel
+slut
+
+mottagargrupp alla från mottagare namn id
+
+villkor 1 "Kostnad, kvot och andel"
+  gäller alla
+  källa d "villkor 1"
+  krav mottagare.kostnad > 1 000 kr och mottagare.kvot >= 0,25 och mottagare.del är angiven
+slut
+"""
+
+CELLS = ["1 234,50", "1\u00a0234\u00a0567,5 kr", "-0,25", "1500", "1234.50", "1.234,50",
+         "12 34,5", "12,3,4", "75 %", "5 kr", "1\u202f000.5", "0.25 %", "1 234.5 kr", "x",
+         "1" + "0" * 120, "0{mark}1234567890123456789", "1234567890123456789012345"]
+
+
+@pytest.mark.parametrize("mark", ["komma", "punkt"])
+@pytest.mark.parametrize("column", ["kostnad", "kvot", "del"])
+def test_a_declared_decimal_mark_reads_alike(tmp_path, mark, column):
+    """`decimaltecken komma|punkt` in the plan: the reference's `_declared_number` in SQL,
+    every message the same (the other mark, no number, too many digits, a `%` in a belopp, a
+    `kr` in a decimaltal); a figure the plan cannot hold leaves the run to the reference."""
+    rows = ["id,kostnad,kvot,del"]
+    for i, cell in enumerate(CELLS):
+        cells = {"kostnad": "2000", "kvot": "1", "del": "1",
+                 column: cell.replace("{mark}", "," if mark == "komma" else ".")}
+        rows.append(f'r{i},"{cells["kostnad"]}","{cells["kvot"]}","{cells["del"]}"')
+    agreement = DECLARED.replace("{mark}", mark)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    # the last two cells, finer or larger than the plan holds, are the reference's
+    for limit, name in ((len(CELLS) - 1, "planned"), (len(CELLS), "finer"),
+                        (len(CELLS) + 1, "larger")):
+        (folder / "mottagare.csv").write_bytes(csv_bytes(*rows[:limit]))
+        runs = {engine: api.run(agreement, folder, tmp_path / name / engine / "u.csv",
+                                engine=engine, name="d.villkor")
+                for engine in ("referens", "auto")}
+        ref, auto = runs["referens"], runs["auto"]
+        assert auto.engine_used == ("kolumn" if name == "planned" else "referens"), \
+            auto.diagnostics
+        for f in ("u.csv", "u.fel.csv"):
+            assert (tmp_path / name / "referens" / f).read_bytes() == \
+                (tmp_path / name / "auto" / f).read_bytes(), f
+        assert [(e.rad, e.meddelande) for e in ref.errors] == \
+            [(e.rad, e.meddelande) for e in auto.errors]
+
+
 # ---- the rules themselves -----------------------------------------------------------------
 
 def test_one_trimming_rule_in_python_and_sql():

@@ -404,7 +404,7 @@ def test_several_pots_and_a_summa_rounded_once(spark, tmp_path, data):
 def test_decimals_conditionals_summa_and_typed_names(spark, tmp_path):
     """This round's plan on Spark too: decimaltal and andel cells in 10^-18 (128 bits:
     DECIMAL(38, 0) there), `om … då … annars` in a villkor, `summa(…)` compared in a villkor,
-    and a recipient's name from a datum column."""
+    a recipient's name from a datum column, and `decimaltecken`."""
     import test_awkward_cells as A
     import test_plan_coverage as C
 
@@ -427,3 +427,9 @@ def test_decimals_conditionals_summa_and_typed_names(spark, tmp_path):
     (named / "m.csv").write_text("id,namn,a\nr1,2020-01-31,ja\nr2,,nej\n", encoding="utf-8")
     (named / "b.csv").write_text("enhet,etikett,a\ne1,0005-06-07,ja\ne1,,\n", encoding="utf-8")
     both(C.NAMED.replace("{typ}", "datum"), named)
+    declared = tmp_path / "decimaltecken"     # `decimaltecken` in SQL: RE2 there, Java here
+    declared.mkdir()
+    rows = ["id,kostnad,kvot,del"] + [f'r{i},"{c}","{c}","{c}"'
+                                      for i, c in enumerate(A.CELLS[:-3])]
+    (declared / "mottagare.csv").write_bytes(A.csv_bytes(*rows))
+    both(A.DECLARED.replace("{mark}", "komma"), declared)

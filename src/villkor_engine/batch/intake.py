@@ -4,6 +4,8 @@ cannot hold (`gränser`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..io import cells as C
 from ..model import types as T
 from ..model.model import ColumnSpec, RecordSpec, TableSpec
@@ -49,7 +51,7 @@ def typed_step(spec: TableSpec | RecordSpec, kinds: dict[str, str], names: Names
         if c.name not in kinds:
             cols += [f"NULL AS {ident(c.name)}", f"CAST(NULL AS VARCHAR) AS {fault(c.name)}"]
             continue
-        value, error, blank, own_stages = _typed(c, kinds[c.name])
+        value, error, blank, own_stages = _typed(c, kinds[c.name], spec.decimal)
         if not own_stages:      # a native column: read as it is
             passed.append(ident(c.name))
         for depth, columns in enumerate(own_stages):
@@ -95,7 +97,8 @@ def _text(col: str, kind: str) -> str:
     return f"NULLIF({text}, '')" if kind == TRIMMED else f"NULLIF({C.sql_trim(text)}, '')"
 
 
-def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str, list[list[str]]]:
+def _typed(c: ColumnSpec, kind: str, decimal: str | None = None
+           ) -> tuple[str, str, str, list[list[str]]]:
     """(value, reason it is wrong or NULL, blank, stages) for one declared column: the rules and
     the messages of io/cells.py, which the reference's `parse_cell` follows too. `stages` (for
     `_staged`; none for a native column) computes the trimmed text `<col>§t` and, from it, what
@@ -138,11 +141,8 @@ def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str, list[list[str]]]:
         if c.positive:
             error += f" WHEN {v} <= 0 THEN {shown} || {lit(C.NOT_POSITIVE)}"
         error += " END"
-    elif c.type == T.BELOPP:
-        value, error, amount = _amount(c, shown, missing)
-        stages += amount
-    elif c.type in (T.DECIMALTAL, T.ANDEL):
-        value, error, number = _decimal(c, shown, missing)
+    elif c.type in (T.BELOPP, T.DECIMALTAL, T.ANDEL):
+        value, error, number = _number(c, decimal, shown, missing)
         stages += number
     elif c.type == T.DATUM:
         # ÅÅÅÅ-MM-DD, a real date from year 0001 (DuckDB has a year 0; Python does not)
@@ -161,76 +161,102 @@ def _typed(c: ColumnSpec, kind: str) -> tuple[str, str, str, list[list[str]]]:
     return value, error, f"{t} IS NULL", stages
 
 
-def _amount_parts(name: str, places: int = 2, digits: int = 16
-                  ) -> tuple[list[list[str]], str, str, str]:
-    """A number cell read as the reference reads it with no `decimaltecken` (spaces out, an
-    optional `%` and `kr`, `,` or `.`), from its trimmed text `<name>§t`: (the stages after it,
-    ending in its value in units of 10^-`places` `<name>§v`, NULL unless a number that fits; is
-    a number, ends in `%`, fits), the last three true on the stage before the value. A belopp
-    is held in öre (2 places, 16 digits of kronor, 64 bits), a decimaltal or andel in
-    10^-`DECIMAL_PLACES` (20 digits before the mark, 128 bits), where a `%` takes two of the
-    places."""
-    k, b, n, ok, kr, dec, v = (_part(name, w) for w in ("k", "b", "n", "ok", "kr", "dec", "v"))
-    t = _part(name, "t")
-    percent = f"RIGHT({k}, 1) = '%'"
+@dataclass(frozen=True)
+class NumberReading:
+    """How the SQL reads a belopp, decimaltal or andel cell from its trimmed text `<col>§t`, as
+    the reference's `parse_cell` reads it: `stages` after the text, the last giving the value
+    `<col>§v` (NULL unless a number that fits the plan's units); `checks`, in the reference's
+    order, the reasons the text is no number (condition, message); `ok` (no check fails),
+    `percent`, `kronor` and `fits`, true on the stage before the value."""
+
+    stages: list[list[str]]
+    checks: list[tuple[str, str]]
+    ok: str
+    percent: str
+    kronor: str
+    fits: str
+
+
+def _number_reading(c: ColumnSpec, decimal: str | None) -> NumberReading:
+    """A belopp is held in öre (2 places, 16 digits of kronor, 64 bits), a decimaltal or andel
+    in 10^-`DECIMAL_PLACES` (20 digits before the mark, 128 bits), where a `%` takes two of the
+    places. Without `decimaltecken` spaces go, then a `%`, then a `kr`, and either mark is read;
+    with one (io/cells.py `DECLARED`) the spaces around it go, a `%` or else a `kr`, and the
+    other mark is an error of its own."""
+    t, k, b, n, d, kr, dec, v = (_part(c.name, w)
+                                 for w in ("t", "k", "b", "n", "d", "kr", "dec", "v"))
+    shown = f"'`' || {t} || '` '"
+    not_number = f"{shown} || 'är inget tal'"
+    if decimal is None:
+        percent, kronor = f"RIGHT({k}, 1) = '%'", f"RIGHT({b}, 2) = 'kr'"
+        ok = _part(c.name, "ok")
+        stages = [
+            [f"REPLACE(REPLACE({t}, ' ', ''), '\u00a0', '') AS {k}"],             # no spaces
+            [f"CASE WHEN {percent} THEN LEFT({k}, LENGTH({k}) - 1) ELSE {k} END AS {b}"],
+            [f"CASE WHEN {kronor} THEN LEFT({b}, LENGTH({b}) - 2) ELSE {b} END AS {n}"],
+            [f"(REGEXP_MATCHES({n}, '^-?[0-9]+([.,][0-9]+)?$') AND LENGTH({n}) <= 100) AS {ok}",
+             f"REGEXP_EXTRACT({n}, '^-?([0-9]+)', 1) AS {kr}",     # the digits before the mark
+             f"REGEXP_EXTRACT({n}, '[.,]([0-9]+)$', 1) AS {dec}"],  # the decimals
+        ]
+        checks = [(f"NOT {ok}", not_number)]
+    else:
+        mark, wrong = C.MARKS[decimal][:2]
+        space = "[" + C.NUMBER_SPACES + "]"
+        percent = f"RIGHT({k}, 1) = '%'"
+        kronor = f"RIGHT({t}, 2) = 'kr'"     # `t` has no space at its ends
+        stages = [
+            [f"regexp_replace({t}, {lit(f'^{space}+|{space}+$')}, '', 'g') AS {k}"],
+            [f"CASE WHEN {percent} THEN regexp_replace(LEFT({k}, LENGTH({k}) - 1), "
+             f"{lit(space + '+$')}, '') ELSE {k} END AS {b}"],
+            [f"CASE WHEN NOT ({percent}) AND RIGHT({b}, 2) = 'kr' THEN regexp_replace(LEFT({b}, "
+             f"LENGTH({b}) - 2), {lit(space + '+$')}, '') ELSE {b} END AS {n}"],
+            [f"regexp_replace({n}, {lit(space)}, '', 'g') AS {d}"],        # no spaces
+            [f"REGEXP_EXTRACT({d}, '^-?([0-9]+)', 1) AS {kr}",
+             f"REGEXP_EXTRACT({d}, {lit('[' + mark + ']([0-9]+)$')}, 1) AS {dec}"],
+        ]
+        message, _ = C.wrong_mark("§", decimal)
+        before, after = message.split("§")
+        checks = [
+            (f"strpos({n}, {lit(wrong)}) > 0", f"{lit(before)} || {t} || {lit(after)}"),
+            (f"NOT REGEXP_MATCHES({n}, {lit('^' + C.DECLARED[decimal] + '$')})", not_number),
+            (f"LENGTH({d}) > 100", f"'`' || LEFT({t}, 40) || '…` är inget tal (för många "
+                                   "siffror)'"),
+        ]
+        ok = "(" + " OR ".join(cond for cond, _ in checks) + ") IS NOT TRUE"
     sign = f"(CASE WHEN LEFT({n}, 1) = '-' THEN -1 ELSE 1 END)"
-    if places == 2:
-        fits = f"(LENGTH({kr}) <= {digits} AND LENGTH({dec}) <= 2)"
+    if c.type == T.BELOPP:
+        fits = f"(LENGTH({kr}) <= 16 AND LENGTH({dec}) <= 2)"
         value = f"{sign} * (CAST({kr} AS BIGINT) * 100 + CAST(RPAD({dec}, 2, '0') AS BIGINT))"
     else:    # a percentage is hundredths: its figure's own places are two fewer
-        fits = (f"(LENGTH({kr}) <= {digits} AND LENGTH({dec}) <= CASE WHEN {percent} THEN "
+        places = DECIMAL_PLACES
+        fits = (f"(LENGTH({kr}) <= 20 AND LENGTH({dec}) <= CASE WHEN {percent} THEN "
                 f"{places - 2} ELSE {places} END)")
 
         def scaled(p: int) -> str:
             return (f"{sign} * (CAST({kr} AS HUGEINT) * {10 ** p} + "
                     f"CAST(RPAD({dec}, {p}, '0') AS HUGEINT))")
         value = f"CASE WHEN {percent} THEN {scaled(places - 2)} ELSE {scaled(places)} END"
-    stages = [
-        [f"REPLACE(REPLACE({t}, ' ', ''), '\u00a0', '') AS {k}"],                  # no spaces
-        [f"CASE WHEN {percent} THEN LEFT({k}, LENGTH({k}) - 1) ELSE {k} END AS {b}"],
-        [f"CASE WHEN RIGHT({b}, 2) = 'kr' THEN LEFT({b}, LENGTH({b}) - 2) ELSE {b} END AS {n}"],
-        [f"(REGEXP_MATCHES({n}, '^-?[0-9]+([.,][0-9]+)?$') AND LENGTH({n}) <= 100) AS {ok}",
-         f"REGEXP_EXTRACT({n}, '^-?([0-9]+)', 1) AS {kr}",       # the digits before the mark
-         f"REGEXP_EXTRACT({n}, '[.,]([0-9]+)$', 1) AS {dec}"],   # the decimals
-        [f"CASE WHEN {ok} AND {fits} THEN {value} END AS {v}"],
-    ]
-    return stages, ok, percent, fits
+    stages.append([f"CASE WHEN {ok} AND {fits} THEN {value} END AS {v}"])
+    return NumberReading(stages, checks, ok, percent, kronor, fits)
 
 
-def _number_parts(c: ColumnSpec) -> tuple[list[list[str]], str, str, str]:
-    """`_amount_parts` for a belopp (öre) or a decimaltal or andel column."""
-    if c.type == T.BELOPP:
-        return _amount_parts(c.name)
-    return _amount_parts(c.name, DECIMAL_PLACES, 20)
-
-
-def _decimal(c: ColumnSpec, shown: str, missing: str) -> tuple[str, str, list[list[str]]]:
-    """A decimaltal or andel cell, held in units of 10^-`DECIMAL_PLACES`: (value, reason, the
-    stages after `<col>§t`). A `%` is hundredths; `kr` is an error (the reference's
-    `_unit_fits`). Like a belopp, a figure the units cannot hold is no error: `beyond_step`
-    counts it."""
-    stages, ok, _, _ = _number_parts(c)
-    v, b = _part(c.name, "v"), _part(c.name, "b")     # `b`: the text before `kr` is taken off
-    error = (f"{missing} WHEN NOT {ok} THEN {shown} || 'är inget tal' "
-             f"WHEN RIGHT({b}, 2) = 'kr' THEN {shown} || "
-             f"{lit('är ett belopp i kronor, men kolumnen är ' + c.type)}")
-    if c.positive:
-        error += f" WHEN {v} <= 0 THEN {shown} || {lit(C.NOT_POSITIVE)}"
-    return v, error + " END", stages
-
-
-def _amount(c: ColumnSpec, shown: str, missing: str) -> tuple[str, str, list[list[str]]]:
-    """A belopp cell, held in öre: (value, reason, the stages after `<col>§t`). A figure finer
-    than öre, or above 16 digits of kronor, is no error — the reference reads it — but the plan
-    cannot hold it: `beyond_step` counts such cells, and the runner then leaves the run to the
-    reference."""
-    stages, ok, percent, _ = _amount_parts(c.name)
+def _number(c: ColumnSpec, decimal: str | None, shown: str, missing: str
+            ) -> tuple[str, str, list[list[str]]]:
+    """A belopp, decimaltal or andel cell: (value, reason, the stages after `<col>§t`). A `%`
+    in a belopp and a `kr` in any other number are errors (the reference's `_unit_fits`). A
+    figure the plan's units cannot hold (finer than öre, …) is no error — the reference reads
+    it — but `beyond_step` counts such cells, and the runner leaves the run to the reference."""
+    r = _number_reading(c, decimal)
     v = _part(c.name, "v")
-    error = (f"{missing} WHEN NOT {ok} THEN {shown} || 'är inget tal' WHEN {percent} THEN "
-             f"{shown} || 'är en procentsats, men kolumnen är belopp'")
+    error = missing + "".join(f" WHEN {cond} THEN {message}" for cond, message in r.checks)
+    if c.type == T.BELOPP:
+        error += f" WHEN {r.percent} THEN {shown} || 'är en procentsats, men kolumnen är belopp'"
+    else:
+        error += (f" WHEN {r.kronor} THEN {shown} || "
+                  f"{lit('är ett belopp i kronor, men kolumnen är ' + c.type)}")
     if c.positive:    # a number here: `v` is NULL only when it does not fit
-        error += f" WHEN {v} <= 0 THEN {shown} || 'ska vara större än 0'"
-    return v, error + " END", stages
+        error += f" WHEN {v} <= 0 THEN {shown} || {lit(C.NOT_POSITIVE)}"
+    return v, error + " END", r.stages
 
 
 NAMED = "namngivna"
@@ -261,7 +287,8 @@ def beyond_step(plan: Plan, kinds: dict[str, dict[str, str]], names: Names) -> S
         for c in spec.columns.values():
             kind = kinds[spec.name].get(c.name)
             if c.type in (T.BELOPP, T.DECIMALTAL, T.ANDEL) and kind is not None:
-                stages, ok, _, fits = _number_parts(c)
+                r = _number_reading(c, spec.decimal)
+                stages, ok, fits = r.stages, r.ok, r.fits
                 trimmed = [f"{_text(ident(c.name), kind)} AS {_part(c.name, 't')}"]
                 source = _staged(ident(names.table("in", spec.name)), [],
                                  [trimmed, *stages[:-1]])     # not the value: its bounds

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..eval.engine import PotSummary
+from ..io import cells as C
 from ..io.cells import trim
 from ..io.data import cell_hint
 from ..io.paths import data_file
@@ -119,6 +120,12 @@ def row_hint(e: BatchError, spec: TableSpec | RecordSpec, fmt: str, plan: Plan
             "skriv talet utan %"
     if "är ett belopp i kronor, men kolumnen är" in e.message:
         return "skriv talet utan kr"
+    if spec.decimal is not None and col.type in (T.BELOPP, T.DECIMALTAL, T.ANDEL):
+        if ", men tabellen har decimaltecken " in e.message:
+            return C.wrong_mark("", spec.decimal)[1]
+        if e.message.endswith("` är inget tal"):    # after "rad N, kolumn `K`: `"
+            raw = e.message.split(": `", 1)[-1][:-len("` är inget tal")]
+            return C.no_declared_number_hint(spec.decimal, raw)
     return cell_hint(col, spec.decimal) or None
 
 

@@ -189,9 +189,6 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
                 spec.columns[spec.keys[1]].type not in CODE_TYPES:
             return Unsupported(f"tabellen {spec.name}: villkorskolumnen ska vara text eller kod",
                                spec.span)
-        if spec.decimal is not None and any(c.type in (T.BELOPP, T.DECIMALTAL, T.ANDEL)
-                                            for c in spec.columns.values()):
-            return Unsupported(f"tabellen {spec.name}: `decimaltecken` stöds inte", spec.span)
         inputs.append(spec)
     villkor: dict[str, ast.Expr] = {}
     for v in version.villkor.values():

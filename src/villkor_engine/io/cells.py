@@ -18,6 +18,9 @@ in either, whichever engine `villkor run` chooses:
   engine computes. More digits is an error that says how many there are.
 - **datum.** `ÅÅÅÅ-MM-DD` only, a real calendar date from year 0001: no compact `20200101`, no
   week date `2020-W01-1`, no time of day.
+- **decimaltecken.** A table that declares its mark (`komma` or `punkt`) reads a number with that
+  mark only (`DECLARED`): thousands may be parted by a space of `NUMBER_SPACES` (`1 234,50`),
+  and the other mark is an error of its own (`wrong_mark`).
 - **Messages.** The reasons below are the Swedish texts of error V204 after
   "rad N, kolumn `K`: "; the SQL forms give the same texts.
 """
@@ -38,6 +41,15 @@ MAX_INTEGER_DIGITS = 18             # every 18-digit integer fits in 64 bits (BI
 INTEGER_DIGITS = r"-?[0-9]+"                             # digits only: a heltal's shape
 INTEGER = rf"-?[0-9]{{1,{MAX_INTEGER_DIGITS}}}"          # … and not too many of them
 DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"                     # ÅÅÅÅ-MM-DD, ASCII digits
+
+# a number under `decimaltecken`: the spaces that may part thousands (and stand around it),
+# and per mark (its character, the other one, the other's word, an example)
+NUMBER_SPACES = " \u00a0\u202f"   # space, no-break space, narrow no-break space (Excel, Word)
+MARKS = {"komma": (",", ".", "punkt", "1 234,50"), "punkt": (".", ",", "komma", "1234.50")}
+_SPACE_CLASS = "[" + NUMBER_SPACES + "]"
+# (a class, not an escape, for the mark: one pattern for Python, RE2 and Java, no backslash)
+DECLARED = {mark: rf"-?(?:[0-9]{{1,3}}(?:{_SPACE_CLASS}[0-9]{{3}})+|[0-9]+)(?:[{c}][0-9]+)?"
+            for mark, (c, *_) in MARKS.items()}
 
 _INTEGER_DIGITS = re.compile(INTEGER_DIGITS)
 _INTEGER = re.compile(INTEGER)
@@ -62,6 +74,34 @@ NOT_DATE = "är inget datum"
 TOO_MANY_DIGITS = f"siffror, men ett heltal får ha högst {MAX_INTEGER_DIGITS}"
 TOO_MANY_DIGITS_HINT = (f"ett heltal har högst {MAX_INTEGER_DIGITS} siffror; kontrollera att "
                         "cellen inte är två tal som skrivits ihop")
+
+
+def wrong_mark(raw: str, decimal: str) -> tuple[str, str]:
+    """The message and hint for a number with the other mark than its table declares."""
+    _, wrong, word, example = MARKS[decimal]
+    return (f"`{raw}` har `{wrong}`, men tabellen har decimaltecken {decimal}",
+            f"skriv talet som {example} (decimaltecken {decimal}"
+            + (", mellanslag mellan tusental" if decimal == "komma" else "")
+            + f"), eller ändra tabellens `decimaltecken` till {word}")
+
+
+def declared_text(raw: str) -> tuple[str, bool]:
+    """A number's text under `decimaltecken`: the spaces around it and a `%` (or else a `kr`)
+    taken off; and whether it had the `%`."""
+    text = raw.strip(NUMBER_SPACES)
+    percent = text.endswith("%")
+    text = text.removesuffix("%").rstrip(NUMBER_SPACES)
+    if not percent:
+        text = text.removesuffix("kr").rstrip(NUMBER_SPACES)
+    return text, percent
+
+
+def no_declared_number_hint(decimal: str, raw: str) -> str:
+    """The hint for a cell that is no number under `decimaltecken`: a space in it that does not
+    part thousands is named."""
+    spaced = any(c in declared_text(raw)[0] for c in NUMBER_SPACES)
+    return f"skriv talet som {MARKS[decimal][3]}" + (
+        " (mellanslag får bara stå mellan tusental)" if spaced else "")
 
 
 def shown(raw: str) -> str:

@@ -330,12 +330,8 @@ MAX_DIGITS = 100   # an amount longer than this is no number anyone typed (helta
 # ASCII digits only (re.ASCII): `\d` would take full-width and Arabic digits, which the column
 # engine's `[0-9]` refuses; one reading for both engines (io/cells.py)
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?", re.ASCII)
-_SPACES = " \u00a0\u202f"   # space, no-break space, narrow no-break space (Excel, Word)
-_DECLARED = {
-    mark: re.compile(rf"-?(?:\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:{re.escape(sep)}\d+)?",
-                     re.ASCII)
-    for mark, sep in (("komma", ","), ("punkt", "."))}
-_OTHER = {"komma": (".", "punkt", "1 234,50"), "punkt": (",", "komma", "1234.50")}
+_SPACES = C.NUMBER_SPACES
+_DECLARED = {mark: re.compile(pattern) for mark, pattern in C.DECLARED.items()}
 
 
 def parse_cell(raw: str, col: ColumnSpec, decimal: str | None = None) -> Any:
@@ -387,22 +383,11 @@ def parse_cell(raw: str, col: ColumnSpec, decimal: str | None = None) -> Any:
 
 def _declared_number(raw: str, decimal: str) -> Fraction:
     """A number under `decimaltecken komma|punkt`; the other mark is an error with a hint."""
-    text = raw.strip(_SPACES)
-    percent = text.endswith("%")
-    text = text.removesuffix("%").rstrip(_SPACES)
-    if not percent:
-        text = text.removesuffix("kr").rstrip(_SPACES)
-    wrong, word, example = _OTHER[decimal]
-    if wrong in text:
-        raise CellError(f"`{raw}` har `{wrong}`, men tabellen har decimaltecken {decimal}",
-                        hint=f"skriv talet som {example} (decimaltecken {decimal}"
-                        + (", mellanslag mellan tusental" if decimal == "komma" else "")
-                        + f"), eller ändra tabellens `decimaltecken` till {word}")
+    text, percent = C.declared_text(raw)
+    if C.MARKS[decimal][1] in text:
+        raise CellError(*C.wrong_mark(raw, decimal))
     if not _DECLARED[decimal].fullmatch(text):
-        raise CellError(f"`{raw}` är inget tal",
-                        hint=f"skriv talet som {example}"
-                        + (" (mellanslag får bara stå mellan tusental)" if any(
-                            c in text for c in _SPACES) else ""))
+        raise CellError(f"`{raw}` är inget tal", hint=C.no_declared_number_hint(decimal, raw))
     for space in _SPACES:
         text = text.replace(space, "")
     if len(text) > MAX_DIGITS:
