@@ -23,6 +23,7 @@ import pytest
 
 from conftest import ROOT
 from test_cli import assert_diagnostic, assert_no_crash, invoke, read_rows
+from villkor_engine import api
 from villkor_engine.fmt import format_text
 from villkor_engine.io.data import parse_cell
 from villkor_engine.io.readers import ReadError, excel_text, float_text, input_format
@@ -383,6 +384,25 @@ def test_typed_cells_are_not_held_to_the_declared_mark(tmp_path):
     run_ok(small(tmp_path, "xlsx", " decimaltecken komma"), data, out)
     rows = by_key(out)
     assert rows[("A", "1")]["belopp"] == "2234.75"
+
+
+def test_a_declared_mark_in_a_workbook_is_the_references(tmp_path):
+    """In a workbook a typed number is read as it is and text under the mark, cell by cell;
+    the column engine cannot tell them apart, so such a table is the reference's (V304 with
+    `--motor kolumn`, the reference with `auto`), and the result is the reference's."""
+    data = tmp_path / "data"
+    data.mkdir()
+    wb = openpyxl.Workbook()
+    wb.active.append(["enhet", "datum", "kostnad", "klar"])
+    wb.active.append(["A", date(2024, 1, 1), 1234.5, True])
+    wb.save(data / "kostnader.xlsx")
+    agreement = small(tmp_path, "xlsx", " decimaltecken komma")
+    kolumn = api.run(agreement, data, tmp_path / "k.csv", engine="kolumn")
+    assert [d.code for d in kolumn.diagnostics] == ["V304"]
+    assert "`decimaltecken` stöds bara för CSV-filer" in kolumn.diagnostics[0].message
+    auto = api.run(agreement, data, tmp_path / "a.csv")
+    assert auto.ok and auto.engine_used == "referens"
+    assert by_key(tmp_path / "a.csv")[("A", "1")]["belopp"] == "1234.50"
 
 
 def csv_data(tmp_path: Path, kostnad: list[str]) -> Path:

@@ -500,3 +500,44 @@ def test_a_summa_in_a_villkor_matches_the_reference(krav, tmp_path):
     assert col.engine_used == "kolumn", col.diagnostics
     same_files(tmp_path)
     assert {r.utfall for r in ref.rows} >= {"uppfyllt", "ej uppfyllt", "underlag saknas"}
+
+
+ABSENT = """överenskommelse "Valfria filer som saknas"
+slut
+dokument d "D"
+tabell mottagare fil "m.csv" valfri per alla nyckel id
+  id: text obligatorisk
+slut
+tabell extra fil "e.csv" per alla nyckel id
+  id: text obligatorisk
+  a: ja/nej
+slut
+tabell ärenden fil "ä.csv" valfri poster
+  id: text
+slut
+mottagargrupp alla från mottagare namn id
+villkor 1 "V"
+  gäller alla
+  källa d "v"
+  krav extra.a
+slut
+kontroll "Poster finns"
+  antal(ärenden) >= 3
+  källa d "kontroll"
+"""
+
+
+def test_absent_optional_files_are_unknowable_not_empty(tmp_path):
+    """Found by the differential test (20 000 cases): with the group's `valfri` file absent
+    its members are unknowable, so a row per member of another table names no unknown member
+    (the column engine said V205); and a kontroll over an absent record table cannot be tested
+    (V161, a warning), where the column engine counted 0 records (V160, an error)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "e.csv").write_text("id,a\nokänd,ja\n", encoding="utf-8")
+    ref, col = both(ABSENT, data, tmp_path)
+    assert col.engine_used == "kolumn", col.diagnostics
+    assert (ref.exit_code, [d.code for d in ref.diagnostics]) == \
+        (col.exit_code, [d.code for d in col.diagnostics]) == (0, ["V161"])
+    assert not (tmp_path / "kolumn.fel.csv").exists()
+    same_files(tmp_path)

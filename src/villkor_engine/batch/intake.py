@@ -304,7 +304,8 @@ def _ok(spec: TableSpec | RecordSpec) -> str:
     return " AND ".join(f"{fault(c)} IS NULL" for c in spec.columns) or "TRUE"
 
 
-def good_step(spec: TableSpec | RecordSpec, names: Names, plan: Plan | None = None) -> Step:
+def good_step(spec: TableSpec | RecordSpec, names: Names, plan: Plan | None = None,
+              absent: frozenset[str] = frozenset()) -> Step:
     """Rows with no error; for a keyed table, each key's first row (later ones are errors); for
     a table with a row per member, only rows of known members (the others are errors)."""
     ok = _ok(spec)
@@ -316,7 +317,7 @@ def good_step(spec: TableSpec | RecordSpec, names: Names, plan: Plan | None = No
         return step(names.table("bra", spec.name), f"SELECT * FROM {typed} WHERE {ok}",
                     (f"SELECT COUNT(*) FROM {wrong}", f"SELECT * FROM {typed}"))
     key = ident(spec.keys[0])
-    known = known_codes(plan, spec, names) if plan is not None else None
+    known = known_codes(plan, spec, names, absent) if plan is not None else None
     if known is not None:
         ok += f" AND COALESCE({key}, '') IN ({known})"
     if spec.per_villkor:   # a row per member and villkor: the villkor is one of the agreement's
@@ -340,17 +341,19 @@ def villkor_ids(plan: Plan) -> str:
     return ", ".join(lit(vid) for vid in ids) if ids else "SELECT NULL WHERE FALSE"
 
 
-def known_codes(plan: Plan, spec: TableSpec, names: Names) -> str | None:
+def known_codes(plan: Plan, spec: TableSpec, names: Names,
+                absent: frozenset[str] = frozenset()) -> str | None:
     """The codes a table with a row per member may name (as the reference's loader): the
     members, and the keys of the defining table's rows rejected for a bad cell (no cascade of
-    errors); None where nothing is checked (the defining table, a `via` group)."""
+    errors); None where nothing is checked (the defining table, a `via` group, a defining
+    table whose `valfri` file is `absent`: its members are unknowable)."""
     group = next((g for g in plan.groups if g.name == spec.group), None)
     if group is None or spec.name not in group.sides:
         return None
     if group.members:
         return "SELECT * FROM (VALUES " + ", ".join(f"({lit(code)})" for code, _ in
                                                      group.members) + ") AS v(k)"
-    if not group.keyed:
+    if not group.keyed or group.table in absent:
         return None
     defining = next(t for t in plan.inputs if t.name == group.table)
     key = ident(group.key)
@@ -370,7 +373,8 @@ def wrong_rows_step(spec: TableSpec | RecordSpec, names: Names) -> Step:
                 f"SELECT * FROM {ident(names.table('typ', spec.name))} WHERE NOT ({_ok(spec)})")
 
 
-def errors_step(plan: Plan, files: dict[str, str], names: Names) -> Step:
+def errors_step(plan: Plan, files: dict[str, str], names: Names,
+                absent: frozenset[str] = frozenset()) -> Step:
     """fil, rad, kolumn, meddelande (and the diagnostic's code, for the screen) — one row per
     wrong cell or repeated key, in file order."""
     parts = []
@@ -385,7 +389,7 @@ def errors_step(plan: Plan, files: dict[str, str], names: Names) -> Step:
                          f"{lit(c)} AS kolumn, "
                          f"'rad ' || CAST({ROW} AS VARCHAR) || {lit(', kolumn `' + c + '`: ')}"
                          f" || {fel} AS meddelande FROM {wrong} WHERE {fel} IS NOT NULL")
-        known = known_codes(plan, spec, names) if isinstance(spec, TableSpec) else None
+        known = known_codes(plan, spec, names, absent) if isinstance(spec, TableSpec) else None
         member_known = "TRUE"
         if isinstance(spec, TableSpec) and known is not None:
             kcol = spec.keys[0]

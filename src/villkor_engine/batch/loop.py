@@ -153,6 +153,8 @@ def _pushed(plan: Plan, node, n, k, o, fl, fv, total, blank):
     """One aggregate's value as the reference's `_aggregate` gives it with no recipient."""
     spec = plan.model.records[node.table]
     file = Path(spec.file).name
+    if n is None:    # the `valfri` file is not there (checks_step)
+        return Missing(f"filen {spec.file} finns inte (tabellen {node.table})")
     if o:
         return Missing(f"{int(o)} poster i {file} kan inte prövas (t.ex. rad {int(fl)}: "
                        f"{S.VERDICTS[int(fv)]})")

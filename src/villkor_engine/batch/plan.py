@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from pathlib import PurePath
 
+from ..datafiles import FORMATS
 from ..diagnostics import Span
 from ..eval.engine import vid_key
 from ..eval.interpreter import Env, evaluate
@@ -188,6 +190,13 @@ def compile_plan(model: Model, version: Version) -> Plan | Unsupported:
         if isinstance(spec, TableSpec) and spec.per_villkor and \
                 spec.columns[spec.keys[1]].type not in CODE_TYPES:
             return Unsupported(f"tabellen {spec.name}: villkorskolumnen ska vara text eller kod",
+                               spec.span)
+        if spec.decimal is not None and FORMATS.get(PurePath(spec.file).suffix.lower()) != \
+                "csv" and any(c.type in (T.BELOPP, T.DECIMALTAL, T.ANDEL)
+                              for c in spec.columns.values()):
+            # the mark binds numbers typed as text, not a typed number (an Excel or Parquet
+            # number, which the reference reads as it is): the SQL does not tell them apart
+            return Unsupported(f"tabellen {spec.name}: `decimaltecken` stöds bara för CSV-filer",
                                spec.span)
         inputs.append(spec)
     villkor: dict[str, ast.Expr] = {}

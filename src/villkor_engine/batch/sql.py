@@ -58,16 +58,18 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
     steps += [wrong_rows_step(spec, names) for spec in plan.inputs]
     # a table with a row per member is checked against the members: its good rows come last
     sides = {t for g in plan.groups for t in g.sides}
-    steps += [good_step(spec, names, plan) for spec in plan.inputs if spec.name not in sides]
-    steps += [good_step(spec, names, plan) for spec in plan.inputs if spec.name in sides]
-    steps.append(errors_step(plan, files, names))
+    absent = frozenset(t for t, k in kinds.items() if not k)   # `valfri` files not there
+    steps += [good_step(spec, names, plan, absent) for spec in plan.inputs
+              if spec.name not in sides]
+    steps += [good_step(spec, names, plan, absent) for spec in plan.inputs if spec.name in sides]
+    steps.append(errors_step(plan, files, names, absent))
     limits = beyond_step(plan, kinds, names)
     if limits is not None:
         steps.append(limits)
     named = named_step(plan, names)
     if named is not None:
         steps.append(named)
-    checks = checks_step(plan, names)
+    checks = checks_step(plan, names, absent)
     if checks is not None:
         steps.append(checks)
     for group in plan.groups:

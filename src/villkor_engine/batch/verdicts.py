@@ -439,11 +439,13 @@ def _amount_columns(comp: Compiler, amount: AmountPlan, c: LineCols) -> list[str
 CHECKS = "kontroll"
 
 
-def checks_step(plan: Plan, names: Names) -> Step | None:
+def checks_step(plan: Plan, names: Names, absent: frozenset[str] = frozenset()
+                ) -> Step | None:
     """One row: for each aggregate a kontroll reads (over all records, as the reference reads
-    it with no recipient): rows (`§i_n`), chosen (`_k`), undecided (`_o`), the first undecided
-    line and its verdict (`_fl`, `_fv`), and for `summa` the sum (`_s`) and first blank line
-    (`_z`). The runner decides the kontroll from these with the reference's own code."""
+    it with no recipient): rows (`§i_n`; NULL when the table's `valfri` file is `absent`),
+    chosen (`_k`), undecided (`_o`), the first undecided line and its verdict (`_fl`, `_fv`),
+    and for `summa` the sum (`_s`) and first blank line (`_z`). The runner decides the
+    kontroll from these with the reference's own code."""
     if not plan.checked:
         return None
     comp = Compiler(plan, None, names)
@@ -459,7 +461,8 @@ def checks_step(plan: Plan, names: Names) -> Step | None:
             inner.append(f"{comp.verdict(node.where, 't') if node.where is not None else UPPFYLLT}"
                          f" AS {w}")
             chosen = f"{b} = 0 AND {w} = 0"
-            counts += [f"COUNT(*) FILTER (WHERE {b} = 0) AS {own(f'{i}_n')}",
+            rows = "CAST(NULL AS BIGINT)" if table in absent else f"COUNT(*) FILTER (WHERE {b} = 0)"
+            counts += [f"{rows} AS {own(f'{i}_n')}",
                        f"COUNT(*) FILTER (WHERE {chosen}) AS {own(f'{i}_k')}",
                        f"COUNT(*) FILTER (WHERE {b} IN {PENDING} OR ({b} = 0 AND {w} IN "
                        f"{PENDING})) AS {own(f'{i}_o')}",
