@@ -472,6 +472,7 @@ tabell fakturor fil "f.csv" poster per alla via id
   kostnad: belopp
   timmar: heltal
   klar: ja/nej
+  kvot: decimaltal
 slut
 """ + ONE_VILLKOR
 
@@ -480,6 +481,7 @@ slut
     "summa(fakturor.kostnad) >= 1 000,50 kr",
     "summa(fakturor.timmar där fakturor.klar) < 5/2",
     "-3 < summa(fakturor.timmar där fakturor.klar är nej)",
+    "summa(fakturor.kvot där fakturor.klar) >= 0,000000000000000001",   # in 10^-18
 ])
 def test_a_summa_in_a_villkor_matches_the_reference(krav, tmp_path):
     """`summa(…)` compared with a constant: missing (underlag saknas) for a record that cannot
@@ -488,11 +490,11 @@ def test_a_summa_in_a_villkor_matches_the_reference(krav, tmp_path):
     data.mkdir()
     (data / "m.csv").write_text("id\nr1\nr2\nr3\nr4\nr5\n", encoding="utf-8")
     (data / "f.csv").write_text(
-        "id,kostnad,timmar,klar\n"
-        "r1,\"1 000,50\",3,ja\nr1,0,1,nej\n"                  # exactly the bound; 3 klar
-        "r2,500,2,ja\nr2,,1,ja\n"                           # a blank kostnad
-        "r3,2000,4,\n"                                      # klar undecided
-        "r4,-1,-5,nej\n", encoding="utf-8")                 # r5: no records
+        "id,kostnad,timmar,klar,kvot\n"
+        "r1,\"1 000,50\",3,ja,\"0,000000000000000001\"\nr1,0,1,nej,5\n"  # the bound; 3 klar
+        "r2,500,2,ja,1\nr2,,1,ja,\n"                                    # a blank cell
+        "r3,2000,4,,1\n"                                                # klar undecided
+        "r4,-1,-5,nej,-1\n", encoding="utf-8")                          # r5: no records
     agreement = TOTALS.replace("{krav}", krav)
     loaded = api.check(agreement, "s.villkor")
     assert isinstance(compile_plan(loaded.model, loaded.model.version_at(None)), Plan)

@@ -418,10 +418,11 @@ def test_decimals_conditionals_summa_and_typed_names(spark, tmp_path):
     totals = tmp_path / "summor"
     totals.mkdir()
     (totals / "m.csv").write_text("id\nr1\nr2\nr3\n", encoding="utf-8")
-    (totals / "f.csv").write_text("id,kostnad,timmar,klar\nr1,\"1 000,50\",3,ja\nr2,,1,ja\n"
-                                  "r3,7,2,\n", encoding="utf-8")
+    (totals / "f.csv").write_text("id,kostnad,timmar,klar,kvot\nr1,\"1 000,50\",3,ja,\"0,5\"\n"
+                                  "r2,,1,ja,1\nr3,7,2,,\n", encoding="utf-8")
     both(C.TOTALS.replace("{krav}", "om summa(fakturor.timmar där fakturor.klar) > 2 då "
-                          "summa(fakturor.kostnad) >= 1 000,50 kr annars ej uppfyllt"), totals)
+                          "summa(fakturor.kostnad) >= 1 000,50 kr annars "
+                          "summa(fakturor.kvot) < 1"), totals)
     named = tmp_path / "namn"
     named.mkdir()
     (named / "m.csv").write_text("id,namn,a\nr1,2020-01-31,ja\nr2,,nej\n", encoding="utf-8")

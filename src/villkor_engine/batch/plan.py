@@ -825,11 +825,6 @@ def _expr_supported(e: ast.Expr, version: Version, model: Model,
         if len(measured) != 1 or len(fixed) != 1:
             return Unsupported("jämförelser stöds bara som kolumn eller aggregat mot konstant",
                                e.span)
-        total = measured[0]
-        if isinstance(total, ast.TotalOf) and total.table in model.records and \
-                model.records[total.table].columns[total.column].type not in PER_UNIT:
-            return Unsupported(f"summa({total.table}.{total.column}): bara summor av heltal "
-                               "och belopp jämförs", e.span)
         return _expr_supported(measured[0], version, model, group, record)
     if isinstance(e, ast.Between) and not isinstance(e.operand, ast.ColumnRef):
         return Unsupported("`mellan` stöds bara på en kolumn", e.span)
