@@ -17,8 +17,9 @@ Cheap cases: one in-memory DuckDB database per harness; `duckdb.connect()` (a ne
 database, about 40 ms, which `run_plan` and the reference's error writer open per run) gives a
 new connection to it instead (`cursor()`: its own temporary views and registered tables, closed
 by whoever opened it). The SQL steps' sqlglot parse and render are memoised by their text (about
-75 ms per plan, the same for every data folder of one agreement). Neither changes what runs: the
-same SQL on the same DuckDB. The data and output folders are in memory (`/dev/shm`) where the
+75 ms per plan, the same for every data folder of one agreement), and what the runner asks of a
+step's tree (`inorder.facts`) by the tree. Neither changes what runs: the same SQL on the same
+DuckDB. The data and output folders are in memory (`/dev/shm`) where the
 system has one: every result file is written through `fsync` (write.output.write_atomic), which
 on a disk costs a few milliseconds a file and more when two workers wait for the same disk; in
 memory it costs nothing, and the files are the same bytes.
