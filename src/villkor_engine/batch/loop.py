@@ -22,7 +22,8 @@ from .settle import INVOICE_LIMITS
 from .verdicts import CHECKS
 
 LIMIT = 2 ** 62
-TOO_LARGE = Unsupported("talen är för stora för 64-bitars heltal", None)
+TOO_LARGE = Unsupported("talen är för stora för kolumnmotorns heltal (64-bitars; 128 bitar för "
+                        "de exakta summorna, decimaltal och andelar)", None)
 
 
 class TooLarge(Exception):
