@@ -12,13 +12,7 @@ import pytest
 import sqlglot
 
 from villkor_engine.api import run
-from villkor_engine.batch.inorder import (
-    bind_rows,
-    in_order,
-    is_one_row,
-    one_row_sources,
-    without_ord,
-)
+from villkor_engine.batch.inorder import bind_rows, facts, without_ord
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +45,7 @@ def one_row(con, name):
 def test_a_bound_one_row_step_gives_the_same_rows_without_the_cross_join(con):
     step = tree('SELECT "m"."k", "n"."§total" * "m"."k" + "n"."§antal" AS x FROM m AS "m" '
                 'CROSS JOIN n AS "n" ORDER BY "m"."§ord"')
-    assert one_row_sources(step) == ["n"]
+    assert facts(step).cross == ("n",)
     bound = bind_rows(step, {"n": one_row(con, "n")})
     assert "JOIN" not in text(bound)
     assert con.execute(text(bound)).fetchall() == con.execute(text(step)).fetchall()
@@ -65,10 +59,10 @@ def test_a_one_row_step_named_by_star_or_bare_name_is_left_joined(con):
 
 
 def test_only_an_ungrouped_aggregate_is_one_row():
-    assert is_one_row(tree('SELECT COALESCE(SUM(k), 0) AS t, COUNT(*) AS n FROM m'))
-    assert not is_one_row(tree('SELECT k, COUNT(*) FROM m GROUP BY k'))
-    assert not is_one_row(tree('SELECT k FROM m'))
-    assert not is_one_row(tree('SELECT SUM(k) OVER () FROM m'))
+    assert facts(tree('SELECT COALESCE(SUM(k), 0) AS t, COUNT(*) AS n FROM m')).one_row
+    assert not facts(tree('SELECT k, COUNT(*) FROM m GROUP BY k')).one_row
+    assert not facts(tree('SELECT k FROM m')).one_row
+    assert not facts(tree('SELECT SUM(k) OVER () FROM m')).one_row
 
 
 @pytest.mark.parametrize("sql,expected", [
@@ -83,7 +77,8 @@ def test_only_an_ungrouped_aggregate_is_one_row():
     ('SELECT * FROM other', False),
 ])
 def test_in_order_only_for_filters_and_projections_of_ordered_rows(sql, expected):
-    assert in_order(tree(sql), {"m"}) is expected
+    # the runner's test: the one relation it filters and projects is in file order
+    assert (facts(tree(sql)).source in {"m"}) is expected
 
 
 def test_only_order_by_ord_is_dropped():

@@ -29,6 +29,17 @@ def both(agreement, data: Path, tmp: Path) -> tuple[api.RunOutcome, api.RunOutco
     return ref, col
 
 
+ALL_VERDICTS = {"uppfyllt", "ej uppfyllt", "underlag saknas"}
+
+
+def planned_alike(agreement, data: Path, tmp: Path) -> tuple[api.RunOutcome, api.RunOutcome]:
+    """`both`, where the plan covers the agreement: the column engine ran, the same files."""
+    ref, col = both(agreement, data, tmp)
+    assert col.engine_used == "kolumn", col.diagnostics
+    same_files(tmp)
+    return ref, col
+
+
 def same_files(tmp: Path) -> None:
     for suffix in ("", ".potter", ".fel"):
         a, b = tmp / f"referens{suffix}.csv", tmp / f"kolumn{suffix}.csv"
@@ -210,9 +221,7 @@ def test_a_parameter_without_value_makes_the_amount_missing(measure, tmp_path):
     text = PARAMETER.replace("MEASURE", measure).replace("ROUNDING", "öre")
     checked = api.check(text)
     assert checked.ok, [d.header() for d in checked.diagnostics]
-    ref, col = both(checked, data, tmp_path)
-    assert col.engine_used == "kolumn", col.diagnostics
-    same_files(tmp_path)
+    ref, col = planned_alike(checked, data, tmp_path)
     assert "parametern `timpris` saknas" in (tmp_path / "kolumn.csv").read_text(encoding="utf-8")
 
 
@@ -380,10 +389,8 @@ def test_ja_nej_logic_as_one_boolean_matches_the_reference(krav, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "m.csv").write_text("id,a,b,c,d\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    ref, col = both(KLEENE.replace("{krav}", krav), data, tmp_path)
-    assert col.engine_used == "kolumn", col.diagnostics
-    same_files(tmp_path)
-    assert {r.utfall for r in ref.rows} >= {"uppfyllt", "ej uppfyllt", "underlag saknas"}
+    ref, col = planned_alike(KLEENE.replace("{krav}", krav), data, tmp_path)
+    assert {r.utfall for r in ref.rows} >= ALL_VERDICTS
 
 
 NAMED = """överenskommelse "Namn av annan typ"
@@ -433,9 +440,7 @@ def test_a_name_column_of_dates_or_integers_is_named_as_the_reference_names_it(
     agreement = NAMED.replace("{typ}", typ)
     loaded = api.check(agreement, "n.villkor")
     assert isinstance(compile_plan(loaded.model, loaded.model.version_at(None)), Plan)
-    ref, col = both(agreement, data, tmp_path)
-    assert col.engine_used == "kolumn", col.diagnostics
-    same_files(tmp_path)
+    ref, col = planned_alike(agreement, data, tmp_path)
     shown = {r.namn for r in ref.rows}
     assert names[0] in shown and "r1" in shown
 
@@ -498,10 +503,8 @@ def test_a_summa_in_a_villkor_matches_the_reference(krav, tmp_path):
     agreement = TOTALS.replace("{krav}", krav)
     loaded = api.check(agreement, "s.villkor")
     assert isinstance(compile_plan(loaded.model, loaded.model.version_at(None)), Plan)
-    ref, col = both(agreement, data, tmp_path)
-    assert col.engine_used == "kolumn", col.diagnostics
-    same_files(tmp_path)
-    assert {r.utfall for r in ref.rows} >= {"uppfyllt", "ej uppfyllt", "underlag saknas"}
+    ref, col = planned_alike(agreement, data, tmp_path)
+    assert {r.utfall for r in ref.rows} >= ALL_VERDICTS
 
 
 ABSENT = """överenskommelse "Valfria filer som saknas"
@@ -537,9 +540,7 @@ def test_absent_optional_files_are_unknowable_not_empty(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "e.csv").write_text("id,a\nokänd,ja\n", encoding="utf-8")
-    ref, col = both(ABSENT, data, tmp_path)
-    assert col.engine_used == "kolumn", col.diagnostics
+    ref, col = planned_alike(ABSENT, data, tmp_path)
     assert (ref.exit_code, [d.code for d in ref.diagnostics]) == \
         (col.exit_code, [d.code for d in col.diagnostics]) == (0, ["V161"])
     assert not (tmp_path / "kolumn.fel.csv").exists()
-    same_files(tmp_path)

@@ -377,6 +377,6 @@ def _copy_errors(con, malformed: list, out: Path) -> None:
         table[S.MARK + "k"] = [-1] * len(malformed)
         con.register("fel_format", pa.table(table))
         rows = "(SELECT * FROM fel_format UNION ALL SELECT * FROM fel)"
-    _copy(con, f"SELECT fil, rad, kolumn, meddelande FROM {rows} ORDER BY fil, rad, {k}", out,
-          "fel", ("fil", "rad", "kolumn", "meddelande"))
+    shown = ERROR_COLUMNS[:4]    # fil, rad, kolumn, meddelande: the code is for the screen
+    _copy(con, f"SELECT {', '.join(shown)} FROM {rows} ORDER BY fil, rad, {k}", out, "fel", shown)
 

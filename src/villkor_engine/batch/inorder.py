@@ -10,7 +10,7 @@ here gives the same rows as the step it replaces:
   typed them, so the cross join (which does not keep the order) goes;
 - a step that only filters and projects rows from sources already in file order (`§ord`
   follows the file's rows): its `ORDER BY §ord` is the order the rows already have
-  (`in_order`), and DuckDB keeps it (`preserve_insertion_order`), so the sort goes.
+  (`Facts.source`), and DuckDB keeps it (`preserve_insertion_order`), so the sort goes.
 
 A step found so is also cheap to compute again, so the runner may keep it as a view.
 """
@@ -73,21 +73,6 @@ def facts(tree: exp.Expr) -> Facts:
     return Facts(frozenset(tables), tuple(cross), one_row, source)
 
 
-def reads(tree: exp.Expr) -> set[str]:
-    """The names of the relations `tree` reads."""
-    return set(facts(tree).reads)
-
-
-def one_row_sources(tree: exp.Expr) -> list[str]:
-    """The names of the relations `tree` cross-joins (`CROSS JOIN x`, no condition)."""
-    return list(facts(tree).cross)
-
-
-def is_one_row(tree: exp.Expr) -> bool:
-    """A step that gives exactly one row: an aggregate with no GROUP BY over one relation."""
-    return facts(tree).one_row
-
-
 def bind_rows(tree: exp.Expr, rows: dict[str, tuple[list[str], list[str], tuple]]
               ) -> exp.Expr:
     """`tree` with each cross join of a one-row relation in `rows` (name → columns, DuckDB
@@ -141,13 +126,6 @@ def _typed(value: Any, kind: str) -> exp.Expr:
     else:   # cast from its text: exact at any width (HUGEINT, DECIMAL), a date as ISO
         literal = exp.Literal.string(str(value))
     return exp.Cast(this=literal, to=exp.DataType.build(kind, dialect=READ))
-
-
-def in_order(tree: exp.Expr, ordered: set[str]) -> bool:
-    """The step only filters and projects the rows of one relation in `ordered` (relations
-    whose rows are in file order), through subqueries in its FROM, and keeps `§ord` as it is
-    (or takes it from `§rad`): its rows come out in `§ord` order on DuckDB."""
-    return facts(tree).source in ordered
 
 
 def without_ord(tree: exp.Expr) -> exp.Expr:

@@ -97,6 +97,11 @@ def _text(col: str, kind: str) -> str:
     return f"NULLIF({text}, '')" if kind == TRIMMED else f"NULLIF({C.sql_trim(text)}, '')"
 
 
+def _shown(text: str) -> str:
+    """A cell's text as a message quotes it, before the reason (io/cells.py `shown`)."""
+    return f"'`' || {text} || '` '"
+
+
 def _typed(c: ColumnSpec, kind: str, decimal: str | None = None
            ) -> tuple[str, str, str, list[list[str]]]:
     """(value, reason it is wrong or NULL, blank, stages) for one declared column: the rules and
@@ -121,7 +126,7 @@ def _typed(c: ColumnSpec, kind: str, decimal: str | None = None
         return value, error + " END", f"{col} IS NULL", []
     t, v = _part(c.name, "t"), _part(c.name, "v")
     stages = [[f"{_text(col, kind)} AS {t}"]]
-    shown = f"'`' || {t} || '` '"
+    shown = _shown(t)
     missing = f"CASE WHEN {t} IS NULL THEN {required}"
     # past `missing` the text is there: a NULL `v` is then a text that is no value
     if c.type == T.JANEJ:
@@ -185,7 +190,7 @@ def _number_reading(c: ColumnSpec, decimal: str | None) -> NumberReading:
     other mark is an error of its own."""
     t, k, b, n, d, kr, dec, v = (_part(c.name, w)
                                  for w in ("t", "k", "b", "n", "d", "kr", "dec", "v"))
-    shown = f"'`' || {t} || '` '"
+    shown = _shown(t)
     not_number = f"{shown} || 'är inget tal'"
     if decimal is None:
         percent, kronor = f"RIGHT({k}, 1) = '%'", f"RIGHT({b}, 2) = 'kr'"

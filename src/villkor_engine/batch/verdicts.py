@@ -237,11 +237,12 @@ class Compiler:
             raise AssertionError(type(left))   # the plan admits nothing else
         if self.absent(left.table):   # as the reference: no file, no count (underlag saknas)
             return str(SAKNAS)
-        if isinstance(left, ast.TotalOf):   # summa: missing when a payment's measure would be
-            value, why = self.measure(left)
+        if isinstance(left, ast.TotalOf):   # missing: an undecided record, a blank summed cell
+            total, open_, blank = self.aggregate(left, "s", "o", "z")
             unit = HELD_IN[self.plan.model.records[left.table].columns[left.column].type]
-            return judged(f"({why}) IS NOT NULL",
-                          f"{value} * {constant.denominator} {op} {constant.numerator * unit}")
+            return judged(f"COALESCE({open_}, 0) > 0 OR {blank} IS NOT NULL",
+                          f"COALESCE({total}, 0) * {constant.denominator} {op} "
+                          f"{constant.numerator * unit}")
         rows, chosen, open_ = self.aggregate(left)
         num, den = constant.numerator, constant.denominator
         if isinstance(left, ast.Count):   # antal: chosen · den op num
@@ -253,29 +254,25 @@ class Compiler:
     def constant(self, e: ast.Expr):
         return constant_value(e, self.plan.model, self.plan.version)
 
-    def aggregate(self, e: Aggregate) -> tuple[str, str, str]:
-        """The aggregate's rows, chosen rows and undecided rows, as columns of its table's
-        `agg_*` step (alias `§agg<i>`)."""
+    def aggregate(self, e: Aggregate, *parts: str) -> tuple[str, ...]:
+        """The aggregate's `parts` as columns of its table's `agg_*` step (alias `§agg<i>`):
+        by default its rows, chosen rows and undecided rows (`n`, `k`, `o`); see
+        `aggregate_step` for the others."""
         mine = self.aggregates.setdefault(e.table, [])
         aid = next((aid for aid, node in mine if node == e), None)
         if aid is None:
             aid = f"a{len(mine)}"
             mine.append((aid, e))
         alias = self.names.alias(e.table)
-        n, k, o = (f"{alias}.{own(aid + '_' + part)}" for part in ("n", "k", "o"))
-        return n, k, o
+        return tuple(f"{alias}.{own(aid + '_' + part)}" for part in parts or ("n", "k", "o"))
 
     def measure(self, e: ast.TotalOf | ast.Count) -> tuple[str, str]:
         """`summa(…)` or `antal(…)` of the recipient's records as a payment's measure: its value
         (a whole number in SQL: öre for a belopp column, 0 without records) and why it is
         missing (NULL when it is not), in the reference's words: the first undecided record,
         else (summa) the first blank cell."""
-        self.aggregate(e)
+        s, k, o, z, fl, fv = self.aggregate(e, "s", "k", "o", "z", "fl", "fv")
         self.reasons.add(id(e))
-        aid = next(aid for aid, node in self.aggregates[e.table] if node == e)
-        alias = self.names.alias(e.table)
-        s, k, o, z, fl, fv = (f"{alias}.{own(aid + '_' + part)}"
-                              for part in ("s", "k", "o", "z", "fl", "fv"))
         spec = self.plan.model.records[e.table]
         if self.absent(e.table):
             return "0", lit(f"filen {spec.file} finns inte (tabellen {e.table})")
