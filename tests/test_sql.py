@@ -178,3 +178,16 @@ def test_a_dialect_whose_script_is_not_run_is_refused_with_the_reason(dialect):
     assert done.returncode == 2 and done.stdout == ""
     assert f"fel[V304]: dialekten {dialect} stöds inte: " in done.stderr
     assert "STRUCT" in done.stderr and "--dialekt duckdb, spark, databricks" in done.stderr
+
+
+def test_duckdb_runs_a_step_as_written_and_other_dialects_get_its_tree_rendered():
+    """DuckDB's SQL is the plan's own text (rendering the parsed tree back would only spend
+    time to say the same); Spark's is rendered from the tree, the view form likewise."""
+    from villkor_engine.batch.sqltext import step
+
+    written = 'SELECT  "å" AS "x" ,  1 + 2 AS "y" FROM "t"'
+    st = step("s", written)
+    assert st.sql() == written
+    assert st.view() == f'CREATE OR REPLACE TEMPORARY VIEW "s" AS {written}'
+    assert st.sql("spark") == "SELECT `å` AS `x`, 1 + 2 AS `y` FROM `t`"
+    assert st.view("spark").startswith("CREATE OR REPLACE TEMPORARY VIEW `s` AS SELECT `å`")

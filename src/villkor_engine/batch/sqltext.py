@@ -149,24 +149,38 @@ class Shortcut:
 
     guard: exp.Expr
     tree: exp.Expr
+    guard_text: str | None = None     # each as the plan wrote it (see `Step.text`)
+    text: str | None = None
 
     def guard_sql(self, dialect: str = READ) -> str:
+        if dialect == READ and self.guard_text is not None:
+            return self.guard_text
         return self.guard.sql(dialect=dialect, identify=True)
 
 
 @dataclass(frozen=True)
 class Step:
+    """One step of the plan. `text` is the SELECT as the plan wrote it, in DuckDB's SQL (READ):
+    what `tree` was parsed from, so rendering the tree back to DuckDB would only spend time
+    (sqlglot's generator copies and walks a tree of thousands of nodes) to say the same. Other
+    dialects, and any rewrite of the tree (`inorder`), are rendered from the tree."""
+
     name: str
     tree: exp.Expr          # sqlglot's expression tree (`Expression` in older sqlglot)
     shortcut: Shortcut | None = None
+    text: str | None = None
 
     def sql(self, dialect: str = READ) -> str:
+        if dialect == READ and self.text is not None:
+            return self.text
         # every identifier quoted: Swedish names (å ä ö) are not bare identifiers everywhere
         return self.tree.sql(dialect=dialect, identify=True)
 
     def view(self, dialect: str = READ) -> str:
         """The step as a temporary view, in the dialect (what a cluster runs step by step)."""
         name = exp.Table(this=exp.to_identifier(self.name, quoted=True))
+        if dialect == READ and self.text is not None:
+            return f"CREATE OR REPLACE TEMPORARY VIEW {name.sql(dialect=READ)} AS {self.text}"
         create = exp.Create(this=name, kind="VIEW", replace=True,
                             expression=self.tree,
                             properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
@@ -177,9 +191,11 @@ def step(name: str, select: str, shortcut: tuple[str, str] | None = None) -> Ste
     """`shortcut`: (guard, select), see `Shortcut`."""
     tree = sqlglot.parse_one(select, read=READ)
     if shortcut is None:
-        return Step(name, tree)
-    guard, cheaper = (sqlglot.parse_one(q, read=READ) for q in shortcut)
-    return Step(name, tree, Shortcut(guard, cheaper))
+        return Step(name, tree, text=select)
+    guard, cheaper = shortcut
+    return Step(name, tree, Shortcut(sqlglot.parse_one(guard, read=READ),
+                                     sqlglot.parse_one(cheaper, read=READ), guard, cheaper),
+                text=select)
 
 
 def verdict_text(code: str) -> str:
