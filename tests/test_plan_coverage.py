@@ -544,3 +544,75 @@ def test_absent_optional_files_are_unknowable_not_empty(tmp_path):
     assert (ref.exit_code, [d.code for d in ref.diagnostics]) == \
         (col.exit_code, [d.code for d in col.diagnostics]) == (0, ["V161"])
     assert not (tmp_path / "kolumn.fel.csv").exists()
+
+
+SHARED = """överenskommelse "Två grupper räknar samma poster"
+slut
+dokument d "D"
+tabell regioner fil "r.csv" per regioner nyckel id
+  id: kod obligatorisk
+slut
+tabell ärenden fil "ä.csv" poster per regioner via region per enheter via enhet
+  region: kod
+  enhet: kod
+  namn: text valfri
+  klar: ja/nej
+  timmar: heltal
+slut
+mottagargrupp regioner från regioner namn id
+mottagargrupp enheter från ärenden via enhet namn namn
+villkor 1 "Regionen"
+  gäller regioner
+  källa d "1"
+  krav andel(ärenden där ärenden.klar är ja) >= 50 %
+slut
+villkor 2 "Enheten"
+  gäller enheter
+  källa d "2"
+  krav summa(ärenden.timmar där ärenden.klar är ja) >= 10 och antal(ärenden) >= 2
+slut
+"""
+
+
+def test_records_two_groups_count_are_scanned_once(tmp_path):
+    """The regions' and the units' aggregates over the same records come from one scan of the
+    typed records (`poster_*`, a grouping set per group), which also counts the wrong rows, so
+    their own scan (`felrad_*`) may be skipped where there are none; each group's `agg_*` is
+    its rows of it. The same files as the reference, with records that name only one of the
+    groups, a blank cell, a name given on a later row, and with and without a wrong row."""
+    from villkor_engine.batch.inorder import facts
+    from villkor_engine.batch.sql import all_steps
+
+    rows = ("region,enhet,namn,klar,timmar\n"
+            "R1,E1,,ja,6\nR1,E1,Enhet ett,ja,5\nR1,E2,Enhet två,nej,20\n"
+            "R2,,,ja,3\n,E2,,ja,\nR2,E3,Tre,ja,12\nR9,E3,,ja,2\n")
+    for wrong in ("R2,E4,Fyra,kanske,1\n", ""):    # a wrong row makes no member (E4)
+        data = tmp_path / f"data{len(wrong)}"
+        out = tmp_path / f"ut{len(wrong)}"
+        data.mkdir()
+        out.mkdir()
+        (data / "r.csv").write_text("id\nR1\nR2\nR3\n", encoding="utf-8")
+        (data / "ä.csv").write_text(rows + wrong, encoding="utf-8")
+        planned_alike(SHARED, data, out)
+        assert (out / "kolumn.fel.csv").exists() == bool(wrong)
+        assert "E4" not in (out / "kolumn.csv").read_text(encoding="utf-8")
+
+    loaded = api.check(SHARED, "delade.villkor")
+    assert loaded.model is not None
+    plan = compile_plan(loaded.model, loaded.model.version_at(None))
+    assert isinstance(plan, Plan)
+    kinds = {"regioner": {"id": "trimmed"},
+             "ärenden": dict.fromkeys(("region", "enhet", "namn", "klar", "timmar"), "trimmed")}
+    steps = {st.name: st for st in all_steps(plan, kinds, {"regioner": "r.csv",
+                                                            "ärenden": "ä.csv"})}
+    order = list(steps)
+    assert [n for n in order if n.startswith("poster_")] == ["poster_1_ärenden"]
+    assert facts(steps["poster_1_ärenden"].tree).reads == {"typ_1_ärenden"}
+    wrong_rows = steps["felrad_1_ärenden"]
+    assert order.index("poster_1_ärenden") < order.index("felrad_1_ärenden")
+    assert wrong_rows.shortcut is not None
+    assert facts(wrong_rows.shortcut.guard).reads == {"poster_1_ärenden"}
+    assert facts(wrong_rows.shortcut.tree).reads == {"typ_1_ärenden"}
+    aggregates = [st for n, st in steps.items() if n.startswith("agg_")]
+    assert len(aggregates) == 2
+    assert all(facts(st.tree).reads == {"poster_1_ärenden"} for st in aggregates)

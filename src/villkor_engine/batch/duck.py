@@ -55,7 +55,7 @@ from .settle import FINDINGS, INVOICES
 from .sql import all_steps
 
 # steps read more than once are computed once; the rest are views DuckDB streams through
-MATERIALISED = ("typ_", "mot_", "nyckel_", "andel_", "fel")    # `fel…`: felrad_ too
+MATERIALISED = ("typ_", "mot_", "nyckel_", "andel_", "fel", "poster_")   # `fel…`: felrad_
 GLOB = "*?["      # what DuckDB reads as a pattern in a file name
 INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
              "UINTEGER", "UBIGINT")
@@ -141,16 +141,20 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
 
     def execute(st: S.Step) -> None:
         tree, found = st.tree, of[st.name]
+        written = st.text      # the SQL `tree` was parsed from, while no rewrite changed it
         if st.shortcut is not None and \
                 con.execute(st.shortcut.guard_sql()).fetchall()[0][0] == 0:
-            tree = st.shortcut.tree
+            tree, written = st.shortcut.tree, st.shortcut.text
             found = facts(tree)
         bound = {n: one_row(n) for n in found.cross if n in one_row_steps}
         if bound:
-            tree = bind_rows(tree, bound)
-            found = facts(tree)
+            tree, before = bind_rows(tree, bound), tree
+            if tree is not before:
+                found, written = facts(tree), None
         if found.source in ordered:    # filters and projections of rows in file order
-            tree = without_ord(tree)
+            tree, before = without_ord(tree), tree
+            if tree is not before:
+                written = None
             ordered.add(st.name)
             # and of rows in memory: cheaper to compute again than to store
             cheap = found.reads <= light and not st.name.startswith("typ_")
@@ -160,7 +164,10 @@ def _run(con, plan: Plan, data_dir: Path, out: Path, progress, links: Path
             not cheap else "VIEW"
         if keep == "TABLE" or cheap:
             light.add(st.name)
-        select = st.sql() if tree is st.tree else tree.sql(dialect=S.READ, identify=True)
+        # a rewritten tree is the rewrite's own copy: rendered without copying it again
+        shared = tree is st.tree or (st.shortcut is not None and tree is st.shortcut.tree)
+        select = written if written is not None else \
+            tree.sql(dialect=S.READ, identify=True, copy=shared)
         con.execute(f"CREATE TEMP {keep} {S.ident(st.name)} AS {select}")
         for name in found.reads & held:
             if keep == "VIEW":

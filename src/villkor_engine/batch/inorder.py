@@ -5,7 +5,8 @@ key's first row, a cross join with a one-row step (a pot's key total), `ORDER BY
 either. On DuckDB three facts of the run make most of that work needless, and each rewrite
 here gives the same rows as the step it replaces:
 
-- a step's `Shortcut` whose guard gave 0 (no key twice: every good row is its key's first);
+- a step's `Shortcut` whose guard gave 0 (no key twice: every good row is its key's first;
+  no wrong record among those the aggregates' one scan counted: none to look for);
 - a one-row step already computed: its cells are constants (`bind_rows`), typed as DuckDB
   typed them, so the cross join (which does not keep the order) goes;
 - a step that only filters and projects rows from sources already in file order (`§ord`

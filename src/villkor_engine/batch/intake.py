@@ -305,7 +305,8 @@ def beyond_step(plan: Plan, kinds: dict[str, dict[str, str]], names: Names) -> S
                 + " UNION ALL ".join(parts) + ") AS b")
 
 
-def _ok(spec: TableSpec | RecordSpec) -> str:
+def ok_sql(spec: TableSpec | RecordSpec) -> str:
+    """A row of the table has no wrong cell."""
     return " AND ".join(f"{fault(c)} IS NULL" for c in spec.columns) or "TRUE"
 
 
@@ -313,11 +314,12 @@ def good_step(spec: TableSpec | RecordSpec, names: Names, plan: Plan | None = No
               absent: frozenset[str] = frozenset()) -> Step:
     """Rows with no error; for a keyed table, each key's first row (later ones are errors); for
     a table with a row per member, only rows of known members (the others are errors)."""
-    ok = _ok(spec)
+    ok = ok_sql(spec)
     typed = ident(names.table("typ", spec.name))
     if isinstance(spec, RecordSpec):
-        # with no wrong row (`felrad_`, few and stored) no row needs its cells checked again:
-        # records are scanned once per aggregate, and the check is most of a scan's work
+        # with no wrong row (`felrad_`, few and stored) no row needs its cells checked again
+        # (the check is most of a scan's work) where the records are read again: a kontroll,
+        # an invoice table (the groups' aggregates count them in `poster_`, from `typ_`)
         wrong = ident(names.table("felrad", spec.name))
         return step(names.table("bra", spec.name), f"SELECT * FROM {typed} WHERE {ok}",
                     (f"SELECT COUNT(*) FROM {wrong}", f"SELECT * FROM {typed}"))
@@ -364,18 +366,23 @@ def known_codes(plan: Plan, spec: TableSpec, names: Names,
     key = ident(group.key)
     return (f"SELECT {key} FROM {ident(names.table('bra', group.table))} WHERE {N} = 1 "
             f"UNION ALL SELECT {key} FROM {ident(names.table('typ', group.table))} WHERE NOT "
-            f"({_ok(defining)}) AND {key} IS NOT NULL AND {fault(group.key)} IS NULL")
+            f"({ok_sql(defining)}) AND {key} IS NOT NULL AND {fault(group.key)} IS NULL")
 
 
 # the `fel` step's columns, as a BatchError takes them (and `§k`, their order within a row)
 ERROR_COLUMNS = ("fil", "rad", "kolumn", "meddelande", "kod")
 
 
-def wrong_rows_step(spec: TableSpec | RecordSpec, names: Names) -> Step:
+def wrong_rows_step(spec: TableSpec | RecordSpec, names: Names,
+                    counted: str | None = None) -> Step:
     """The rows with a wrong cell (`felrad_<i>_<table>`): few, so the error rows read them,
-    a column at a time, and the typed input once."""
+    a column at a time, and the typed input once. `counted`: a one-row query that says how
+    many there are (records, whose aggregates counted them in the same scan): where it gives
+    0 a runner may skip the scan that looks for them."""
+    typed = ident(names.table("typ", spec.name))
     return step(names.table("felrad", spec.name),
-                f"SELECT * FROM {ident(names.table('typ', spec.name))} WHERE NOT ({_ok(spec)})")
+                f"SELECT * FROM {typed} WHERE NOT ({ok_sql(spec)})",
+                None if counted is None else (counted, f"SELECT * FROM {typed} WHERE FALSE"))
 
 
 def errors_step(plan: Plan, files: dict[str, str], names: Names,
@@ -403,14 +410,14 @@ def errors_step(plan: Plan, files: dict[str, str], names: Names,
             parts.append(f"SELECT {name}, {ROW}, {list(spec.columns).index(kcol)}, 'V205', "
                          f"{lit(kcol)}, 'rad ' || CAST({ROW} AS VARCHAR) || "
                          f"{lit(', kolumn `' + kcol + '`: okänd mottagare `')} || {key} || '`' "
-                         f"FROM {typed} WHERE {_ok(spec)} AND NOT ({member_known})")
+                         f"FROM {typed} WHERE {ok_sql(spec)} AND NOT ({member_known})")
         if isinstance(spec, TableSpec) and spec.per_villkor:
             vcol = spec.keys[1]
             vkey = f"COALESCE({ident(vcol)}, '')"
             parts.append(f"SELECT {name}, {ROW}, {list(spec.columns).index(vcol)}, 'V205', "
                          f"{lit(vcol)}, 'rad ' || CAST({ROW} AS VARCHAR) || "
                          f"{lit(', kolumn `' + vcol + '`: okänt villkor `')} || {vkey} || '`' "
-                         f"FROM {typed} WHERE {_ok(spec)} AND {member_known} AND {vkey} NOT IN "
+                         f"FROM {typed} WHERE {ok_sql(spec)} AND {member_known} AND {vkey} NOT IN "
                          f"({villkor_ids(plan)})")
         if isinstance(spec, TableSpec):
             key = ident(spec.keys[0])

@@ -24,6 +24,7 @@ names case-insensitively (DuckDB); the name after the index is only for the read
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from .intake import (
@@ -31,13 +32,12 @@ from .intake import (
     errors_step,
     good_step,
     named_step,
+    ok_sql,
     typed_step,
     wrong_rows_step,
 )
 from .lines import counts_step, key_total_step, share_step
-from .plan import (
-    Plan,
-)
+from .plan import GroupPlan, Plan
 from .rows import may_leave_out, needs_sum_step, result_query, rows_step, sum_step
 from .settle import invoice_limits_step, invoice_step, member_columns
 from .sqltext import (
@@ -45,7 +45,7 @@ from .sqltext import (
     Names,
     Step,
 )
-from .verdicts import checks_step, verdict_steps
+from .verdicts import Compiler, checks_step, fused_step, group_verdicts, wrong_records
 
 
 def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str]
@@ -55,7 +55,17 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
     names = Names.of(plan)
     steps = []
     steps += [typed_step(spec, kinds[spec.name], names) for spec in plan.inputs]
-    steps += [wrong_rows_step(spec, names) for spec in plan.inputs]
+    # the records each group counts: every group's counts of one table in one scan of it,
+    # which also says how many of its rows are wrong (their own scan is then needed only
+    # where there are some)
+    verdicts = {group.name: group_verdicts(plan, group, names, kinds, _more(plan, group))
+                for group in plan.groups}
+    counted = [c for group in plan.groups for c in verdicts[group.name][0]]
+    scanned = [spec for spec in plan.inputs if any(c.table == spec.name for c in counted)]
+    steps += [fused_step(names, spec.name, ok_sql(spec),
+                         [c for c in counted if c.table == spec.name]) for spec in scanned]
+    steps += [wrong_rows_step(spec, names, wrong_records(names, spec.name)
+                              if spec in scanned else None) for spec in plan.inputs]
     # a table with a row per member is checked against the members: its good rows come last
     sides = {t for g in plan.groups for t in g.sides}
     absent = frozenset(t for t, k in kinds.items() if not k)   # `valfri` files not there
@@ -73,10 +83,9 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
     if checks is not None:
         steps.append(checks)
     for group in plan.groups:
-        settles = bool(plan.settlements.get(group.name)) or any(
-            ip.group == group.name and ip.caps for ip in plan.invoices)
-        more = partial(member_columns, group_name=group.name, plan=plan) if settles else None
-        steps += verdict_steps(plan, group, names, kinds, more)
+        aggregates, members = verdicts[group.name]
+        steps += [c.view() for c in aggregates]
+        steps.append(members)
         steps += [key_total_step(group, names, k) for k in range(len(group.pots))]
         with_sum = needs_sum_step(plan, group)
         if with_sum:
@@ -90,6 +99,13 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
     steps.append(result_query([names.group("rader", g.name) for g in plan.groups],
                               any(may_leave_out(plan, g) for g in plan.groups)))
     return steps
+
+
+def _more(plan: Plan, group: GroupPlan) -> Callable[[Compiler], list[str]] | None:
+    """What the group's invoices and reconciliations read of each member (settle.py)."""
+    settles = bool(plan.settlements.get(group.name)) or any(
+        ip.group == group.name and ip.caps for ip in plan.invoices)
+    return partial(member_columns, group_name=group.name, plan=plan) if settles else None
 
 
 def script(steps: list[Step], dialect: str = READ) -> str:

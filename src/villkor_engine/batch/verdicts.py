@@ -4,6 +4,7 @@ their records (`agg_*`), their villkor, and the aggregates a `kontroll` reads (`
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from ..model import types as T
@@ -56,7 +57,7 @@ class Compiler:
                  kinds: dict[str, dict[str, str]] | None = None):
         self.plan, self.group, self.names = plan, group, names
         self.kinds = kinds or {}     # table → the columns its file has (and their kinds)
-        self.base = "m"              # the members' alias in `mot_*` (set by verdict_steps)
+        self.base = "m"              # the members' alias in `mot_*` (set by group_verdicts)
         self.aggregates: dict[str, list[tuple[str, Aggregate]]] = {}   # table → (id, node)
         self.reasons: set[int] = set()   # aggregates whose first undecided record is told
         # the villkor in question, for a table with a row per member and villkor (as the
@@ -257,11 +258,12 @@ class Compiler:
     def aggregate(self, e: Aggregate, *parts: str) -> tuple[str, ...]:
         """The aggregate's `parts` as columns of its table's `agg_*` step (alias `§agg<i>`):
         by default its rows, chosen rows and undecided rows (`n`, `k`, `o`); see
-        `aggregate_step` for the others."""
+        `Counted` for the others."""
         mine = self.aggregates.setdefault(e.table, [])
         aid = next((aid for aid, node in mine if node == e), None)
-        if aid is None:
-            aid = f"a{len(mine)}"
+        if aid is None:   # the group's index in it: unique among all groups' (`fused_step`)
+            group = "" if self.group is None else f"{self.names.groups[self.group.name]}_"
+            aid = f"a{group}{len(mine)}"
             mine.append((aid, e))
         alias = self.names.alias(e.table)
         return tuple(f"{alias}.{own(aid + '_' + part)}" for part in parts or ("n", "k", "o"))
@@ -293,58 +295,137 @@ def _flatten(e: ast.Expr, op: str) -> list[ast.Expr]:
     return [e]
 
 
-def aggregate_step(comp: Compiler, table: str, label: str | None = None) -> Step:
-    """Per recipient: for each aggregate its rows (`§a<n>_n`), chosen rows (`_k`), undecided
-    rows (`_o`).
+OK = own("ok")                 # a record with no wrong cell (`fused_step`)
+WRONG = own("felaktiga")       # how many records have one
+SET = own("mängd")             # 0 on the first grouping set's rows
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One group's aggregates over one record table: per member, for each aggregate its rows
+    (`§a<n>_n`), chosen rows (`_k`), undecided rows (`_o`) and what `Compiler.aggregate` asked
+    for besides, counted by the table's `fused_step`; `view` is the group's `agg_*`.
 
     Each record's `bland` and `där` verdicts are computed once, in an inner SELECT, and only
     counted outside it. For a `via` group over this table the same pass also yields the
     recipients themselves, with their names (`label`: the name column, first filled row)."""
-    assert comp.group is not None   # a group's aggregates
-    link = f"t.{ident(comp.plan.model.records[table].links[comp.group.name])}"
-    inner, counts = [f"{link} AS {KOD}"], [KOD]
-    if label is not None:
-        inner += [f"{name_value(comp.plan, table, label, 't.')} AS {ETIKETT}",
-                  f"t.{ROW} AS {ROW}"]
-        counts.append(f"MIN_BY({ETIKETT}, {ROW}) FILTER (WHERE {ETIKETT} IS NOT NULL) "
-                      f"AS {ETIKETT}")
-    for aid, node in comp.aggregates.get(table, []):
-        among = getattr(node, "among", None)
-        b, w = own(aid + "_b"), own(aid + "_w")
-        inner.append(f"{comp.verdict(among, 't') if among is not None else UPPFYLLT} AS {b}")
-        inner.append(f"{comp.verdict(node.where, 't') if node.where is not None else UPPFYLLT}"
-                     f" AS {w}")
-        if isinstance(node, ast.TotalOf):
-            x = own(aid + "_x")
-            inner.append(f"t.{ident(node.column)} AS {x}")
-            chosen = f"{b} = 0 AND {w} = 0"
-            counts += [f"SUM({x}) FILTER (WHERE {chosen}) AS {own(aid + '_s')}",
-                       f"MIN({ROW}) FILTER (WHERE {chosen} AND {x} IS NULL) AS "
-                       f"{own(aid + '_z')}"]
-        if isinstance(node, ast.TotalOf) or id(node) in comp.reasons:
-            if f"t.{ROW} AS {ROW}" not in inner:
-                inner.append(f"t.{ROW} AS {ROW}")
-            counts += [f"COALESCE(MIN({ROW}) FILTER (WHERE {b} IN {PENDING}), MIN({ROW}) FILTER "
-                       f"(WHERE {b} = 0 AND {w} IN {PENDING})) AS {own(aid + '_fl')}",
-                       f"CASE WHEN COUNT(*) FILTER (WHERE {b} IN {PENDING}) > 0 THEN "
-                       f"MIN_BY({b}, {ROW}) FILTER (WHERE {b} IN {PENDING}) ELSE MIN_BY({w}, "
-                       f"{ROW}) FILTER (WHERE {b} = 0 AND {w} IN {PENDING}) END AS "
-                       f"{own(aid + '_fv')}"]
-        counts += [f"COUNT(*) FILTER (WHERE {b} = 0) AS {own(aid + '_n')}",
-                   f"COUNT(*) FILTER (WHERE {b} = 0 AND {w} = 0) AS {own(aid + '_k')}",
-                   (f"COUNT(*) FILTER (WHERE {b} IN {PENDING} OR ({b} = 0 AND {w} IN {PENDING}))"
-                    f" AS {own(aid + '_o')}")]
-    good = ident(comp.names.table("bra", table))
-    return step(comp.names.aggregate(comp.group.name, table),
-                f"SELECT {', '.join(counts)} FROM (SELECT {', '.join(inner)} FROM {good} "
-                f"AS t WHERE {link} IS NOT NULL) AS p GROUP BY {KOD}")
+
+    comp: Compiler
+    table: str
+    label: str | None
+
+    @property
+    def index(self) -> int:
+        assert self.comp.group is not None   # a group's aggregates
+        return self.comp.names.groups[self.comp.group.name]
+
+    @property
+    def name(self) -> str:
+        assert self.comp.group is not None
+        return self.comp.names.aggregate(self.comp.group.name, self.table)
+
+    @property
+    def link(self) -> str:
+        assert self.comp.group is not None
+        return f"t.{ident(self.comp.plan.model.records[self.table].links[self.comp.group.name])}"
+
+    def parts(self) -> tuple[list[str], list[tuple[str, str]]]:
+        """What each record yields (`inner`, `expr AS name`) and what is counted per member
+        (`counts`, (expr, name) pairs). A record with a wrong cell (`t.§ok` false) yields no
+        code, name or verdict, so it is in no member's counts and makes no member, as if it
+        were not there: the scan needs no good rows found first (`fused_step`)."""
+        comp, table, label = self.comp, self.table, self.label
+        kod, etikett = self.fused_names()
+
+        def good(x: str) -> str:
+            return f"CASE WHEN t.{OK} THEN {x} END"
+
+        inner, counts = [f"{good(self.link)} AS {kod}"], []
+        if label is not None:
+            inner += [f"{good(name_value(comp.plan, table, label, 't.'))} AS {etikett}",
+                      f"t.{ROW} AS {ROW}"]
+            counts.append((f"MIN_BY({etikett}, {ROW}) FILTER (WHERE {etikett} IS NOT NULL)",
+                           etikett))
+        for aid, node in comp.aggregates.get(table, []):
+            among = getattr(node, "among", None)
+            b, w = own(aid + "_b"), own(aid + "_w")
+            inner.append(f"{good(comp.verdict(among, 't') if among is not None else str(UPPFYLLT))}"
+                         f" AS {b}")
+            inner.append(f"{comp.verdict(node.where, 't') if node.where is not None else UPPFYLLT}"
+                         f" AS {w}")
+            if isinstance(node, ast.TotalOf):
+                x = own(aid + "_x")
+                inner.append(f"t.{ident(node.column)} AS {x}")
+                chosen = f"{b} = 0 AND {w} = 0"
+                counts += [(f"SUM({x}) FILTER (WHERE {chosen})", own(aid + "_s")),
+                           (f"MIN({ROW}) FILTER (WHERE {chosen} AND {x} IS NULL)",
+                            own(aid + "_z"))]
+            if isinstance(node, ast.TotalOf) or id(node) in comp.reasons:
+                if f"t.{ROW} AS {ROW}" not in inner:
+                    inner.append(f"t.{ROW} AS {ROW}")
+                counts += [(f"COALESCE(MIN({ROW}) FILTER (WHERE {b} IN {PENDING}), MIN({ROW}) "
+                            f"FILTER (WHERE {b} = 0 AND {w} IN {PENDING}))", own(aid + "_fl")),
+                           (f"CASE WHEN COUNT(*) FILTER (WHERE {b} IN {PENDING}) > 0 THEN "
+                            f"MIN_BY({b}, {ROW}) FILTER (WHERE {b} IN {PENDING}) ELSE MIN_BY("
+                            f"{w}, {ROW}) FILTER (WHERE {b} = 0 AND {w} IN {PENDING}) END",
+                            own(aid + "_fv"))]
+            counts += [(f"COUNT(*) FILTER (WHERE {b} = 0)", own(aid + "_n")),
+                       (f"COUNT(*) FILTER (WHERE {b} = 0 AND {w} = 0)", own(aid + "_k")),
+                       (f"COUNT(*) FILTER (WHERE {b} IN {PENDING} OR ({b} = 0 AND {w} IN "
+                        f"{PENDING}))", own(aid + "_o"))]
+        return inner, counts
+
+    def view(self) -> Step:
+        """`agg_*`: this group's rows of the table's `fused_step` (its code filled: a record
+        without one, or with a wrong cell, counts for no member; the other groups' sets have
+        it NULL)."""
+        kod, etikett = self.fused_names()
+        _, counts = self.parts()
+        cols = [f"{kod} AS {KOD}"] + [f"{etikett} AS {ETIKETT}" if name == etikett else name
+                                      for _, name in counts]
+        fused = ident(self.comp.names.table("poster", self.table))
+        return step(self.name, f"SELECT {', '.join(cols)} FROM {fused} WHERE {kod} IS NOT NULL")
+
+    def fused_names(self) -> tuple[str, str]:
+        """This group's code and name columns in the `fused_step`."""
+        return own(f"kod{self.index}"), own(f"etikett{self.index}")
 
 
-def verdict_steps(plan: Plan, group: GroupPlan, names: Names,
-                  kinds: dict[str, dict[str, str]] | None = None,
-                  more: Callable[[Compiler], list[str]] | None = None) -> list[Step]:
-    """mot_<j>_<g>: `§kod`, `§namn`, `§ord`, one `§v<id>` per villkor (and `§nyckel` for the
-    pot)."""
+def fused_step(names: Names, table: str, ok: str, groups: list[Counted]) -> Step:
+    """`poster_<i>_<table>`: the aggregates of every group over one record table, in one scan
+    of its typed rows (GROUPING SETS, a set per group), and how many of them have a wrong
+    cell (`§felaktiga`, on the first set's rows: `§mängd` = 0). `ok` is the SQL that a record
+    has none. A runner that knows there are none needs no scan to find the wrong rows
+    (`wrong_rows_step`), and none has to be left out first: the records are read once."""
+    inner = [f"t.{OK} AS {OK}"]
+    first = groups[0].fused_names()[0]
+    counts = [f"GROUPING({first}) AS {SET}", f"COUNT(*) FILTER (WHERE NOT {OK}) AS {WRONG}"]
+    sets: list[str] = []
+    for counted in groups:
+        kod, _ = counted.fused_names()
+        more, counted_here = counted.parts()
+        inner += [c for c in more if c not in inner]    # `t.§rad AS §rad` once
+        counts += [kod, *(f"{x} AS {name}" for x, name in counted_here)]
+        sets.append(f"({kod})")
+    typed = ident(names.table("typ", table))
+    return step(names.table("poster", table),
+                f"SELECT {', '.join(counts)} FROM (SELECT {', '.join(inner)} FROM (SELECT *, "
+                f"{ok} AS {OK} FROM {typed}) AS t) AS p GROUP BY GROUPING SETS "
+                f"({', '.join(sets)})")
+
+
+def wrong_records(names: Names, table: str) -> str:
+    """How many records of `table` have a wrong cell, from its `fused_step` (one row)."""
+    fused = ident(names.table("poster", table))
+    return f"SELECT COALESCE(SUM({WRONG}), 0) FROM {fused} WHERE {SET} = 0"
+
+
+def group_verdicts(plan: Plan, group: GroupPlan, names: Names,
+                   kinds: dict[str, dict[str, str]] | None = None,
+                   more: Callable[[Compiler], list[str]] | None = None
+                   ) -> tuple[list[Counted], Step]:
+    """The group's aggregates over each record table (`Counted`), and mot_<j>_<g>: `§kod`,
+    `§namn`, `§ord`, one `§v<id>` per villkor (and `§nyckel` for the pot)."""
     comp = Compiler(plan, group, names, kinds)
     vids = [vid for vid in plan.villkor if applies_to(plan.version, vid) == group.name]
     verdicts = [f"{comp.villkor_code(vid)} AS {verdict_column(vid)}" for vid in vids]
@@ -356,8 +437,8 @@ def verdict_steps(plan: Plan, group: GroupPlan, names: Names,
              for col in _amount_columns(comp, amount, line_cols(k))]
     if more is not None:    # what the invoices and reconciliations read (settle.py)
         extra += more(comp)
-    steps = [aggregate_step(comp, table, group.name_column if table == own_table else None)
-             for table in comp.aggregates]
+    counted = [Counted(comp, table, group.name_column if table == own_table else None)
+               for table in comp.aggregates]
     alias = names.alias(own_table) if own_table else "m"
     joins = "".join(f" LEFT JOIN {ident(names.aggregate(group.name, table))} AS "
                     f"{names.alias(table)} ON {names.alias(table)}.{KOD} = {alias}.{KOD}"
@@ -391,9 +472,8 @@ def verdict_steps(plan: Plan, group: GroupPlan, names: Names,
                 f"ROW_NUMBER() OVER (ORDER BY {KOD}) AS {ORD} "
                 f"FROM {ident(names.aggregate(group.name, own_table))}")
     cols = ", ".join([f"{alias}.{KOD}", f"{alias}.{NAMN}", f"{alias}.{ORD}", *verdicts, *extra])
-    steps.append(step(names.group("mot", group.name),
-                      f"SELECT {cols} FROM ({base}) AS {alias}{joins} ORDER BY {alias}.{ORD}"))
-    return steps
+    return counted, step(names.group("mot", group.name),
+                         f"SELECT {cols} FROM ({base}) AS {alias}{joins} ORDER BY {alias}.{ORD}")
 
 
 def name_value(plan: Plan, table: str, column: str, prefix: str = "") -> str:
