@@ -241,3 +241,46 @@ villkor 1 "V"
 slut
 """
     assert _diags(src) == ["V105"]
+
+
+def test_a_payment_that_reaches_members_its_endast_villkor_does_not_apply_to_is_flagged():
+    """`gäller G endast A`: a payment under that villkor to a member outside it, or to the
+    whole group, pays those members without trying them against the villkor (V155, a
+    warning that says who); one given only to the members it applies to is not flagged."""
+    from villkor_engine.pipeline import load_agreement_text
+
+    src = HEADER + """
+mottagargrupp nationella
+  SKR "SKR"
+  FK "FK"
+  SoS "SoS"
+slut
+villkor 5 "V5"
+  gäller nationella endast SKR, SoS
+  källa d
+  krav bedömning krävs
+slut
+utbetalning alla "Alla"
+  villkor 5
+  källa d
+  belopp 100 kr till varje mottagare i nationella
+  avrundning hela kronor, halvt uppåt per andel
+slut
+utbetalning fk "Till FK"
+  villkor 5
+  källa d
+  belopp 50 kr till FK
+slut
+utbetalning skr "Till SKR"
+  villkor 5
+  källa d
+  belopp 50 kr till SKR
+slut
+"""
+    diags = load_agreement_text(src, "t.villkor").diagnostics
+    flagged = [(d.code, d.message) for d in diags if d.code == "V155"]
+    assert not any(d.is_error for d in diags)
+    assert len(flagged) == 2
+    assert "`alla`" in flagged[0][1] and "FK får beloppet" in flagged[0][1]
+    assert "SKR får" not in flagged[0][1] and "SoS får" not in flagged[0][1]
+    assert "`fk` går till FK" in flagged[1][1]

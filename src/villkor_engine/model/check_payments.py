@@ -69,6 +69,9 @@ class Payments(Expressions):
             self.warn("V156", f"potten delas mellan `{rule.group}`, men villkor {p.villkor} gäller "
                       f"`{villkor.applies}`: ingen i `{rule.group}` prövas mot villkoret",
                       rule.span, f"dela potten mellan `{villkor.applies}`")
+        if villkor is not None and villkor.only and group is not None \
+                and group == villkor.applies:
+            self._outside_only(p, rule, villkor, group)
         if villkor is not None and villkor.report_due and p.due and villkor.report_due.due > p.due:
             self.warn("V157", f"redovisningen av villkor {p.villkor} ska in "
                       f"{villkor.report_due.due.isoformat()}, efter att utbetalningen ska vara "
@@ -80,6 +83,30 @@ class Payments(Expressions):
         if p.rounding and p.rounding.mode == "största rest" and not isinstance(rule, ast.Pot):
             self.err("V173", "`största rest` passar bara en pott som ska gå jämnt ut",
                      p.rounding.span, "använd `halvt uppåt`")
+
+    def _outside_only(self, p: ast.Payment, rule: ast.Fixed | ast.PerMember | ast.Pot,
+                      villkor: ast.Villkor, group: str) -> None:
+        """A payment under a villkor that applies to some of its group only (`endast`) that
+        also reaches the others: they are not tried against the villkor, and get the amount
+        as if there were none (both engines do so). The source cannot have meant both, so the
+        author is told (V155) rather than a rule made up."""
+        only = ", ".join(villkor.only)
+        hint = ("ge beloppet bara till dem villkoret gäller (`belopp … till "
+                f"{villkor.only[0]}`), eller låt villkoret gälla hela `{group}`")
+        if isinstance(rule, ast.Fixed):
+            if rule.recipient not in villkor.only:
+                self.warn("V155", f"utbetalningen `{p.name}` går till {rule.recipient}, som "
+                          f"villkor {villkor.vid} inte gäller (endast {only}): "
+                          f"{rule.recipient} får beloppet utan att prövas mot villkoret",
+                          rule.span, hint)
+            return
+        spec = self.model.groups.get(group)
+        others = [x.code for x in spec.members if x.code not in villkor.only] \
+            if spec is not None and spec.table is None else ["övriga"]
+        if others:
+            self.warn("V155", f"utbetalningen `{p.name}` går till hela `{group}`, men villkor "
+                      f"{villkor.vid} gäller endast {only}: {', '.join(others)} får beloppet "
+                      "utan att prövas mot villkoret", rule.span, hint)
 
     INVOICE_COLUMNS = {"produktkod": (T.KOD, T.TEXT), "månad": (T.KOD, T.TEXT),
                        "antal": (T.HELTAL,), "belopp": (T.BELOPP,)}
