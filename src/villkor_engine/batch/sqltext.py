@@ -119,7 +119,7 @@ class Names:
                    {g.name: j for j, g in enumerate(plan.groups)})
 
     def table(self, kind: str, table: str) -> str:
-        """`in`, `typ`, `bra`: one view per input table."""
+        """`in`, `typ`, `felrad`, `bra`, `poster`: one step per input table."""
         return f"{kind}_{self.tables[table]}_{table}"
 
     def group(self, kind: str, group: str) -> str:
