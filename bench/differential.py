@@ -58,7 +58,8 @@ def work(index: int, quota: int, seed: int, allow: frozenset[str], keep_going: b
                     if not keep_going:
                         raise
                     text = str(exc) if isinstance(exc, Mismatch) else \
-                        f"{type(exc).__name__}: {exc}\n\n{case.agreement.text}\n{data.shown()}"
+                        (f"{type(exc).__name__}: {exc}{_where(exc)}\n\n{case.agreement.text}\n"
+                         f"{data.shown()}")
                     kind = text.split("\n", 1)[0].split(" (")[0]
                     harness.stats.cases += 1
                     harness.stats.kinds["avvikelse"] += 1
@@ -89,13 +90,22 @@ def work(index: int, quota: int, seed: int, allow: frozenset[str], keep_going: b
 
 
 def _said(exc: BaseException, mismatch: type) -> str:
-    """A failure as text; hypothesis's groups (flaky, several failures) with each of theirs."""
+    """A failure as text; hypothesis's groups (flaky, several failures) with each of theirs;
+    a crash with where it happened (the innermost frames)."""
     if isinstance(exc, mismatch):
         return str(exc)
-    text = f"{type(exc).__name__}: {exc}"
+    text = f"{type(exc).__name__}: {exc}{_where(exc)}"
     for sub in getattr(exc, "exceptions", ()):
         text += "\n\n" + _said(sub, mismatch)
     return text
+
+
+def _where(exc: BaseException, frames: int = 4) -> str:
+    """The innermost frames of a crash, file:line and code, one a line."""
+    import traceback
+
+    found = traceback.extract_tb(exc.__traceback__)[-frames:]
+    return "".join(f"\n  {Path(f.filename).name}:{f.lineno} {f.line}" for f in found)
 
 
 def main() -> int:

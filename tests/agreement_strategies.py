@@ -1128,8 +1128,12 @@ def table_file(draw, table: Table, keys: list | None,
             rows.insert(at, [""] * len(header))
         elif what == "bara blanksteg":
             rows.insert(at, [_pick(draw, ("   ", "\t"))])
-        elif what == "NUL":
-            rows[at - 1 if at else 0][0] += "\x00"
+        elif what == "NUL":    # (a row of a file with no columns has no cell to put it in)
+            row = rows[at - 1 if at else 0]
+            if row:
+                row[0] += "\x00"
+            else:
+                row.append("\x00")
         else:   # written after the quoting below: a field the rest of the file is in
             unclosed = at
         tags.append(what)
