@@ -61,11 +61,12 @@ def all_steps(plan: Plan, kinds: dict[str, dict[str, str]], files: dict[str, str
     verdicts = {group.name: group_verdicts(plan, group, names, kinds, _more(plan, group))
                 for group in plan.groups}
     counted = [c for group in plan.groups for c in verdicts[group.name][0]]
-    scanned = [spec for spec in plan.inputs if any(c.table == spec.name for c in counted)]
+    scanned = {c.table for c in counted}
     steps += [fused_step(names, spec.name, ok_sql(spec),
-                         [c for c in counted if c.table == spec.name]) for spec in scanned]
+                         [c for c in counted if c.table == spec.name])
+              for spec in plan.inputs if spec.name in scanned]
     steps += [wrong_rows_step(spec, names, wrong_records(names, spec.name)
-                              if spec in scanned else None) for spec in plan.inputs]
+                              if spec.name in scanned else None) for spec in plan.inputs]
     # a table with a row per member is checked against the members: its good rows come last
     sides = {t for g in plan.groups for t in g.sides}
     absent = frozenset(t for t, k in kinds.items() if not k)   # `valfri` files not there

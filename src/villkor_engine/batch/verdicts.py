@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePath
 
 from ..model import types as T
@@ -329,11 +330,13 @@ class Counted:
         assert self.comp.group is not None
         return f"t.{ident(self.comp.plan.model.records[self.table].links[self.comp.group.name])}"
 
+    @cached_property
     def parts(self) -> tuple[list[str], list[tuple[str, str]]]:
         """What each record yields (`inner`, `expr AS name`) and what is counted per member
-        (`counts`, (expr, name) pairs). A record with a wrong cell (`t.§ok` false) yields no
-        code, name or verdict, so it is in no member's counts and makes no member, as if it
-        were not there: the scan needs no good rows found first (`fused_step`)."""
+        (`counts`, (expr, name) pairs), compiled once for the scan and the view. A record
+        with a wrong cell (`t.§ok` false) yields no code, name or verdict, so it is in no
+        member's counts and makes no member, as if it were not there: the scan needs no good
+        rows found first (`fused_step`)."""
         comp, table, label = self.comp, self.table, self.label
         kod, etikett = self.fused_names()
 
@@ -380,7 +383,7 @@ class Counted:
         without one, or with a wrong cell, counts for no member; the other groups' sets have
         it NULL)."""
         kod, etikett = self.fused_names()
-        _, counts = self.parts()
+        _, counts = self.parts
         cols = [f"{kod} AS {KOD}"] + [f"{etikett} AS {ETIKETT}" if name == etikett else name
                                       for _, name in counts]
         fused = ident(self.comp.names.table("poster", self.table))
@@ -403,7 +406,7 @@ def fused_step(names: Names, table: str, ok: str, groups: list[Counted]) -> Step
     sets: list[str] = []
     for counted in groups:
         kod, _ = counted.fused_names()
-        more, counted_here = counted.parts()
+        more, counted_here = counted.parts
         inner += [c for c in more if c not in inner]    # `t.§rad AS §rad` once
         counts += [kod, *(f"{x} AS {name}" for x, name in counted_here)]
         sets.append(f"({kod})")
